@@ -1,0 +1,89 @@
+"""Errors the kit raises itself. Each holds facts captured when it was raised."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from resilience_kit._categories import ErrorCategory
+
+__all__ = [
+    "BulkheadFullError",
+    "CallTimeoutError",
+    "CircuitOpenError",
+    "ConfigurationError",
+    "ResilienceError",
+]
+
+
+class ResilienceError(Exception):
+    """Base class of every error raised by resilience-kit itself."""
+
+    category: ClassVar[ErrorCategory] = ErrorCategory.UNKNOWN
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe description: error type, category, message and the facts it holds."""
+        data: dict[str, Any] = {
+            "error": type(self).__name__,
+            "category": self.category.value,
+            "message": str(self),
+        }
+        data.update(self._facts())
+        return data
+
+    def _facts(self) -> dict[str, Any]:
+        return {}
+
+
+class ConfigurationError(ResilienceError, ValueError):
+    """Invalid configuration, raised at decoration or construction time; names the field."""
+
+    category = ErrorCategory.BAD_REQUEST
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+    def _facts(self) -> dict[str, Any]:
+        return {"field": self.field}
+
+
+class CircuitOpenError(ResilienceError):
+    """The circuit breaker *name* rejected the call; it may admit calls in *retry_after* seconds."""
+
+    category = ErrorCategory.CIRCUIT_OPEN
+
+    def __init__(self, name: str, retry_after: float) -> None:
+        self.name = name
+        self.retry_after = max(retry_after, 0.0)
+        super().__init__(f"circuit {name!r} is open; retry in {self.retry_after:.3f}s")
+
+    def _facts(self) -> dict[str, Any]:
+        return {"name": self.name, "retry_after": self.retry_after}
+
+
+class BulkheadFullError(ResilienceError):
+    """The bulkhead *name* already runs *max_concurrent* calls and could not admit another."""
+
+    category = ErrorCategory.OVERLOADED
+
+    def __init__(self, name: str, max_concurrent: int) -> None:
+        self.name = name
+        self.max_concurrent = max_concurrent
+        super().__init__(f"bulkhead {name!r} is full ({max_concurrent} concurrent calls)")
+
+    def _facts(self) -> dict[str, Any]:
+        return {"name": self.name, "max_concurrent": self.max_concurrent}
+
+
+class CallTimeoutError(ResilienceError, TimeoutError):
+    """``timeout(seconds)`` cancelled a call that ran longer than *seconds*."""
+
+    category = ErrorCategory.TIMEOUT
+
+    def __init__(self, function: str, seconds: float) -> None:
+        self.function = function
+        self.seconds = seconds
+        super().__init__(f"{function} did not finish within {seconds:g}s")
+
+    def _facts(self) -> dict[str, Any]:
+        return {"function": self.function, "seconds": self.seconds}
