@@ -9,6 +9,10 @@ from resilience_kit._classification import (
     classify,
     register_exception_map,
 )
+from resilience_kit._policy import RetryPolicy
+from resilience_kit._presets import get_preset, load_presets, register_preset
+from resilience_kit._retry import RetryingCallable, retry
+from resilience_kit._tenacity_blocks import retry_if_retryable, tenacity_kwargs, wait_retry_after
 from resilience_kit.exceptions import (
     BulkheadFullError,
     CallTimeoutError,
@@ -26,6 +30,15 @@ __all__ = [
     "ErrorCategory",
     "ExceptionMap",
     "ResilienceError",
+    "RetryPolicy",
+    "RetryingCallable",
     "classify",
+    "get_preset",
+    "load_presets",
     "register_exception_map",
+    "register_preset",
+    "retry",
+    "retry_if_retryable",
+    "tenacity_kwargs",
+    "wait_retry_after",
 ]

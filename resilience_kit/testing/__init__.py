@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from resilience_kit.testing._no_wait import NoWait, no_wait
+
+__all__: list[str] = ["NoWait", "no_wait"]

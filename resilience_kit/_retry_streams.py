@@ -1,0 +1,78 @@
+"""Generator support for ``@retry``: an attempt is "create the stream and get its first item".
+
+Once the first item is out, the stream belongs to the caller: later failures propagate unretried,
+so no output is ever produced twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from typing import Any
+
+__all__ = ["EMPTY", "Resumed", "first_async_item", "first_item"]
+
+
+class _Empty:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<empty stream>"
+
+
+EMPTY: Any = _Empty()
+"""Stands for "the stream ended before its first item"."""
+
+
+def first_item(
+    func: Callable[..., Iterator[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Iterator[Any], Any, Any]:
+    """Start ``func(*args, **kwargs)``; returns (generator, first item or EMPTY, return value)."""
+    gen = func(*args, **kwargs)
+    try:
+        first = next(gen)
+    except StopIteration as stop:
+        return gen, EMPTY, stop.value
+    return gen, first, None
+
+
+async def first_async_item(
+    func: Callable[..., AsyncIterator[Any]], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[AsyncIterator[Any], Any]:
+    """Start the async generator ``func(*args, **kwargs)``; returns (agen, first item or EMPTY)."""
+    agen = func(*args, **kwargs)
+    try:
+        first = await agen.__anext__()
+    except StopAsyncIteration:
+        return agen, EMPTY
+    return agen, first
+
+
+class Resumed(Generator[Any, Any, Any]):
+    """A started generator, with its first item put back: ``yield from Resumed(gen, first)``
+    behaves exactly like ``yield from`` the original (send, throw and close are forwarded)."""
+
+    __slots__ = ("_first", "_gen", "_pending")
+
+    def __init__(self, gen: Iterator[Any], first: Any) -> None:
+        self._gen = gen
+        self._first = first
+        self._pending = True
+
+    def send(self, value: Any) -> Any:
+        if self._pending:
+            self._pending = False
+            return self._first
+        if value is None or not isinstance(self._gen, Generator):
+            return next(self._gen)
+        return self._gen.send(value)
+
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        self._pending = False
+        if isinstance(self._gen, Generator):
+            exc = typ if val is None else val
+            return self._gen.throw(exc)
+        raise typ if val is None else val
+
+    def close(self) -> None:
+        if isinstance(self._gen, Generator):
+            self._gen.close()

@@ -1,0 +1,73 @@
+"""Checked by ``mypy --strict``, never executed: ``@retry`` keeps signatures."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Coroutine, Iterator, Mapping
+from typing import Any
+
+import tenacity
+from typing_extensions import assert_type
+
+import resilience_kit as rk
+
+
+@rk.retry("openai", max_attempts=3)
+def complete(prompt: str, *, temperature: float = 0.0) -> str:
+    return prompt
+
+
+@rk.retry
+def bare(n: int) -> int:
+    return n
+
+
+@rk.retry(policy=rk.RetryPolicy(max_attempts=2))
+async def acomplete(prompt: str) -> str:
+    return prompt
+
+
+@rk.retry("anthropic")
+def stream(prompt: str) -> Iterator[str]:
+    yield prompt
+
+
+@rk.retry()
+async def astream(prompt: str) -> AsyncIterator[str]:
+    yield prompt
+
+
+class Client:
+    @rk.retry("interactive")
+    def ask(self, prompt: str) -> str:
+        return prompt
+
+
+assert_type(complete("hi"), str)
+assert_type(complete("hi", temperature=0.5), str)
+assert_type(bare(1), int)
+_ = assert_type(acomplete("hi"), Coroutine[Any, Any, str])
+
+
+async def use_async() -> None:
+    """Awaiting keeps the return type."""
+    assert_type(await acomplete("hi"), str)
+    async for chunk in astream("hi"):
+        assert_type(chunk, str)
+
+
+assert_type(stream("hi"), Iterator[str])
+assert_type(astream("hi"), AsyncIterator[str])
+assert_type(Client().ask("hi"), str)
+assert_type(complete.retry, tenacity.BaseRetrying)
+assert_type(complete.statistics, Mapping[str, Any])
+assert_type(complete.retry_with(max_attempts=1)("x"), str)
+assert_type(complete.policy, rk.RetryPolicy)
+assert_type(rk.get_preset("openai"), rk.RetryPolicy)
+assert_type(rk.tenacity_kwargs("openai"), dict[str, Any])
+
+complete(1)  # type: ignore[arg-type]
+complete("hi", temperature="hot")  # type: ignore[arg-type]
+bare("one")  # type: ignore[arg-type]
+_ = acomplete(b"bytes")  # type: ignore[arg-type]
+stream(3)  # type: ignore[arg-type]
+rk.retry(policy="openai")  # type: ignore[call-overload]
