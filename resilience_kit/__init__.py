@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from resilience_kit._breaker import CircuitBreaker, circuit_breaker
+from resilience_kit._breaker_types import BreakerSnapshot, CircuitState
+from resilience_kit._breaker_window import CountWindow, TimeWindow
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classification import (
     Classification,
@@ -22,16 +25,22 @@ from resilience_kit.exceptions import (
 )
 
 __all__ = [
+    "BreakerSnapshot",
     "BulkheadFullError",
     "CallTimeoutError",
+    "CircuitBreaker",
     "CircuitOpenError",
+    "CircuitState",
     "Classification",
     "ConfigurationError",
+    "CountWindow",
     "ErrorCategory",
     "ExceptionMap",
     "ResilienceError",
     "RetryPolicy",
     "RetryingCallable",
+    "TimeWindow",
+    "circuit_breaker",
     "classify",
     "get_preset",
     "load_presets",

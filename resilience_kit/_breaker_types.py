@@ -1,0 +1,145 @@
+"""Circuit-breaker value types, and the drivers that answer a plan's storage requests.
+
+A *plan* is a generator that yields :class:`Op` requests and receives the storage's answers;
+:func:`drive` answers with the sync ``Storage`` methods, :func:`adrive` with the async ``a*``
+methods, so the sync and async paths share one state machine.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Final, TypeAlias
+
+from resilience_kit.storage._base import BreakerStateName, Storage
+
+
+class CircuitState(str, enum.Enum):
+    """The state of a circuit breaker."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+CLOSED: Final = CircuitState.CLOSED
+OPEN: Final = CircuitState.OPEN
+HALF_OPEN: Final = CircuitState.HALF_OPEN
+FROM_NAME: Final[dict[str, CircuitState]] = {state.value: state for state in CircuitState}
+TO_NAME: Final[dict[CircuitState, BreakerStateName]] = {
+    CLOSED: "closed",
+    OPEN: "open",
+    HALF_OPEN: "half_open",
+}
+
+Listener: TypeAlias = Callable[[str, CircuitState, CircuitState], None]
+"""Called as ``listener(breaker_name, old_state, new_state)`` after each transition."""
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSnapshot:
+    """A consistent view of one breaker at one moment (times are monotonic seconds)."""
+
+    name: str
+    state: CircuitState
+    generation: int
+    calls: int
+    failures: int
+    failure_rate: float | None
+    consecutive_failures: int
+    opened_at: float | None
+    retry_after: float
+    trips: int
+    probes_in_flight: int
+    rejected: int
+    disabled: bool
+    forced_open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """The permit of a half-open call: the generation it belongs to and its storage lease."""
+
+    generation: int
+    token: str
+
+
+Permit: TypeAlias = "int | Probe"
+"""A closed-state admission is just the generation (an int); -1 means "record nothing"."""
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """One storage request made by a plan."""
+
+    kind: str  # "load" | "publish" | "acquire" | "release"
+    generation: int = 0
+    state: BreakerStateName = "closed"
+    open_seconds: float = 0.0
+    trips: int = 0
+    token: str = ""
+
+
+Plan: TypeAlias = Generator[Op, Any, Any]
+
+
+def drive(storage: Storage, name: str, probe_args: tuple[int, float], plan: Plan) -> Any:
+    """Run *plan* against the sync storage methods; returns the plan's result."""
+    limit, lease = probe_args
+    try:
+        op = next(plan)
+        while True:
+            kind = op.kind
+            result: Any = None
+            if kind == "load":
+                result = storage.breaker_load(name)
+            elif kind == "publish":
+                result = storage.breaker_publish(
+                    name,
+                    expected_generation=op.generation,
+                    state=op.state,
+                    open_seconds=op.open_seconds,
+                    trips=op.trips,
+                )
+            elif kind == "acquire":
+                result = storage.probe_acquire(
+                    name, generation=op.generation, limit=limit, lease_seconds=lease
+                )
+            else:
+                storage.probe_release(name, op.token)
+            op = plan.send(result)
+    except StopIteration as stop:
+        return stop.value
+
+
+async def adrive(storage: Storage, name: str, probe_args: tuple[int, float], plan: Plan) -> Any:
+    """Run *plan* against the async storage methods; returns the plan's result."""
+    limit, lease = probe_args
+    try:
+        op = next(plan)
+        while True:
+            kind = op.kind
+            result: Any = None
+            if kind == "load":
+                result = await storage.abreaker_load(name)
+            elif kind == "publish":
+                result = await storage.abreaker_publish(
+                    name,
+                    expected_generation=op.generation,
+                    state=op.state,
+                    open_seconds=op.open_seconds,
+                    trips=op.trips,
+                )
+            elif kind == "acquire":
+                result = await storage.aprobe_acquire(
+                    name, generation=op.generation, limit=limit, lease_seconds=lease
+                )
+            else:
+                await storage.aprobe_release(name, op.token)
+            op = plan.send(result)
+    except StopIteration as stop:
+        return stop.value

@@ -1,0 +1,129 @@
+"""Guarding functions of the four kinds with a circuit breaker.
+
+A stream (generator or async generator) is admitted when iteration starts and judged when it
+ends: exhausted is a success, an exception is judged like any other, closed early is ignored.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Any, ParamSpec, TypeVar, cast
+
+from resilience_kit._breaker_core import BreakerCore
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def wrap(breaker: BreakerCore, fn: Callable[P, R]) -> Callable[P, R]:
+    """*fn* guarded by *breaker*, with the same signature for type checkers."""
+    if not callable(fn):
+        raise TypeError(f"circuit breaker {breaker.name!r} can only guard a callable, got {fn!r}")
+    if inspect.isasyncgenfunction(fn):
+        wrapper: Callable[..., Any] = _async_gen(breaker, fn)
+    elif inspect.iscoroutinefunction(fn):
+        wrapper = _async(breaker, fn)
+    elif inspect.isgeneratorfunction(fn):
+        wrapper = _gen(breaker, fn)
+    else:
+        wrapper = _sync(breaker, fn)
+    functools.update_wrapper(wrapper, fn)
+    wrapper.breaker = breaker  # type: ignore[attr-defined]
+    return cast(Callable[P, R], wrapper)
+
+
+def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
+    acquire, settle, judge, run = breaker._acquire, breaker._settle, breaker._judge, breaker._run
+    timed = breaker._slow is not None or breaker._is_failure_result is not None
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        permit = acquire()
+        if not timed:  # the common case: only exceptions decide
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                plan = settle(permit, judge(exc))
+                if plan is not None:
+                    run(plan)
+                raise
+            plan = settle(permit, failed=False)  # only a probe's success needs storage
+            if plan is not None:
+                run(plan)
+            return result
+        started = breaker._now()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            plan = settle(permit, judge(exc))
+            if plan is not None:
+                run(plan)
+            raise
+        plan = settle(permit, breaker._result_failed(result, started))
+        if plan is not None:
+            run(plan)
+        return result
+
+    return call
+
+
+def _async(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        permit = await breaker._aacquire()
+        started = breaker._now() if breaker._slow is not None else 0.0
+        try:
+            result = await fn(*args, **kwargs)
+        except BaseException as exc:
+            plan = breaker._settle(permit, breaker._judge(exc))
+            if plan is not None:
+                await breaker._arun(plan)
+            raise
+        plan = breaker._settle(permit, breaker._result_failed(result, started))
+        if plan is not None:
+            await breaker._arun(plan)
+        return result
+
+    return call
+
+
+def _gen(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        permit = breaker._acquire()
+        started = breaker._now() if breaker._slow is not None else 0.0
+        try:
+            result = yield from fn(*args, **kwargs)
+        except BaseException as exc:
+            plan = breaker._settle(permit, breaker._judge(exc))
+            if plan is not None:
+                breaker._run(plan)
+            raise
+        plan = breaker._settle(permit, breaker._stream_failed(started))
+        if plan is not None:
+            breaker._run(plan)
+        return result
+
+    return call
+
+
+def _async_gen(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
+    async def call(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        permit = await breaker._aacquire()
+        started = breaker._now() if breaker._slow is not None else 0.0
+        stream = fn(*args, **kwargs)
+        try:
+            try:
+                async for item in stream:
+                    yield item
+            finally:
+                await stream.aclose()
+        except BaseException as exc:
+            plan = breaker._settle(permit, breaker._judge(exc))
+            if plan is not None:
+                await breaker._arun(plan)
+            raise
+        plan = breaker._settle(permit, breaker._stream_failed(started))
+        if plan is not None:
+            await breaker._arun(plan)
+
+    return call
