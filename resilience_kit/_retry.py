@@ -65,7 +65,7 @@ def _decorate(
     func: Callable[P, R], policy: RetryPolicy, observers: tuple[RetryObserver, ...]
 ) -> RetryingCallable[P, R]:
     """Wrap *func*; *observers* (plus the global ones) see every step of every call."""
-    name = getattr(func, "__qualname__", None) or repr(func)
+    name = getattr(func, "__qualname__", None) or type(func).__qualname__
     engine = Engine(name, policy, observers + global_observers())
     notify_success = bool(engine.observers)
     notify_before = bool(engine.before_observers)
