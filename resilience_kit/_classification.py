@@ -1,8 +1,9 @@
 """``classify(exc)``: one answer to "what kind of failure is this?" for every client we know.
 
 Exception translation lives here and in ``providers/``: users' maps first (newest first), then the
-built-in map chosen by the top-level module of the exception's class. SDK modules are never imported
-by the kit: an exception from ``openai`` can only exist if ``openai`` is already imported.
+built-in map chosen by the top-level module of the exception's class (or of a base class). SDK
+modules are never imported by the kit: an exception from ``openai`` can only exist if ``openai``
+is already imported.
 """
 
 from __future__ import annotations
@@ -166,12 +167,19 @@ def _classify(exc: BaseException, depth: int) -> Classification:
             return answer
         if isinstance(answer, ErrorCategory):
             return make(answer, exc)
-    module = type(exc).__module__.partition(".")[0]
-    builtin = _builtin_maps.get(module)
-    if builtin is not None:
-        found = builtin(exc)
-        if found is not None:
-            return found
+    # The map of the class's own top-level module, then those of its bases' modules, so that
+    # wrappers subclassing SDK errors (litellm's subclass openai's) are classified like them.
+    seen: set[str] = set()
+    for klass in type(exc).__mro__:
+        module = klass.__module__.partition(".")[0]
+        if module in seen:
+            continue
+        seen.add(module)
+        builtin = _builtin_maps.get(module)
+        if builtin is not None:
+            found = builtin(exc)
+            if found is not None:
+                return found
     for func in _fallback_maps:
         found = func(exc)
         if found is not None:

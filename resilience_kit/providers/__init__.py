@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from resilience_kit._classification import register_fallback
-from resilience_kit.providers import _builtins
+from resilience_kit._classification import register_builtin, register_fallback
+from resilience_kit.providers import _anthropic, _builtins, _http, _openai
 
 
 def install() -> None:
     """Register every built-in map with the classifier (called once, on first ``classify``)."""
+    register_builtin("openai", _openai.classify_openai)
+    register_builtin("anthropic", _anthropic.classify_anthropic)
+    register_builtin("httpx", _http.classify_httpx)
+    register_builtin("httpx2", _http.classify_httpx2)
+    register_builtin("requests", _http.classify_requests)
     register_fallback(_builtins.classify_builtin)

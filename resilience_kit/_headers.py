@@ -1,0 +1,229 @@
+"""Server hints in response headers: how long to wait, and whether the server says "retry".
+
+Every parser here takes untrusted text and never raises: garbage, negative, NaN or infinite
+values give ``None`` (no hint). A hint is always finite and ``>= 0``; absurdly large numbers are
+clamped to ``MAX_HINT`` so a policy's ``max_retry_after`` refuses them instead of backing off.
+
+Precedence follows the openai and anthropic SDKs: ``retry-after-ms``, then ``retry-after``
+(seconds, fractional seconds, or an HTTP-date). Only for a 429 without either, the rate-limit reset
+headers are read: OpenAI's ``x-ratelimit-reset-{requests,tokens}`` (Go durations: ``"6m0s"``) and
+Anthropic's ``anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-reset`` (RFC 3339).
+Of those, the resets of the limits whose ``-remaining`` header reads ``0`` count (that is the limit
+that was hit); when none reads ``0`` the largest reset counts, the one wait after which every limit
+has reset.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import email.utils
+import math
+import re
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = [
+    "MAX_HINT",
+    "get_header",
+    "parse_go_duration",
+    "parse_retry_after",
+    "parse_rfc3339_delay",
+    "parse_seconds",
+    "parse_should_retry",
+    "server_wait",
+]
+
+MAX_HINT = 366 * 86400.0
+"""The largest wait a header can produce (one year); bigger values are clamped to it."""
+
+_MAX_HEADER_LEN = 256  # hints are short; never run regexes or float() over megabytes
+
+# (reset header, remaining header) pairs, per provider.
+_RESET_HEADERS: tuple[tuple[str, str, bool], ...] = (
+    ("x-ratelimit-reset-requests", "x-ratelimit-remaining-requests", False),
+    ("x-ratelimit-reset-tokens", "x-ratelimit-remaining-tokens", False),
+    *(
+        (f"anthropic-ratelimit-{kind}-reset", f"anthropic-ratelimit-{kind}-remaining", True)
+        for kind in ("requests", "tokens", "input-tokens", "output-tokens")
+    ),
+)
+
+
+def get_header(headers: object, name: str) -> str | None:
+    """Read header *name* case-insensitively from any mapping-like object; ``None`` if absent.
+
+    Accepts ``httpx.Headers``, ``httpx2.Headers``, ``requests``' ``CaseInsensitiveDict``, a plain
+    ``dict`` or a list of ``(name, value)`` pairs. Never raises.
+    """
+    if headers is None:
+        return None
+    try:
+        getter = getattr(headers, "get", None)
+        if callable(getter):
+            value = getter(name)
+            if value is None and isinstance(headers, Mapping):
+                value = _scan(headers.items(), name)
+        elif isinstance(headers, Iterable) and not isinstance(headers, (str, bytes)):
+            value = _scan(headers, name)
+        else:
+            return None
+    except Exception:  # a broken headers object is "no hint", never a crash
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return value if isinstance(value, str) else None
+
+
+def _scan(items: Iterable[Any], name: str) -> object:
+    wanted = name.lower()
+    for item in items:
+        if isinstance(item, tuple) and len(item) == 2:  # (name, value) pairs
+            key, value = item
+            if isinstance(key, bytes):
+                key = key.decode("latin-1")
+            if isinstance(key, str) and key.lower() == wanted:
+                return value
+    return None
+
+
+def _finite_wait(value: float) -> float | None:
+    if math.isnan(value) or value < 0:
+        return None
+    return min(value, MAX_HINT)
+
+
+def parse_seconds(value: str | None, *, divisor: float = 1.0) -> float | None:
+    """A number of seconds (``"3"``, ``"1.5"``); ``divisor=1000`` for milliseconds."""
+    if value is None or len(value) > _MAX_HEADER_LEN:
+        return None
+    text = value.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    if math.isinf(number):
+        # A literal "inf" is garbage; a numeric overflow ("1e999") is a server asking for forever.
+        if number < 0 or text.lstrip("+").lower() in {"inf", "infinity"}:
+            return None
+        return MAX_HINT
+    return _finite_wait(number / divisor)
+
+
+def parse_http_date(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from *now* (default ``time.time()``) until an HTTP-date; ``0.0`` when it is past."""
+    if value is None or len(value) > _MAX_HEADER_LEN:
+        return None
+    try:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        target = float(email.utils.mktime_tz(parsed))
+    except (TypeError, ValueError, OverflowError, OSError, IndexError):
+        return None
+    current = time.time() if now is None else now
+    return _finite_wait(max(target - current, 0.0))
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """``Retry-After``: seconds (float allowed, as the SDKs do) or an HTTP-date."""
+    seconds = parse_seconds(value)
+    if seconds is not None:
+        return seconds
+    return parse_http_date(value, now=now)
+
+
+_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "\u00b5s": 1e-6, "ns": 1e-9}
+_GO_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)")
+_GO_DURATION = re.compile(r"(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|ms|s|m|h))+")
+
+
+def parse_go_duration(value: str | None) -> float | None:
+    """A Go ``time.Duration`` string as OpenAI sends it: ``"6m0s"``, ``"1.5s"``, ``"20ms"``.
+
+    A bare ``"0"`` is zero (as in Go); signs, bare numbers and unknown units are garbage.
+    """
+    if value is None or len(value) > _MAX_HEADER_LEN:
+        return None
+    text = value.strip()
+    if text == "0":
+        return 0.0
+    if not _GO_DURATION.fullmatch(text):
+        return None
+    total = sum(float(number) * _GO_UNITS[unit] for number, unit in _GO_PART.findall(text))
+    return _finite_wait(total)
+
+
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|z|[+-]\d{2}:\d{2})"
+)
+
+
+def parse_rfc3339_delay(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds from *now* until an RFC 3339 timestamp (Anthropic's resets); ``0.0`` when past."""
+    if value is None or len(value) > _MAX_HEADER_LEN:
+        return None
+    match = _RFC3339.fullmatch(value.strip())
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    try:
+        if zone in {"Z", "z"}:
+            tz = _dt.timezone.utc
+        else:
+            sign = -1 if zone[0] == "-" else 1
+            tz = _dt.timezone(sign * _dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+        moment = _dt.datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            min(int(second), 59),  # a leap second is the end of that minute
+            tzinfo=tz,
+        )
+        target = moment.timestamp() + (float(fraction) if fraction else 0.0)
+    except (ValueError, OverflowError, OSError):
+        return None
+    current = time.time() if now is None else now
+    return _finite_wait(max(target - current, 0.0))
+
+
+def parse_should_retry(headers: object) -> bool | None:
+    """``x-should-retry``: ``True`` for "true", ``False`` for "false", else ``None``."""
+    value = get_header(headers, "x-should-retry")
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if text == "true":
+        return True
+    if text == "false":
+        return False
+    return None
+
+
+def server_wait(
+    headers: object, *, status_code: int | None = None, now: float | None = None
+) -> float | None:
+    """How long the server asked us to wait, in seconds, or ``None`` when it gave no usable hint.
+
+    *now* is a ``time.time()`` value for date headers (read at call time when omitted).
+    """
+    wait = parse_seconds(get_header(headers, "retry-after-ms"), divisor=1000.0)
+    if wait is not None:
+        return wait
+    wait = parse_retry_after(get_header(headers, "retry-after"), now=now)
+    if wait is not None or status_code != 429:  # resets only explain a 429
+        return wait
+    exhausted: list[float] = []
+    others: list[float] = []
+    for reset_name, remaining_name, rfc3339 in _RESET_HEADERS:
+        raw = get_header(headers, reset_name)
+        reset = parse_rfc3339_delay(raw, now=now) if rfc3339 else parse_go_duration(raw)
+        if reset is None:
+            continue
+        remaining = parse_seconds(get_header(headers, remaining_name))
+        (exhausted if remaining == 0 else others).append(reset)
+    if exhausted:
+        return max(exhausted)
+    return max(others, default=None)

@@ -1,0 +1,65 @@
+"""Real SDK exception objects built the way the SDKs build them, without a socket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+import httpx2
+import openai
+from anthropic._error_classes import make_status_error
+
+OPENAI_URL = "https://api.openai.com/v1/chat/completions"
+ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
+
+_openai_client = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9", max_retries=0)
+
+
+def response(
+    status: int, body: object = None, headers: dict[str, str] | None = None, url: str = OPENAI_URL
+) -> httpx2.Response:
+    """An ``httpx2.Response`` tied to a request, as the SDKs receive it."""
+    request = httpx2.Request("POST", url)
+    if body is None:
+        return httpx2.Response(status, request=request, headers=headers or {})
+    return httpx2.Response(status, request=request, headers=headers or {}, json=body)
+
+
+def openai_error(
+    status: int,
+    *,
+    code: str | None = None,
+    error_type: str | None = None,
+    message: str = "error",
+    headers: dict[str, str] | None = None,
+) -> openai.APIStatusError:
+    """The exact exception ``openai.OpenAI`` raises for an error response (its own dispatcher)."""
+    body: dict[str, Any] = {
+        "error": {"message": message, "type": error_type, "code": code, "param": None}
+    }
+    resp = response(status, body, headers)
+    return _openai_client._make_status_error(
+        f"Error code: {status} - {body}", body=body, response=resp
+    )
+
+
+def openai_stream_error(body: dict[str, Any], message: str = "stream error") -> openai.APIError:
+    """The bare ``openai.APIError`` a chat stream raises for ``data: {"error": ...}``."""
+    return openai.APIError(message, httpx2.Request("POST", OPENAI_URL), body=body)
+
+
+def anthropic_error(
+    status: int,
+    *,
+    error_type: str = "api_error",
+    message: str = "error",
+    error_code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> anthropic.APIStatusError:
+    """The exact exception ``anthropic.Anthropic`` raises (dispatches the error_code subclasses)."""
+    error: dict[str, Any] = {"type": error_type, "message": message}
+    if error_code is not None:
+        error["details"] = {"error_code": error_code}
+    body = {"type": "error", "error": error, "request_id": "req_body"}
+    resp = response(status, body, headers, url=ANTHROPIC_URL)
+    return make_status_error(f"{body}", body=body, response=resp)
