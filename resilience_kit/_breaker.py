@@ -143,9 +143,9 @@ class CircuitBreaker(BreakerCore):
             "probe_lease": lease,
             "clock": clock,
         }
-        self._stack: contextvars.ContextVar[tuple[tuple[Any, float], ...]] = contextvars.ContextVar(
-            f"resilience_kit_breaker_{name}", default=()
-        )
+        # (permit, started, outer entry) for each `with` this context is inside, innermost first
+        self._stack: contextvars.ContextVar[tuple[Any, float, Any] | None]
+        self._stack = contextvars.ContextVar(f"resilience_kit_breaker_{name}", default=None)
         self._init_state()
 
     def __repr__(self) -> str:
@@ -159,7 +159,7 @@ class CircuitBreaker(BreakerCore):
     def __enter__(self) -> CircuitBreaker:
         permit = self._acquire()
         started = self._now() if self._slow is not None else 0.0
-        self._stack.set((*self._stack.get(), (permit, started)))
+        self._stack.set((permit, started, self._stack.get()))
         return self
 
     def __exit__(
@@ -168,14 +168,15 @@ class CircuitBreaker(BreakerCore):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        plan = self._settle(*self._pop(exc))
+        permit, failed = self._pop(exc)
+        plan = self._succeed(permit) if failed is False else self._settle(permit, failed)
         if plan is not None:
             self._run(plan)
 
     async def __aenter__(self) -> CircuitBreaker:
         permit = await self._aacquire()
         started = self._now() if self._slow is not None else 0.0
-        self._stack.set((*self._stack.get(), (permit, started)))
+        self._stack.set((permit, started, self._stack.get()))
         return self
 
     async def __aexit__(
@@ -184,16 +185,17 @@ class CircuitBreaker(BreakerCore):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        plan = self._settle(*self._pop(exc))
+        permit, failed = self._pop(exc)
+        plan = self._succeed(permit) if failed is False else self._settle(permit, failed)
         if plan is not None:
             await self._arun(plan)
 
     def _pop(self, exc: BaseException | None) -> tuple[Any, bool | None]:
-        stack = self._stack.get()
-        if not stack:
+        entry = self._stack.get()
+        if entry is None:
             raise RuntimeError(f"circuit breaker {self.name!r} exited without entering")
-        permit, started = stack[-1]
-        self._stack.set(stack[:-1])
+        permit, started, outer = entry
+        self._stack.set(outer)
         if exc is not None:
             return permit, self._judge(exc)
         slow = self._slow

@@ -282,6 +282,19 @@ class BreakerCore:
     def _retry_after(self, now: float) -> float:
         return max(self._open_until - now, 0.0) if self._state is OPEN else 0.0
 
+    def _succeed(self, permit: Permit) -> Plan | None:
+        """Record a success: the hot path of a healthy circuit (no storage, one short lock)."""
+        if isinstance(permit, int):
+            if permit >= 0:
+                window = self._window
+                now = self._now() if window.uses_clock else 0.0
+                with self._lock:
+                    if permit == self._generation and self._state is CLOSED:
+                        self._consecutive = 0
+                        window.success(now)
+            return None
+        return self._probe_plan(permit, failed=False)
+
     def _settle(self, permit: Permit, failed: bool | None) -> Plan | None:
         """Record an outcome (None: ignored); returns a plan when storage must be told."""
         if isinstance(permit, int):
@@ -300,9 +313,9 @@ class BreakerCore:
                 events: list[_Transition] = []
                 op = self._transition(OPEN, now, events, "failure_threshold")
             return self._publish_plan(op, now, events)
-        return self._probe_plan(permit, failed)
+        return self._probe_plan(permit, failed=failed)
 
-    def _probe_plan(self, probe: Probe, failed: bool | None) -> Plan:
+    def _probe_plan(self, probe: Probe, *, failed: bool | None) -> Plan:
         now = self._now()
         events: list[_Transition] = []
         op: Op | None = None

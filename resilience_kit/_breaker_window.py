@@ -90,6 +90,9 @@ class Window(Protocol):
     def record(self, failed: bool, now: float) -> bool:
         """Count one outcome; True when the circuit should open."""
 
+    def success(self, now: float) -> None:
+        """Count one success (the hot path; a success never opens the circuit)."""
+
     def clear(self) -> None:
         """Forget every outcome (the circuit closed or was reset)."""
 
@@ -114,6 +117,10 @@ class ConsecutiveCounter:
             return self.consecutive >= self.threshold
         self.consecutive = 0
         return False
+
+    def success(self, now: float) -> None:
+        self.calls += 1
+        self.consecutive = 0
 
     def clear(self) -> None:
         self.calls = 0
@@ -144,6 +151,12 @@ class CountCounter:
             calls = len(outcomes)
             return calls >= self.minimum and self.failures >= self.rate * calls
         return False
+
+    def success(self, now: float) -> None:
+        outcomes = self.outcomes
+        if len(outcomes) == outcomes.maxlen and outcomes[0]:
+            self.failures -= 1
+        outcomes.append(False)
 
     def clear(self) -> None:
         self.outcomes.clear()
@@ -188,6 +201,9 @@ class TimeCounter:
             self.failures += 1
             return self.calls >= self.minimum and self.failures >= self.rate * self.calls
         return False
+
+    def success(self, now: float) -> None:
+        self.record(False, now)  # noqa: FBT003 - the shared bucket logic
 
     def clear(self) -> None:
         self.buckets.clear()

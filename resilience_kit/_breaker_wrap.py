@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, ParamSpec, TypeVar, cast
 
 from resilience_kit._breaker_core import BreakerCore
+from resilience_kit._breaker_types import Permit
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -35,24 +36,16 @@ def wrap(breaker: BreakerCore, fn: Callable[P, R]) -> Callable[P, R]:
 
 
 def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
-    acquire, settle, judge, run = breaker._acquire, breaker._settle, breaker._judge, breaker._run
-    timed = breaker._slow is not None or breaker._is_failure_result is not None
+    acquire, succeed, settle = breaker._acquire, breaker._succeed, breaker._settle
+    judge, run = breaker._judge, breaker._run
+    local = not breaker._shared
+    judged = breaker._slow is not None or breaker._is_failure_result is not None
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        permit = acquire()
-        if not timed:  # the common case: only exceptions decide
-            try:
-                result = fn(*args, **kwargs)
-            except BaseException as exc:
-                plan = settle(permit, judge(exc))
-                if plan is not None:
-                    run(plan)
-                raise
-            plan = settle(permit, failed=False)  # only a probe's success needs storage
-            if plan is not None:
-                run(plan)
-            return result
-        started = breaker._now()
+        fast = breaker._fast_gen  # inlined admission of a closed, private breaker
+        permit: Permit = fast if fast is not None and local else acquire()
+        if judged:
+            started = breaker._now()
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
@@ -60,7 +53,10 @@ def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
             if plan is not None:
                 run(plan)
             raise
-        plan = settle(permit, breaker._result_failed(result, started))
+        if judged:
+            plan = settle(permit, breaker._result_failed(result, started))
+        else:
+            plan = succeed(permit)
         if plan is not None:
             run(plan)
         return result
@@ -69,19 +65,29 @@ def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _async(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
+    aacquire, succeed, settle = breaker._aacquire, breaker._succeed, breaker._settle
+    judge, arun = breaker._judge, breaker._arun
+    local = not breaker._shared
+    judged = breaker._slow is not None or breaker._is_failure_result is not None
+
     async def call(*args: Any, **kwargs: Any) -> Any:
-        permit = await breaker._aacquire()
-        started = breaker._now() if breaker._slow is not None else 0.0
+        fast = breaker._fast_gen  # inlined admission of a closed, private breaker
+        permit: Permit = fast if fast is not None and local else await aacquire()
+        if judged:
+            started = breaker._now()
         try:
             result = await fn(*args, **kwargs)
         except BaseException as exc:
-            plan = breaker._settle(permit, breaker._judge(exc))
+            plan = settle(permit, judge(exc))
             if plan is not None:
-                await breaker._arun(plan)
+                await arun(plan)
             raise
-        plan = breaker._settle(permit, breaker._result_failed(result, started))
+        if judged:
+            plan = settle(permit, breaker._result_failed(result, started))
+        else:
+            plan = succeed(permit)
         if plan is not None:
-            await breaker._arun(plan)
+            await arun(plan)
         return result
 
     return call
