@@ -12,6 +12,7 @@ from freezegun import freeze_time
 
 import resilience_kit as rk
 from resilience_kit import CircuitState
+from resilience_kit.testing import no_wait
 from tests.unit._breaker_helpers import Clock
 
 CLOSED, OPEN, HALF_OPEN = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
@@ -278,3 +279,21 @@ def test_registry_returns_shared_breaker_and_rejects_other_config() -> None:
     with pytest.raises(rk.ConfigurationError, match="failure_threshold") as info:
         rk.circuit_breaker("registry-test", failure_threshold=4)
     assert "name" == info.value.field
+
+
+def test_retry_outside_breaker_does_not_retry_open_circuit() -> None:
+    """@retry outside @breaker retries real failures but stops at CircuitOpenError."""
+    breaker = rk.CircuitBreaker("retry-order", failure_threshold=2, clock=Clock())
+    hits = 0
+
+    @rk.retry("default", max_attempts=5)
+    @breaker
+    def call() -> None:
+        nonlocal hits
+        hits += 1
+        raise ConnectionError("down")
+
+    with no_wait() as waits, pytest.raises(rk.CircuitOpenError):
+        call()
+    assert 2 == hits
+    assert 2 == len(waits.sleeps)
