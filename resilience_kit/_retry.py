@@ -61,6 +61,22 @@ class RetryingCallable(Protocol[P, R_co]):
     def __get__(self, instance: object, owner: type | None = None) -> Callable[..., R_co]: ...
 
 
+def _kind(func: Callable[..., Any]) -> str:
+    """sync, async, generator or async_generator (callable objects judged by ``__call__``)."""
+    target: Any = func
+    if not inspect.isfunction(func) and not inspect.ismethod(func) and callable(func):
+        dunder = getattr(type(func), "__call__", None)
+        if inspect.isfunction(dunder):
+            target = dunder
+    if inspect.isasyncgenfunction(target) or inspect.isasyncgenfunction(func):
+        return "async_generator"
+    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(func):
+        return "async"
+    if inspect.isgeneratorfunction(target) or inspect.isgeneratorfunction(func):
+        return "generator"
+    return "sync"
+
+
 def _decorate(
     func: Callable[P, R], policy: RetryPolicy, observers: tuple[RetryObserver, ...]
 ) -> RetryingCallable[P, R]:
@@ -70,7 +86,8 @@ def _decorate(
     notify_success = bool(engine.observers)
     notify_before = bool(engine.before_observers)
     stats: ContextVar[dict[str, Any]] = ContextVar(f"resilience_kit.retry:{name}")
-    is_async = inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func)
+    kind = _kind(func)
+    is_async = kind in ("async", "async_generator")
     template: Any
     if is_async:
         template = AsyncController(sleep=_clock.async_sleep, **engine.tenacity_kwargs())
@@ -97,7 +114,7 @@ def _decorate(
             engine.succeeded(1, start)
 
     wrapper: Any
-    if inspect.isasyncgenfunction(func):
+    if kind == "async_generator":
 
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             start = begin()
@@ -142,7 +159,7 @@ def _decorate(
                 engine.stream_failed(exc, attempts, start)
                 raise
 
-    elif inspect.iscoroutinefunction(func):
+    elif kind == "async":
 
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
             start = begin()
@@ -155,7 +172,7 @@ def _decorate(
                 return result
             return await controller_for(start)(replay_async(failed, call_func), *args, **kwargs)
 
-    elif inspect.isgeneratorfunction(func):
+    elif kind == "generator":
 
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             start = begin()

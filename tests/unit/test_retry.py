@@ -313,3 +313,44 @@ async def test_cancellation_is_not_retried(rk_no_wait: NoWait) -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert 1 == attempts
+
+
+async def test_callable_object_with_async_call_is_retried(rk_no_wait: NoWait) -> None:
+    """An object whose __call__ is async is treated as an async function."""
+
+    class Client:
+        def __init__(self) -> None:
+            self.attempts = 0
+
+        async def __call__(self) -> str:
+            self.attempts += 1
+            if self.attempts == 1:
+                raise ConnectionError("reset")
+            return "ok"
+
+    client = Client()
+    assert "ok" == await rk.retry(client)()
+    assert 2 == client.attempts
+
+
+def test_generator_throw_and_close_are_forwarded(rk_no_wait: NoWait) -> None:
+    """throw() reaches the decorated generator (which may handle it); close() closes it."""
+    closed: list[bool] = []
+
+    @rk.retry
+    def stream() -> Iterator[str]:
+        try:
+            while True:
+                try:
+                    yield "item"
+                except ValueError:
+                    yield "handled"
+        finally:
+            closed.append(True)
+
+    gen = stream()
+    assert "item" == next(gen)
+    assert "handled" == gen.throw(ValueError("x"))
+    assert "item" == next(gen)
+    gen.close()
+    assert [True] == closed
