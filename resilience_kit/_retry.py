@@ -65,7 +65,7 @@ def _kind(func: Callable[..., Any]) -> str:
     """sync, async, generator or async_generator (callable objects judged by ``__call__``)."""
     target: Any = func
     if not inspect.isfunction(func) and not inspect.ismethod(func) and callable(func):
-        dunder = getattr(type(func), "__call__", None)
+        dunder = vars(type(func)).get("__call__")
         if inspect.isfunction(dunder):
             target = dunder
     if inspect.isasyncgenfunction(target) or inspect.isasyncgenfunction(func):

@@ -343,7 +343,7 @@ def test_generator_throw_and_close_are_forwarded(rk_no_wait: NoWait) -> None:
             while True:
                 try:
                     yield "item"
-                except ValueError:
+                except ValueError:  # noqa: PERF203 - the test needs a handler per item
                     yield "handled"
         finally:
             closed.append(True)
