@@ -65,9 +65,12 @@ def _kind(func: Callable[..., Any]) -> str:
     """sync, async, generator or async_generator (callable objects judged by ``__call__``)."""
     target: Any = func
     if not inspect.isfunction(func) and not inspect.ismethod(func) and callable(func):
-        dunder = vars(type(func)).get("__call__")
-        if inspect.isfunction(dunder):
-            target = dunder
+        for klass in type(func).__mro__:
+            if "__call__" in vars(klass):
+                dunder = vars(klass)["__call__"]
+                if inspect.isfunction(dunder):
+                    target = dunder
+                break
     if inspect.isasyncgenfunction(target) or inspect.isasyncgenfunction(func):
         return "async_generator"
     if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(func):
