@@ -26,6 +26,29 @@ DECISIONS: dict[str, Decision] = {
     "CredentialsError": ErrorCategory.AUTH,
     "IdentityTokenFileError": ErrorCategory.AUTH,
     "WorkloadIdentityError": ErrorCategory.AUTH,
+    # Programming and setup errors: retrying cannot help.
+    "MissingDependencyError": ErrorCategory.BAD_REQUEST,
+    "MutuallyExclusiveAuthError": ErrorCategory.BAD_REQUEST,
+    "StreamAlreadyConsumed": ErrorCategory.BAD_REQUEST,
+    "MissingStreamClassError": ErrorCategory.BAD_REQUEST,
+    "ToolsetUsageError": ErrorCategory.BAD_REQUEST,
+    "ToolsetClosedError": ErrorCategory.BAD_REQUEST,
+    "ToolsetConfigError": ErrorCategory.BAD_REQUEST,
+    "ToolsetContractError": ErrorCategory.BAD_REQUEST,
+    "ToolsetsFixedError": ErrorCategory.BAD_REQUEST,
+    # Tool-runner refusals: raised by or to your tools and read by the model, not API failures.
+    "ToolError": ErrorCategory.BAD_REQUEST,
+    "ConfirmDeclinedError": ErrorCategory.BAD_REQUEST,
+    "ConfirmFailedError": ErrorCategory.BAD_REQUEST,
+    "DisabledMemberError": ErrorCategory.BAD_REQUEST,
+    "InvalidMemberInputError": ErrorCategory.BAD_REQUEST,
+    "TabMissingError": ErrorCategory.BAD_REQUEST,
+    "URLRefusedError": ErrorCategory.BAD_REQUEST,
+    "UnavailableMemberError": ErrorCategory.BAD_REQUEST,
+    "UnknownMemberError": ErrorCategory.BAD_REQUEST,
+    "UploadRefusedError": ErrorCategory.BAD_REQUEST,
+    "UploadNoRootsError": ErrorCategory.BAD_REQUEST,
+    "UploadOutsideRootsError": ErrorCategory.BAD_REQUEST,
     # One class per status (ERROR_CLASSES[(status, None)]).
     "BadRequestError": BY_STATUS,
     "AuthenticationError": BY_STATUS,
@@ -166,3 +189,14 @@ DECISIONS: dict[str, Decision] = {
     # 529
     "CompactionUnavailableError": BY_STATUS,
 }
+
+ERROR_MODULES: tuple[str, ...] = (
+    "anthropic._exceptions",
+    "anthropic._error_classes",
+    "anthropic._response",
+    "anthropic.lib._extras._common",
+    "anthropic.lib.foundry",
+    "anthropic.lib.tools._toolsets._errors",
+    "anthropic.lib.tools._beta_functions",
+)
+"""Modules that define exception classes; the drift test imports them and checks the table."""

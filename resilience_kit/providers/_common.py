@@ -90,6 +90,11 @@ _CONTENT_PHRASES = ("content management policy", "content policy", "usage policy
 _QUOTA_PHRASES = ("reached your specified api usage limits", "credit balance is too low")
 
 
+_BODY_WINS_ON_4XX = frozenset(
+    {ErrorCategory.QUOTA, ErrorCategory.CONTEXT_LENGTH, ErrorCategory.CONTENT_FILTER}
+)
+
+
 def category_for_status(status: int) -> ErrorCategory:
     """The category an HTTP error status means on its own (no body, no headers)."""
     found = _STATUS.get(status)
@@ -143,9 +148,7 @@ def refine_status(
         return base
     if status >= 500:
         return ErrorCategory.OVERLOADED if from_body is ErrorCategory.OVERLOADED else base
-    if from_body in {ErrorCategory.QUOTA, ErrorCategory.CONTEXT_LENGTH}:
-        return from_body
-    if from_body is ErrorCategory.CONTENT_FILTER and base is ErrorCategory.BAD_REQUEST:
+    if from_body in _BODY_WINS_ON_4XX:
         return from_body
     return base
 

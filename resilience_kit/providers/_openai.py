@@ -53,9 +53,31 @@ DECISIONS: dict[str, Decision] = {
     "WebSocketConnectionClosedError": ErrorCategory.CONNECTION,
     # The outgoing queue is over its byte limit: send slower, then again.
     "WebSocketQueueFullError": ErrorCategory.RATE_LIMIT,
-    # Using the module-level client in an ambiguous way: a programming error.
+    # Programming and setup errors: retrying cannot help.
     "_AmbiguousModuleClientUsageError": ErrorCategory.BAD_REQUEST,
+    "APIRemovedInV1": ErrorCategory.BAD_REQUEST,
+    "MissingDependencyError": ErrorCategory.BAD_REQUEST,
+    "MutuallyExclusiveAuthError": ErrorCategory.BAD_REQUEST,
+    "StreamAlreadyConsumed": ErrorCategory.BAD_REQUEST,
+    "MissingStreamClassError": ErrorCategory.BAD_REQUEST,
+    # Beta agents helpers: wrappers around the upload or turn that failed.
+    "AgentFilePreparationError": BY_CAUSE,
+    "AgentFileStagingError": BY_CAUSE,
+    "AgentTurnResultError": BY_CAUSE,
+    # The hosted turn succeeded (and was billed); only parsing its output failed.
+    "AgentOutputParseError": ErrorCategory.UNKNOWN,
 }
+
+ERROR_MODULES: tuple[str, ...] = (
+    "openai._exceptions",
+    "openai._response",
+    "openai._extras._common",
+    "openai.lib._old_api",
+    "openai.lib.azure",
+    "openai.lib.beta.agents._files",
+    "openai.lib.beta.agents._result",
+)
+"""Modules that define exception classes; the drift test imports them and checks the table."""
 
 
 def classify_openai(exc: BaseException) -> Classification | None:

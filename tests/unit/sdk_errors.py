@@ -7,12 +7,15 @@ from typing import Any
 import anthropic
 import httpx2
 import openai
-from anthropic._error_classes import make_status_error
 
 OPENAI_URL = "https://api.openai.com/v1/chat/completions"
 ANTHROPIC_URL = "https://api.anthropic.com/v1/messages"
 
-_openai_client = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9", max_retries=0)
+# Never used to send anything: only their error dispatchers and retry rules are called.
+OPENAI_CLIENT = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1", max_retries=0)
+ANTHROPIC_CLIENT = anthropic.Anthropic(
+    api_key="sk-ant-test", base_url="http://127.0.0.1:9", max_retries=0
+)
 
 
 def response(
@@ -37,10 +40,7 @@ def openai_error(
     body: dict[str, Any] = {
         "error": {"message": message, "type": error_type, "code": code, "param": None}
     }
-    resp = response(status, body, headers)
-    return _openai_client._make_status_error(
-        f"Error code: {status} - {body}", body=body, response=resp
-    )
+    return OPENAI_CLIENT._make_status_error_from_response(response(status, body, headers))
 
 
 def openai_stream_error(body: dict[str, Any], message: str = "stream error") -> openai.APIError:
@@ -62,4 +62,4 @@ def anthropic_error(
         error["details"] = {"error_code": error_code}
     body = {"type": "error", "error": error, "request_id": "req_body"}
     resp = response(status, body, headers, url=ANTHROPIC_URL)
-    return make_status_error(f"{body}", body=body, response=resp)
+    return ANTHROPIC_CLIENT._make_status_error_from_response(resp)
