@@ -136,7 +136,13 @@ class BreakerCore:
             events.append((old, new, reason))
         return Op("publish", expected, TO_NAME[new], open_seconds, self._trips)
 
-    def _adopt(self, record: BreakerRecord | None, now: float, events: list[_Transition]) -> None:
+    def _adopt(
+        self,
+        record: BreakerRecord | None,
+        now: float,
+        events: list[_Transition],
+        reason: str = "shared",
+    ) -> None:
         """Take over a stored record that is newer than (or differs at) our generation."""
         if record is None or record.generation < self._generation:
             return
@@ -159,7 +165,7 @@ class BreakerCore:
             self._window.clear()
         self._refresh_fast()
         if old is not new:
-            events.append((old, new, "shared"))
+            events.append((old, new, reason))
 
     def _fire(self, events: list[_Transition]) -> None:
         for old, new, reason in events:
@@ -237,39 +243,42 @@ class BreakerCore:
     def _acquire_plan(self, now: float) -> Plan:
         if self._shared:
             yield from self._sync_plan(now)
-        events: list[_Transition] = []
-        publish: Op | None = None
-        reject: tuple[CircuitState, float] | None = None
-        with self._lock:
-            if self._disabled:
-                return -1
-            state = self._state
-            if not self._forced and state is CLOSED:
-                return self._generation
-            if self._forced:
-                reject = (OPEN, self._recovery_timeout)
-            elif state is OPEN and now < self._open_until:
-                reject = (OPEN, self._open_until - now)
-            else:
-                if state is OPEN:  # the open time is over: this caller half-opens the circuit
-                    publish = self._transition(HALF_OPEN, now, events, "recovery_timeout")
-                if self._probes >= self._half_open_max_calls:
+        reject: tuple[CircuitState, float] | None
+        for _ in range(3):  # each round follows a newer generation; more rounds means churn
+            publish: Op | None = None
+            reject = None
+            with self._lock:
+                if self._disabled:
+                    return -1
+                state = self._state
+                if not self._forced and state is CLOSED:
+                    return self._generation
+                if self._forced:
+                    reject = (OPEN, self._recovery_timeout)
+                elif state is OPEN and now < self._open_until:
+                    reject = (OPEN, self._open_until - now)
+                elif state is OPEN:
+                    # The open time is over. Not optimistic: probe permits may only be asked for
+                    # a generation the storage already holds, so everyone waits for the CAS.
+                    publish = Op("publish", self._generation, "half_open", 0.0, self._trips)
+                elif self._probes >= self._half_open_max_calls:
                     reject = (HALF_OPEN, 0.0)
                 else:
                     self._probes += 1
-            if reject is not None:
-                self._rejected += 1
-            generation = self._generation
-        if reject is not None:
-            raise self._rejection(*reject)
-        if publish is not None:
-            yield from self._publish_plan(publish, now, events)
+                generation = self._generation
+            if publish is None:
+                break
+            record = yield publish
+            events: list[_Transition] = []
             with self._lock:
-                if self._generation != generation:  # someone else moved; our slot is gone
-                    self._rejected += 1
-                    reject = (self._visible(now), self._retry_after(now))
-            if reject is not None:
-                raise self._rejection(*reject)
+                self._adopt(record, now, events, "recovery_timeout")
+            self._fire(events)
+        else:
+            reject = (HALF_OPEN, 0.0)  # the circuit kept moving under this call: turn it away
+        if reject is not None:
+            with self._lock:
+                self._rejected += 1
+            raise self._rejection(*reject)
         token = yield Op("acquire", generation)
         if token is None:
             with self._lock:
