@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from typing_extensions import assert_type
 
 import resilience_kit as rk
@@ -11,3 +14,16 @@ assert_type(c, rk.Classification)
 assert_type(c.category, rk.ErrorCategory)
 assert_type(c.retry_after, float | None)
 rk.classify("not an exception")  # type: ignore[arg-type]
+
+undo = rk.register_exception_map({ValueError: rk.ErrorCategory.BAD_REQUEST}, name="typing-dict")
+assert_type(undo, Callable[[], None])
+
+
+def _mapper(exc: BaseException) -> rk.ErrorCategory | None:
+    return rk.ErrorCategory.SERVER if isinstance(exc, KeyError) else None
+
+
+rk.register_exception_map(_mapper, name="typing-callable")
+rk.register_exception_map({ValueError: "server"}, name="typing-bad")  # type: ignore[dict-item]
+rk.register_exception_map(_mapper)  # type: ignore[call-arg]
+assert_type(c.to_dict(), dict[str, Any])
