@@ -1,8 +1,9 @@
 """Server hints in response headers: how long to wait, and whether the server says "retry".
 
 Every parser here takes untrusted text and never raises: garbage, negative, NaN or infinite
-values give ``None`` (no hint). A hint is always finite and ``>= 0``; absurdly large numbers are
-clamped to ``MAX_HINT`` so a policy's ``max_retry_after`` refuses them instead of backing off.
+values give ``None`` (no hint). A parsed wait is always finite and ``>= 0`` (``server_wait`` also
+treats zero and past dates as no hint, as the SDKs do); absurdly large numbers are clamped to
+``MAX_HINT`` so a policy's ``max_retry_after`` refuses them instead of backing off.
 
 Precedence follows the openai and anthropic SDKs: ``retry-after-ms``, then ``retry-after``
 (seconds, fractional seconds, or an HTTP-date). Only for a 429 without either, the rate-limit reset
@@ -207,19 +208,21 @@ def server_wait(
 ) -> float | None:
     """How long the server asked us to wait, in seconds, or ``None`` when it gave no usable hint.
 
-    *now* is a ``time.time()`` value for date headers (read at call time when omitted).
+    *now* is a ``time.time()`` value for date headers (read at call time when omitted). A hint
+    must be positive: like the SDKs, zero, a past date or garbage means "no hint" (back off
+    instead), and the next header in precedence order is tried.
     """
-    wait = parse_seconds(get_header(headers, "retry-after-ms"), divisor=1000.0)
+    wait = _positive(parse_seconds(get_header(headers, "retry-after-ms"), divisor=1000.0))
     if wait is not None:
         return wait
-    wait = parse_retry_after(get_header(headers, "retry-after"), now=now)
+    wait = _positive(parse_retry_after(get_header(headers, "retry-after"), now=now))
     if wait is not None or status_code != 429:  # resets only explain a 429
         return wait
     exhausted: list[float] = []
     others: list[float] = []
     for reset_name, remaining_name, rfc3339 in _RESET_HEADERS:
         raw = get_header(headers, reset_name)
-        reset = parse_rfc3339_delay(raw, now=now) if rfc3339 else parse_go_duration(raw)
+        reset = _positive(parse_rfc3339_delay(raw, now=now) if rfc3339 else parse_go_duration(raw))
         if reset is None:
             continue
         remaining = parse_seconds(get_header(headers, remaining_name))
@@ -227,3 +230,7 @@ def server_wait(
     if exhausted:
         return max(exhausted)
     return max(others, default=None)
+
+
+def _positive(wait: float | None) -> float | None:
+    return wait if wait is not None and wait > 0 else None

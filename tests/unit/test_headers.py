@@ -125,6 +125,20 @@ def test_precedence_ms_then_seconds() -> None:
     assert server_wait({}) is None
 
 
+def test_zero_or_past_is_no_hint() -> None:
+    """Like the SDKs, a zero or past hint means "back off"; the next header is tried."""
+    past = email.utils.formatdate(NOW - 30, usegmt=True)
+    assert server_wait({"retry-after": "0"}) is None
+    assert server_wait({"retry-after": past}, now=NOW) is None
+    assert 5.0 == server_wait({"retry-after-ms": "0", "retry-after": "5"})
+    headers = {
+        "x-ratelimit-reset-requests": "0s",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-tokens": "2s",
+    }
+    assert 2.0 == server_wait(headers, status_code=429)
+
+
 def test_reset_headers_only_for_429() -> None:
     """Reset headers explain a 429 only, and only when no retry-after is present."""
     headers = {"x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s"}
