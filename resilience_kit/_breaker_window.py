@@ -108,11 +108,13 @@ class ConsecutiveCounter:
     def __init__(self, threshold: int) -> None:
         self.threshold = threshold
         self.calls = 0
+        self.failures = 0
         self.consecutive = 0
 
     def record(self, failed: bool, now: float) -> bool:
         self.calls += 1
         if failed:
+            self.failures += 1
             self.consecutive += 1
             return self.consecutive >= self.threshold
         self.consecutive = 0
@@ -124,10 +126,11 @@ class ConsecutiveCounter:
 
     def clear(self) -> None:
         self.calls = 0
+        self.failures = 0
         self.consecutive = 0
 
     def counts(self, now: float) -> tuple[int, int]:
-        return self.calls, self.consecutive
+        return self.calls, self.failures
 
 
 class CountCounter:
