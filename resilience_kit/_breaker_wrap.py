@@ -7,12 +7,12 @@ ends: exhausted is a success, an exception is judged like any other, closed earl
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, ParamSpec, TypeVar, cast
 
 from resilience_kit._breaker_core import BreakerCore
 from resilience_kit._breaker_types import Permit
+from resilience_kit._retry import _kind
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -22,11 +22,12 @@ def wrap(breaker: BreakerCore, fn: Callable[P, R]) -> Callable[P, R]:
     """*fn* guarded by *breaker*, with the same signature for type checkers."""
     if not callable(fn):
         raise TypeError(f"circuit breaker {breaker.name!r} can only guard a callable, got {fn!r}")
-    if inspect.isasyncgenfunction(fn):
+    kind = _kind(fn)  # callable objects are judged by their __call__
+    if kind == "async_generator":
         wrapper: Callable[..., Any] = _async_gen(breaker, fn)
-    elif inspect.iscoroutinefunction(fn):
+    elif kind == "async":
         wrapper = _async(breaker, fn)
-    elif inspect.isgeneratorfunction(fn):
+    elif kind == "generator":
         wrapper = _gen(breaker, fn)
     else:
         wrapper = _sync(breaker, fn)

@@ -180,3 +180,17 @@ def test_guarding_a_non_callable_is_a_type_error() -> None:
     breaker = rk.CircuitBreaker("n")
     with pytest.raises(TypeError, match="callable"):
         breaker(42)  # type: ignore[arg-type]
+
+
+async def test_callable_object_with_async_call_is_awaited() -> None:
+    """A callable object whose __call__ is async is guarded as an async function."""
+    breaker = rk.CircuitBreaker("obj", failure_threshold=1, clock=Clock())
+
+    class Client:
+        async def __call__(self) -> str:
+            raise ConnectionError
+
+    guarded = breaker(Client())
+    with pytest.raises(ConnectionError):
+        await guarded()
+    assert OPEN == breaker.state
