@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from resilience_kit._classification import register_builtin, register_fallback
-from resilience_kit.providers import _anthropic, _builtins, _http, _openai
+from resilience_kit.providers import _anthropic, _builtins, _duck, _http, _openai
 
 
 def install() -> None:
@@ -14,3 +14,4 @@ def install() -> None:
     register_builtin("httpx2", _http.classify_httpx2)
     register_builtin("requests", _http.classify_requests)
     register_fallback(_builtins.classify_builtin)
+    register_fallback(_duck.classify_http_shaped)  # last: any other client's HTTP error
