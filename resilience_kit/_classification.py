@@ -37,9 +37,10 @@ class Classification:
     message: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict of every field (the message is already redacted)."""
+        """A JSON-safe dict of every field; the message is redacted (again, for hand-built ones)."""
         data = asdict(self)
         data["category"] = self.category.value
+        data["message"] = redact(self.message)
         return data
 
     def with_changes(self, **changes: Any) -> Classification:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from resilience_kit._categories import ErrorCategory
+from resilience_kit._redact import redact
 
 __all__ = [
     "BulkheadFullError",
@@ -25,7 +26,7 @@ class ResilienceError(Exception):
         data: dict[str, Any] = {
             "error": type(self).__name__,
             "category": self.category.value,
-            "message": str(self),
+            "message": redact(str(self)),
         }
         data.update(self._facts())
         return data
