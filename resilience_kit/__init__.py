@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from resilience_kit import metrics as metrics  # the public module `resilience_kit.metrics`
 from resilience_kit._breaker import CircuitBreaker, circuit_breaker
 from resilience_kit._breaker_types import BreakerSnapshot, CircuitState
 from resilience_kit._breaker_window import CountWindow, TimeWindow
@@ -11,6 +12,13 @@ from resilience_kit._classification import (
     ExceptionMap,
     classify,
     register_exception_map,
+)
+from resilience_kit._hooks import AttemptHook, AttemptRecord
+from resilience_kit._metrics_model import (
+    BreakerMetrics,
+    FunctionMetrics,
+    LatencyHistogram,
+    MetricsSnapshot,
 )
 from resilience_kit._policy import RetryPolicy
 from resilience_kit._presets import get_preset, load_presets, register_preset
@@ -25,6 +33,9 @@ from resilience_kit.exceptions import (
 )
 
 __all__ = [
+    "AttemptHook",
+    "AttemptRecord",
+    "BreakerMetrics",
     "BreakerSnapshot",
     "BulkheadFullError",
     "CallTimeoutError",
@@ -36,6 +47,9 @@ __all__ = [
     "CountWindow",
     "ErrorCategory",
     "ExceptionMap",
+    "FunctionMetrics",
+    "LatencyHistogram",
+    "MetricsSnapshot",
     "ResilienceError",
     "RetryPolicy",
     "RetryingCallable",

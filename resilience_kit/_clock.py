@@ -31,6 +31,12 @@ class SleepOverride:
 _overrides: list[SleepOverride] = []
 
 
+def overrides() -> list[SleepOverride]:
+    """The live stack of ``no_wait`` overrides (mutated in place; for hot paths that inline
+    :func:`monotonic`)."""
+    return _overrides
+
+
 def push_override(override: SleepOverride) -> None:
     _overrides.append(override)
 

@@ -3,8 +3,11 @@
 One :class:`FunctionRecorder` per decorated function name and one :class:`BreakerRecorder` per
 breaker name. Each holds its own ``threading.Lock``, taken for a handful of integer additions
 (never across user code or an ``await``), so recording is safe from threads and tasks alike.
-A finished call costs one lock round trip and one ``bisect``. ``disable()`` (or the environment
-variable ``RESILIENCE_KIT_METRICS=off`` at import) turns recording into a flag check.
+The hottest path, a success at the first attempt, takes no lock and is counted exactly with
+one C-level increment; its latency is sampled (see ``_metrics_fast``) and folded into the
+counters under the lock in batches and at every snapshot, so memory stays bounded.
+``disable()`` (or ``RESILIENCE_KIT_METRICS=off`` at import) turns recording into a flag check,
+and decorators built while disabled carry no metrics code at all.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Callable
 
 from resilience_kit import _clock
 from resilience_kit._categories import ErrorCategory
+from resilience_kit._metrics_fast import FirstAttemptCounter
 from resilience_kit._metrics_model import (
     LATENCY_BUCKETS,
     BreakerMetrics,
@@ -40,8 +44,9 @@ __all__ = [
 ENV_VAR = "RESILIENCE_KIT_METRICS"
 _OFF_VALUES = frozenset({"0", "off", "false", "no", "disabled"})
 
-CallSink = Callable[[str, float, bool], None]
-"""Called with (function, latency seconds, succeeded) for every finished call (exporters)."""
+CallSink = Callable[[str, float, bool, int], None]
+"""Called with (function, latency seconds, succeeded, weight) per finished call (exporters);
+weight > 1 for a sampled first-attempt success standing for that many calls."""
 
 
 class _State:
@@ -64,14 +69,15 @@ class FunctionRecorder:
     """Counters of one decorated function."""
 
     __slots__ = (
-        "_lock",
         "attempts",
         "buckets",
         "calls",
         "failures",
+        "first",
         "gave_up",
         "latency_max",
         "latency_sum",
+        "lock",
         "name",
         "reasons",
         "retries",
@@ -80,7 +86,8 @@ class FunctionRecorder:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
+        self.first = FirstAttemptCounter()
         self._clear()
 
     def _clear(self) -> None:
@@ -91,12 +98,35 @@ class FunctionRecorder:
         self.latency_sum = 0.0
         self.latency_max = 0.0
 
+    def fold(self) -> None:
+        """Move the first-attempt successes counted and sampled so far into the counters.
+
+        Calls not yet represented by a sample (fewer than ``SAMPLE_EVERY``) are counted but
+        join the histogram only with the next sample, so its count may trail ``calls`` by that.
+        """
+        with self.lock:
+            untimed, samples = self.first.take()
+            if not STATE.enabled:  # recorded while metrics were disabled: drop them
+                return
+            n = untimed
+            for latency, weight in samples:
+                self.buckets[bisect_left(LATENCY_BUCKETS, latency)] += weight
+                self.latency_sum += latency * weight
+                self.latency_max = max(self.latency_max, latency)
+                n += weight
+            self.calls += n
+            self.successes += n
+            self.attempts += n
+        for sink in STATE.sinks:
+            for latency, weight in samples:
+                _run_sink(sink, self.name, latency, ok=True, weight=weight)
+
     def retried(self, category: ErrorCategory | None) -> None:
         """An attempt failed with *category* and a retry was scheduled."""
         if not STATE.enabled:
             return
         category = ErrorCategory.UNKNOWN if category is None else category
-        with self._lock:
+        with self.lock:
             self.retries += 1
             self.failures[category] = self.failures.get(category, 0) + 1
 
@@ -105,7 +135,7 @@ class FunctionRecorder:
         if not STATE.enabled:
             return
         index = bisect_left(LATENCY_BUCKETS, latency)
-        with self._lock:
+        with self.lock:
             self.calls += 1
             self.successes += 1
             self.attempts += attempts
@@ -114,7 +144,7 @@ class FunctionRecorder:
             if latency > self.latency_max:
                 self.latency_max = latency
         for sink in STATE.sinks:
-            _run_sink(sink, self.name, latency, ok=True)
+            _run_sink(sink, self.name, latency, ok=True, weight=1)
 
     def gave_up_after(
         self, attempts: int, latency: float, category: ErrorCategory | None, reason: str
@@ -124,7 +154,7 @@ class FunctionRecorder:
             return
         category = ErrorCategory.UNKNOWN if category is None else category
         index = bisect_left(LATENCY_BUCKETS, latency)
-        with self._lock:
+        with self.lock:
             self.calls += 1
             self.gave_up += 1
             self.attempts += attempts
@@ -135,25 +165,27 @@ class FunctionRecorder:
             if latency > self.latency_max:
                 self.latency_max = latency
         for sink in STATE.sinks:
-            _run_sink(sink, self.name, latency, ok=False)
+            _run_sink(sink, self.name, latency, ok=False, weight=1)
 
     def failed_after_output(self, category: ErrorCategory | None) -> None:
         """A generator call already counted as a success failed after yielding output."""
         if not STATE.enabled:
             return
         category = ErrorCategory.UNKNOWN if category is None else category
-        with self._lock:
+        with self.lock:
             self.successes -= 1
             self.gave_up += 1
             self.failures[category] = self.failures.get(category, 0) + 1
             self.reasons["after_first_item"] = self.reasons.get("after_first_item", 0) + 1
 
     def clear(self) -> None:
-        with self._lock:
+        with self.lock:
+            self.first.forget()
             self._clear()
 
     def freeze(self) -> FunctionMetrics:
-        with self._lock:
+        self.fold()
+        with self.lock:
             return FunctionMetrics(
                 function=self.name,
                 calls=self.calls,
@@ -173,11 +205,11 @@ class BreakerRecorder:
     """Counters and state timeline of one circuit breaker as this process saw it."""
 
     __slots__ = (
-        "_lock",
         "calls",
         "durations",
         "failures",
         "ignored",
+        "lock",
         "name",
         "rejections",
         "since",
@@ -188,7 +220,7 @@ class BreakerRecorder:
 
     def __init__(self, name: str, state: str = "closed") -> None:
         self.name = name
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self.state = state
         self._clear()
 
@@ -203,7 +235,7 @@ class BreakerRecorder:
         ``"ignored"``."""
         if not STATE.enabled:
             return
-        with self._lock:
+        with self.lock:
             self.calls += 1
             if kind == "success":
                 self.successes += 1
@@ -217,13 +249,13 @@ class BreakerRecorder:
         """A call was refused because the circuit is open (or half-open and full)."""
         if not STATE.enabled:
             return
-        with self._lock:
+        with self.lock:
             self.rejections += 1
 
     def state_changed(self, state: str) -> None:
         """The breaker is now in *state* (``closed``, ``open``, ``half_open``)."""
         now = _clock.monotonic()
-        with self._lock:
+        with self.lock:
             if state == self.state:
                 return
             self.durations[self.state] = self.durations.get(self.state, 0.0) + now - self.since
@@ -232,12 +264,12 @@ class BreakerRecorder:
 
     def clear(self) -> None:
         """Zero the counters; the current state stays, its clock restarts now."""
-        with self._lock:
+        with self.lock:
             self._clear()
 
     def freeze(self) -> BreakerMetrics:
         now = _clock.monotonic()
-        with self._lock:
+        with self.lock:
             durations = dict(self.durations)
             durations[self.state] = durations.get(self.state, 0.0) + max(now - self.since, 0.0)
             return BreakerMetrics(
@@ -256,9 +288,9 @@ class BreakerRecorder:
 _STATES = ("closed", "open", "half_open")
 
 
-def _run_sink(sink: CallSink, name: str, latency: float, *, ok: bool) -> None:
+def _run_sink(sink: CallSink, name: str, latency: float, *, ok: bool, weight: int) -> None:
     try:
-        sink(name, latency, ok)
+        sink(name, latency, ok, weight)
     except Exception:  # an exporter must never break the user's call
         from resilience_kit._events import emit
 
@@ -308,12 +340,23 @@ def reset() -> None:
 
 
 def enable() -> None:
-    """Record metrics (the default)."""
+    """Record metrics (the default) in decorators built while enabled, and from now on."""
+    with _registry_lock:
+        recorders = tuple(_functions.values())
+    for recorder in recorders:  # drop the first-attempt successes made while disabled
+        with recorder.lock:
+            recorder.first.forget()
     STATE.enabled = True
 
 
 def disable() -> None:
-    """Stop recording metrics; recording becomes one flag check. Breaker states still tracked."""
+    """Stop recording: existing decorators skip recording (their cheapest path keeps appending
+    to a short list, dropped when folded), decorators built while disabled carry no metrics
+    code at all. Breaker states are still tracked."""
+    with _registry_lock:
+        recorders = tuple(_functions.values())
+    for recorder in recorders:
+        recorder.fold()
     STATE.enabled = False
 
 

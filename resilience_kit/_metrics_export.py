@@ -190,8 +190,10 @@ def instrument_otel(meter_provider: MeterProvider | None = None) -> OtelInstrume
         f"{PREFIX}.call.duration", unit="s", description="Whole-call latency including retries."
     )
 
-    def sink(function: str, latency: float, ok: bool) -> None:
-        histogram.record(latency, {"function": function, "outcome": "success" if ok else "error"})
+    def sink(function: str, latency: float, ok: bool, weight: int) -> None:
+        attributes = {"function": function, "outcome": "success" if ok else "error"}
+        for _ in range(weight):  # a sampled call stands for *weight* calls
+            histogram.record(latency, attributes)
 
     handle._remove_sink = _metrics.add_sink(sink)
     return handle

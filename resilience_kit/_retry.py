@@ -16,7 +16,8 @@ from typing import Any, Protocol, TypeVar, overload
 import tenacity
 from typing_extensions import ParamSpec
 
-from resilience_kit import _clock
+from resilience_kit import _clock, _metrics_observer
+from resilience_kit._hooks import AttemptHook, Hooks
 from resilience_kit._policy import RetryPolicy, validated_policy
 from resilience_kit._presets import get_preset
 from resilience_kit._retry_engine import (
@@ -81,19 +82,26 @@ def _kind(func: Callable[..., Any]) -> str:
 
 
 def _decorate(
-    func: Callable[P, R], policy: RetryPolicy, observers: tuple[RetryObserver, ...]
+    func: Callable[P, R],
+    policy: RetryPolicy,
+    observers: tuple[RetryObserver, ...],
+    hooks: Hooks | None = None,
 ) -> RetryingCallable[P, R]:
     """Wrap *func*; *observers* (plus the global ones) see every step of every call."""
     name = getattr(func, "__qualname__", None) or type(func).__qualname__
-    engine = Engine(name, policy, observers + global_observers())
-    notify_success = bool(engine.observers)
+    # Metrics: a per-function observer; first-attempt successes go to its cheap record_first.
+    metered = _metrics_observer.observer_for(name)
+    others = observers + (() if hooks is None else (hooks.observer(),)) + global_observers()
+    engine = Engine(name, policy, others + (() if metered is None else (metered,)))
+    notify_success = bool(others)
     notify_before = bool(engine.before_observers)
     stats: ContextVar[dict[str, Any]] = ContextVar(f"resilience_kit.retry:{name}")
     kind = _kind(func)
     is_async = kind in ("async", "async_generator")
     template: Any
     if is_async:
-        template = AsyncController(sleep=_clock.async_sleep, **engine.tenacity_kwargs())
+        extra = {} if hooks is None else hooks.tenacity_kwargs()
+        template = AsyncController(sleep=_clock.async_sleep, **engine.tenacity_kwargs(), **extra)
     else:
         template = SyncController(sleep=_clock.sleep, **engine.tenacity_kwargs())
     call_func: Any = func
@@ -112,9 +120,9 @@ def _decorate(
             engine.before_attempt(1)
         return start
 
-    def first_success(start: float) -> None:
-        if notify_success:
-            engine.succeeded(1, start)
+    first_success = _metrics_observer.first_success_handler(
+        metered, engine.succeeded if notify_success else None
+    )
 
     wrapper: Any
     if kind == "async_generator":
@@ -213,12 +221,14 @@ def _decorate(
             return controller_for(start)(replay(failed, call_func), *args, **kwargs)
 
     wrapper = functools.wraps(func)(wrapper)
+    if hooks is not None:
+        wrapper = hooks.wrap(wrapper)
     wrapper.retry = template
     wrapper.policy = policy
     wrapper.statistics = StatisticsView(stats)
 
     def retry_with(**overrides: Any) -> RetryingCallable[P, R]:
-        return _decorate(func, validated_policy(policy, overrides), observers)
+        return _decorate(func, validated_policy(policy, overrides), observers, hooks)
 
     wrapper.retry_with = retry_with
     result: RetryingCallable[P, R] = wrapper
@@ -246,12 +256,21 @@ def resolve_policy(
 def retry(preset: Callable[P, R]) -> RetryingCallable[P, R]: ...
 @overload
 def retry(
-    preset: str = "default", *, policy: RetryPolicy | None = None, **overrides: Any
+    preset: str = "default",
+    *,
+    policy: RetryPolicy | None = None,
+    on_retry: AttemptHook | None = None,
+    on_give_up: AttemptHook | None = None,
+    on_success: AttemptHook | None = None,
+    **overrides: Any,
 ) -> Callable[[Callable[P, R]], RetryingCallable[P, R]]: ...
 def retry(
     preset: str | Callable[P, R] = "default",
     *,
     policy: RetryPolicy | None = None,
+    on_retry: AttemptHook | None = None,
+    on_give_up: AttemptHook | None = None,
+    on_success: AttemptHook | None = None,
     **overrides: Any,
 ) -> RetryingCallable[P, R] | Callable[[Callable[P, R]], RetryingCallable[P, R]]:
     """Retry the decorated function on retryable failures, as *preset* (or *policy*) says.
@@ -259,12 +278,17 @@ def retry(
     Works on sync and async functions, generators and async generators (retried only until
     their first item). ``**overrides`` are :class:`RetryPolicy` fields. Configuration is
     validated here, at decoration time. ``@retry`` without parentheses uses ``"default"``.
+    ``on_retry``, ``on_give_up`` and ``on_success`` are lifecycle hooks receiving an
+    :class:`~resilience_kit.AttemptRecord` (async hooks only on coroutine functions).
     """
     if callable(preset):
         return _decorate(preset, get_preset("default"), ())
     resolved = resolve_policy(preset, policy, overrides)
+    hooks = Hooks.build(on_retry, on_give_up, on_success)
 
     def decorate(func: Callable[P, R]) -> RetryingCallable[P, R]:
-        return _decorate(func, resolved, ())
+        if hooks is not None:
+            hooks.check_function(func)
+        return _decorate(func, resolved, (), hooks)
 
     return decorate

@@ -217,7 +217,7 @@ def test_summary_of_nothing() -> None:
 def test_a_failing_sink_does_not_break_recording() -> None:
     """An exporter sink that raises is logged and the call is still counted."""
 
-    def broken(_name: str, _latency: float, _ok: bool) -> None:
+    def broken(_name: str, _latency: float, _ok: bool, _weight: int) -> None:
         raise RuntimeError("boom")
 
     remove = core.add_sink(broken)
