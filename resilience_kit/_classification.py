@@ -146,7 +146,8 @@ def register_builtin(module: str, func: Callable[[BaseException], Classification
 
 def register_fallback(func: Callable[[BaseException], Classification | None]) -> None:
     """Install a map tried for every exception no module map claimed (isinstance-based)."""
-    _fallback_maps.append(func)
+    if func not in _fallback_maps:  # two threads may install the built-ins at once
+        _fallback_maps.append(func)
 
 
 def classify(exc: BaseException) -> Classification:

@@ -26,6 +26,7 @@ from typing import Any
 
 __all__ = [
     "MAX_HINT",
+    "Headers",
     "get_header",
     "parse_go_duration",
     "parse_retry_after",
@@ -33,6 +34,7 @@ __all__ = [
     "parse_seconds",
     "parse_should_retry",
     "server_wait",
+    "snapshot",
 ]
 
 MAX_HINT = 366 * 86400.0
@@ -51,41 +53,44 @@ _RESET_HEADERS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def get_header(headers: object, name: str) -> str | None:
-    """Read header *name* case-insensitively from any mapping-like object; ``None`` if absent.
+class Headers(dict[str, str]):
+    """A lower-cased snapshot of response headers, read once per classification."""
+
+
+def snapshot(headers: object) -> Headers:
+    """Lower-case *headers* once into a plain dict; ``{}`` for anything unreadable.
 
     Accepts ``httpx.Headers``, ``httpx2.Headers``, ``requests``' ``CaseInsensitiveDict``, a plain
-    ``dict`` or a list of ``(name, value)`` pairs. Never raises.
+    ``dict`` or a list of ``(name, value)`` pairs (str or bytes). Never raises.
     """
-    if headers is None:
-        return None
+    if isinstance(headers, Headers):
+        return headers
+    out = Headers()
+    if headers is None or isinstance(headers, (str, bytes)):
+        return out
     try:
-        getter = getattr(headers, "get", None)
-        if callable(getter):
-            value = getter(name)
-            if value is None and isinstance(headers, Mapping):
-                value = _scan(headers.items(), name)
-        elif isinstance(headers, Iterable) and not isinstance(headers, (str, bytes)):
-            value = _scan(headers, name)
-        else:
-            return None
-    except Exception:  # a broken headers object is "no hint", never a crash
-        return None
+        items: Iterable[Any] = headers.items() if isinstance(headers, Mapping) else headers  # type: ignore[assignment]
+        if not isinstance(items, Iterable):
+            return out
+        for item in items:
+            if isinstance(item, tuple) and len(item) == 2:  # (name, value) pairs
+                key, value = (_text(part) for part in item)
+                if key is not None and value is not None:
+                    out.setdefault(key.lower(), value)
+    except Exception:  # a broken headers object is "no hints", never a crash
+        return Headers()
+    return out
+
+
+def _text(value: object) -> str | None:
     if isinstance(value, bytes):
-        value = value.decode("latin-1")
+        return value.decode("latin-1")
     return value if isinstance(value, str) else None
 
 
-def _scan(items: Iterable[Any], name: str) -> object:
-    wanted = name.lower()
-    for item in items:
-        if isinstance(item, tuple) and len(item) == 2:  # (name, value) pairs
-            key, value = item
-            if isinstance(key, bytes):
-                key = key.decode("latin-1")
-            if isinstance(key, str) and key.lower() == wanted:
-                return value
-    return None
+def get_header(headers: object, name: str) -> str | None:
+    """Read header *name* case-insensitively from any headers object; ``None`` if absent."""
+    return snapshot(headers).get(name.lower())
 
 
 def _finite_wait(value: float) -> float | None:
@@ -192,7 +197,7 @@ def parse_rfc3339_delay(value: str | None, *, now: float | None = None) -> float
 
 def parse_should_retry(headers: object) -> bool | None:
     """``x-should-retry``: ``True`` for "true", ``False`` for "false", else ``None``."""
-    value = get_header(headers, "x-should-retry")
+    value = snapshot(headers).get("x-should-retry")
     if value is None:
         return None
     text = value.strip().lower()
@@ -212,20 +217,21 @@ def server_wait(
     must be positive: like the SDKs, zero, a past date or garbage means "no hint" (back off
     instead), and the next header in precedence order is tried.
     """
-    wait = _positive(parse_seconds(get_header(headers, "retry-after-ms"), divisor=1000.0))
+    lowered = snapshot(headers)
+    wait = _positive(parse_seconds(lowered.get("retry-after-ms"), divisor=1000.0))
     if wait is not None:
         return wait
-    wait = _positive(parse_retry_after(get_header(headers, "retry-after"), now=now))
+    wait = _positive(parse_retry_after(lowered.get("retry-after"), now=now))
     if wait is not None or status_code != 429:  # resets only explain a 429
         return wait
     exhausted: list[float] = []
     others: list[float] = []
     for reset_name, remaining_name, rfc3339 in _RESET_HEADERS:
-        raw = get_header(headers, reset_name)
+        raw = lowered.get(reset_name)
         reset = _positive(parse_rfc3339_delay(raw, now=now) if rfc3339 else parse_go_duration(raw))
         if reset is None:
             continue
-        remaining = parse_seconds(get_header(headers, remaining_name))
+        remaining = parse_seconds(lowered.get(remaining_name))
         (exhausted if remaining == 0 else others).append(reset)
     if exhausted:
         return max(exhausted)

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classification import Classification, make
-from resilience_kit._headers import get_header, parse_should_retry, server_wait
+from resilience_kit._headers import parse_should_retry, server_wait, snapshot
 
 _STATUS: dict[int, ErrorCategory] = {
     401: ErrorCategory.AUTH,
@@ -175,7 +175,8 @@ def text_field(data: Mapping[str, object], key: str) -> str | None:
 
 def request_id_from(headers: object) -> str | None:
     """``x-request-id`` (OpenAI, most gateways) or ``request-id`` (Anthropic)."""
-    return get_header(headers, "x-request-id") or get_header(headers, "request-id")
+    lowered = snapshot(headers)
+    return lowered.get("x-request-id") or lowered.get("request-id")
 
 
 def from_response(
@@ -191,6 +192,7 @@ def from_response(
     retryable: bool | None = None,
 ) -> Classification:
     """A Classification with the server's wait hint and ``x-should-retry`` applied."""
+    headers = snapshot(headers)  # read the response's headers once
     should_retry = parse_should_retry(headers)
     if should_retry is not None:
         retryable = should_retry
