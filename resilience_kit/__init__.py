@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from resilience_kit import metrics as metrics  # the public module `resilience_kit.metrics`
+from resilience_kit._batch import BatchFailure, BatchResult, arun_batch, run_batch
 from resilience_kit._breaker import CircuitBreaker, circuit_breaker
 from resilience_kit._breaker_types import BreakerSnapshot, CircuitState
 from resilience_kit._breaker_window import CountWindow, TimeWindow
+from resilience_kit._budget import RetryBudget
+from resilience_kit._bulkhead import Bulkhead, bulkhead
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classification import (
     Classification,
@@ -13,7 +16,10 @@ from resilience_kit._classification import (
     classify,
     register_exception_map,
 )
+from resilience_kit._fallback import fallback
+from resilience_kit._gate import RateLimitGate
 from resilience_kit._hooks import AttemptHook, AttemptRecord
+from resilience_kit._limiter import AdaptiveLimiter
 from resilience_kit._metrics_model import (
     BreakerMetrics,
     FunctionMetrics,
@@ -24,19 +30,25 @@ from resilience_kit._policy import RetryPolicy
 from resilience_kit._presets import get_preset, load_presets, register_preset
 from resilience_kit._retry import RetryingCallable, retry
 from resilience_kit._tenacity_blocks import retry_if_retryable, tenacity_kwargs, wait_retry_after
+from resilience_kit._timeout import timeout
 from resilience_kit.exceptions import (
     BulkheadFullError,
     CallTimeoutError,
     CircuitOpenError,
     ConfigurationError,
+    GateClosedError,
     ResilienceError,
 )
 
 __all__ = [
+    "AdaptiveLimiter",
     "AttemptHook",
     "AttemptRecord",
+    "BatchFailure",
+    "BatchResult",
     "BreakerMetrics",
     "BreakerSnapshot",
+    "Bulkhead",
     "BulkheadFullError",
     "CallTimeoutError",
     "CircuitBreaker",
@@ -48,20 +60,28 @@ __all__ = [
     "ErrorCategory",
     "ExceptionMap",
     "FunctionMetrics",
+    "GateClosedError",
     "LatencyHistogram",
     "MetricsSnapshot",
+    "RateLimitGate",
     "ResilienceError",
+    "RetryBudget",
     "RetryPolicy",
     "RetryingCallable",
     "TimeWindow",
+    "arun_batch",
+    "bulkhead",
     "circuit_breaker",
     "classify",
+    "fallback",
     "get_preset",
     "load_presets",
     "register_exception_map",
     "register_preset",
     "retry",
     "retry_if_retryable",
+    "run_batch",
     "tenacity_kwargs",
+    "timeout",
     "wait_retry_after",
 ]

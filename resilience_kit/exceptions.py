@@ -12,6 +12,7 @@ __all__ = [
     "CallTimeoutError",
     "CircuitOpenError",
     "ConfigurationError",
+    "GateClosedError",
     "ResilienceError",
 ]
 
@@ -88,3 +89,17 @@ class CallTimeoutError(ResilienceError, TimeoutError):
 
     def _facts(self) -> dict[str, Any]:
         return {"function": self.function, "seconds": self.seconds}
+
+
+class GateClosedError(ResilienceError):
+    """The rate-limit gate *name* is closed for *retry_after* more seconds, beyond its max_wait."""
+
+    category = ErrorCategory.RATE_LIMIT
+
+    def __init__(self, name: str, retry_after: float) -> None:
+        self.name = name
+        self.retry_after = max(retry_after, 0.0)
+        super().__init__(f"rate-limit gate {name!r} is closed; retry in {self.retry_after:.3f}s")
+
+    def _facts(self) -> dict[str, Any]:
+        return {"name": self.name, "retry_after": self.retry_after}

@@ -6,7 +6,7 @@ import asyncio
 
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classification import Classification, make
-from resilience_kit.exceptions import CircuitOpenError, ResilienceError
+from resilience_kit.exceptions import CircuitOpenError, GateClosedError, ResilienceError
 
 _TIMEOUTS: tuple[type[BaseException], ...] = (TimeoutError, asyncio.TimeoutError)
 
@@ -17,6 +17,8 @@ def classify_builtin(exc: BaseException) -> Classification | None:
         return make(
             ErrorCategory.CIRCUIT_OPEN, exc, retry_after=exc.retry_after, provider="builtins"
         )
+    if isinstance(exc, GateClosedError):
+        return make(ErrorCategory.RATE_LIMIT, exc, retry_after=exc.retry_after, provider="builtins")
     if isinstance(exc, ResilienceError):
         return make(exc.category, exc, provider="builtins")
     if isinstance(exc, _TIMEOUTS):
