@@ -12,6 +12,7 @@ import itertools
 
 from resilience_kit import _events
 from resilience_kit._checks import check_name, check_number
+from resilience_kit._retry_observers import RetryEvent, RetryObserver
 from resilience_kit.storage._base import Storage
 from resilience_kit.storage._memory import MemoryStorage
 
@@ -87,3 +88,22 @@ class RetryBudget:
             f"retry budget {self.name!r} exhausted (ratio {self.ratio:g}, "
             f"{self.min_per_second:g}/s over {self.window:g}s): gave up without retrying"
         )
+
+
+class BudgetObserver(RetryObserver):
+    """Plugs a :class:`RetryBudget` into ``@retry``: first attempts are requests, retries
+    need a token (a veto ``budget_exhausted`` otherwise)."""
+
+    wants_before_attempt = True
+
+    def __init__(self, budget: RetryBudget) -> None:
+        self.budget = budget
+
+    def before_attempt(self, function: str, attempt: int) -> None:
+        if attempt == 1:
+            self.budget.record_request()
+
+    def veto_retry(self, event: RetryEvent) -> str | None:
+        if self.budget.try_retry(function=event.function):
+            return None
+        return "budget_exhausted"

@@ -126,36 +126,52 @@ class RateLimitGate(Guard):
         """Calls per second this process is paced at, or None when not pacing."""
         return self._pacer.rate if self.pace else None
 
-    def _plan(self, blocked: float, waited: float) -> float:
-        """Seconds to sleep next (0.0: go), raising when that would exceed ``max_wait``."""
-        wait = blocked
-        if blocked > 0:
-            _events.emit(
-                "gate_waiting", gate=self.name, wait=round(blocked, 3), reason="server hint"
-            )
-        elif self.pace:
-            wait = self._pacer.reserve(_clock.monotonic())
-        if wait > 0 and waited + wait > self.max_wait:
+    def _blocked(self, blocked: float, waited: float) -> float:
+        """Seconds to wait for a server-hinted block (0.0: open); raises past ``max_wait``."""
+        if blocked <= 0:
+            return 0.0
+        self._check(blocked, waited)
+        _events.emit("gate_waiting", gate=self.name, wait=round(blocked, 3), reason="server hint")
+        return blocked
+
+    def _check(self, wait: float, waited: float) -> None:
+        if waited + wait > self.max_wait:
             raise GateClosedError(self.name, wait)
+
+    def _paced(self, waited: float) -> float:
+        """Seconds until this caller's paced send slot (0.0 when not pacing)."""
+        if not self.pace:
+            return 0.0
+        wait = self._pacer.reserve(_clock.monotonic())
+        if wait > 0:
+            self._check(wait, waited)
         return wait
 
-    def _enter(self) -> None:
-        waited = 0.0
-        while True:
-            wait = self._plan(self.storage.gate_remaining(self.name), waited)
-            if wait <= 0:
-                return
+    def _wait_block(self, waited: float) -> float:
+        while wait := self._blocked(self.storage.gate_remaining(self.name), waited):
             _clock.sleep(wait)
             waited += wait
+        return waited
 
-    async def _aenter(self) -> None:
-        waited = 0.0
-        while True:
-            wait = self._plan(await self.storage.agate_remaining(self.name), waited)
-            if wait <= 0:
-                return
+    async def _await_block(self, waited: float) -> float:
+        while wait := self._blocked(await self.storage.agate_remaining(self.name), waited):
             await _clock.async_sleep(wait)
             waited += wait
+        return waited
+
+    def _enter(self) -> None:
+        waited = self._wait_block(0.0)
+        wait = self._paced(waited)
+        if wait > 0:
+            _clock.sleep(wait)
+            self._wait_block(waited + wait)  # another caller may have closed the gate meanwhile
+
+    async def _aenter(self) -> None:
+        waited = await self._await_block(0.0)
+        wait = self._paced(waited)
+        if wait > 0:
+            await _clock.async_sleep(wait)
+            await self._await_block(waited + wait)
 
     def _hint(self, exc: BaseException | None) -> float | None:
         """The server hint to block for, or None; records successes for pacing."""

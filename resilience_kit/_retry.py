@@ -17,6 +17,7 @@ import tenacity
 from typing_extensions import ParamSpec
 
 from resilience_kit import _clock, _metrics_observer
+from resilience_kit._budget import BudgetObserver, RetryBudget
 from resilience_kit._hooks import AttemptHook, Hooks
 from resilience_kit._policy import RetryPolicy, validated_policy
 from resilience_kit._presets import get_preset
@@ -262,6 +263,7 @@ def retry(
     on_retry: AttemptHook | None = None,
     on_give_up: AttemptHook | None = None,
     on_success: AttemptHook | None = None,
+    budget: RetryBudget | None = None,
     **overrides: Any,
 ) -> Callable[[Callable[P, R]], RetryingCallable[P, R]]: ...
 def retry(
@@ -271,6 +273,7 @@ def retry(
     on_retry: AttemptHook | None = None,
     on_give_up: AttemptHook | None = None,
     on_success: AttemptHook | None = None,
+    budget: RetryBudget | None = None,
     **overrides: Any,
 ) -> RetryingCallable[P, R] | Callable[[Callable[P, R]], RetryingCallable[P, R]]:
     """Retry the decorated function on retryable failures, as *preset* (or *policy*) says.
@@ -280,15 +283,19 @@ def retry(
     validated here, at decoration time. ``@retry`` without parentheses uses ``"default"``.
     ``on_retry``, ``on_give_up`` and ``on_success`` are lifecycle hooks receiving an
     :class:`~resilience_kit.AttemptRecord` (async hooks only on coroutine functions).
+    A shared *budget* (:class:`RetryBudget`) caps retries across every function using it.
     """
     if callable(preset):
         return _decorate(preset, get_preset("default"), ())
     resolved = resolve_policy(preset, policy, overrides)
     hooks = Hooks.build(on_retry, on_give_up, on_success)
+    if budget is not None and not isinstance(budget, RetryBudget):
+        raise ConfigurationError("budget", f"must be a RetryBudget, got {type(budget).__name__}")
+    observers: tuple[RetryObserver, ...] = () if budget is None else (BudgetObserver(budget),)
 
     def decorate(func: Callable[P, R]) -> RetryingCallable[P, R]:
         if hooks is not None:
             hooks.check_function(func)
-        return _decorate(func, resolved, (), hooks)
+        return _decorate(func, resolved, observers, hooks)
 
     return decorate

@@ -1,11 +1,11 @@
-"""Shared helpers for the throughput tests: classified fake failures and virtual time."""
+"""Shared helpers for the throughput tests: fake client errors that classify as asked."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from resilience_kit import Classification, ErrorCategory, _clock, register_exception_map
+from resilience_kit import Classification, ErrorCategory, register_exception_map
 
 
 class FakeAPIError(Exception):
@@ -33,17 +33,6 @@ def fake_errors() -> Iterator[None]:
         yield
     finally:
         unregister()
-
-
-@contextmanager
-def virtual_time() -> Iterator[_clock.SleepOverride]:
-    """Sleeps through the kit's clock return at once, are recorded and advance virtual time."""
-    override = _clock.SleepOverride()
-    _clock.push_override(override)
-    try:
-        yield override
-    finally:
-        _clock.pop_override(override)
 
 
 def rate_limited(retry_after: float | None = 5.0) -> FakeAPIError:

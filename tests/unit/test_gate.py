@@ -1,0 +1,248 @@
+"""RateLimitGate: one server hint holds back every later caller; pacing after a 429."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+from structlog.testing import capture_logs
+
+from resilience_kit import (
+    ConfigurationError,
+    ErrorCategory,
+    GateClosedError,
+    RateLimitGate,
+    _clock,
+    classify,
+)
+from resilience_kit._gate import _Pacer
+from resilience_kit.storage import MemoryStorage
+from resilience_kit.testing import no_wait
+from tests.unit.throughput_helpers import FakeAPIError, fake_errors, rate_limited
+
+
+@pytest.fixture(autouse=True)
+def _fakes() -> Iterator[None]:
+    with fake_errors():
+        yield
+
+
+def test_hint_blocks_the_next_call() -> None:
+    """After a 429 with retry-after 5, the next call sleeps 5 s before it runs."""
+    gate = RateLimitGate("api", pace=False)
+    with no_wait() as waits, capture_logs() as logs:
+        with pytest.raises(FakeAPIError), gate:
+            raise rate_limited(5.0)
+        with gate:
+            pass
+    assert [pytest.approx(5.0, abs=0.01)] == waits.sleeps
+    assert ["gate_waiting"] == [e["event"] for e in logs if e["event"] == "gate_waiting"]
+
+
+async def test_hint_blocks_the_next_async_call() -> None:
+    """The async path waits with the kit's async sleep (the loop keeps running)."""
+    gate = RateLimitGate("api", pace=False)
+    with no_wait() as waits:
+        with pytest.raises(FakeAPIError):
+            async with gate:
+                raise rate_limited(3.0)
+        async with gate:
+            pass
+    assert [pytest.approx(3.0, abs=0.01)] == waits.sleeps
+
+
+@pytest.mark.parametrize(
+    "error",
+    [rate_limited(None), FakeAPIError(ErrorCategory.SERVER, 5.0), ValueError("bug")],
+)
+def test_only_rate_limits_with_a_hint_close_the_gate(error: Exception) -> None:
+    """No hint, another category or an unknown error leave the gate open."""
+    gate = RateLimitGate("api")
+    with pytest.raises(type(error)), gate:
+        raise error
+    assert 0.0 == gate.remaining()
+
+
+def test_decorator_keeps_results_and_blocks() -> None:
+    """As a decorator the gate returns the function's result and waits after a hint."""
+    gate = RateLimitGate("api", pace=False)
+    calls: list[int] = []
+
+    @gate
+    def call(n: int) -> int:
+        calls.append(n)
+        if n == 0:
+            raise rate_limited(2.0)
+        return n * 10
+
+    with no_wait() as waits:
+        with pytest.raises(FakeAPIError):
+            call(0)
+        assert 10 == call(1)
+    assert [pytest.approx(2.0, abs=0.01)] == waits.sleeps
+    assert [0, 1] == calls
+
+
+def test_wait_beyond_max_wait_raises_at_once() -> None:
+    """A block longer than max_wait raises GateClosedError (RATE_LIMIT, with the hint)."""
+    gate = RateLimitGate("api", max_wait=1.0)
+    with pytest.raises(FakeAPIError), gate:
+        raise rate_limited(30.0)
+    with no_wait() as waits, pytest.raises(GateClosedError) as info, gate:
+        pass
+    assert [] == waits.sleeps
+    found = classify(info.value)
+    assert ErrorCategory.RATE_LIMIT == found.category
+    assert found.retry_after is not None
+    assert 29.0 < found.retry_after <= 30.0
+
+
+def test_gates_sharing_storage_share_the_block() -> None:
+    """Two gates with one name and one storage (two processes, say) block each other."""
+    storage = MemoryStorage()
+    first = RateLimitGate("openai", storage=storage, pace=False)
+    second = RateLimitGate("openai", storage=storage, pace=False)
+    with pytest.raises(FakeAPIError), first:
+        raise rate_limited(4.0)
+    with no_wait() as waits, second:
+        pass
+    assert [pytest.approx(4.0, abs=0.01)] == waits.sleeps
+
+
+def test_fifty_threads_wait_instead_of_hitting_the_server() -> None:
+    """One 429 (retry-after 5) seen by one of 50 threads: the other 49 send only after 5 s."""
+    gate = RateLimitGate("api", pace=False)
+    sent_at: list[float] = []
+    lock = threading.Lock()
+    limited_at: list[float] = []
+    first_failed = threading.Event()
+
+    def server(caller: int) -> None:
+        with lock:
+            sent_at.append(_clock.monotonic())
+        if caller == 0:
+            limited_at.append(_clock.monotonic())
+            raise rate_limited(5.0)
+
+    def worker(caller: int) -> None:
+        if caller != 0:
+            first_failed.wait(5)
+        try:
+            with gate:
+                server(caller)
+        except FakeAPIError:
+            first_failed.set()
+
+    with no_wait():
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(50)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    assert 50 == len(sent_at)
+    later = sorted(sent_at)[1:]
+    assert all(t >= limited_at[0] + 5.0 for t in later)
+
+
+async def test_fifty_tasks_wait_instead_of_hitting_the_server() -> None:
+    """The same with 50 asyncio tasks: 49 wait out the hint, each server hit comes after it."""
+    gate = RateLimitGate("api", pace=False)
+    sent_at: list[float] = []
+    first_failed = asyncio.Event()
+
+    async def worker(caller: int) -> None:
+        if caller != 0:
+            await first_failed.wait()
+        try:
+            async with gate:
+                sent_at.append(_clock.monotonic())
+                if caller == 0:
+                    raise rate_limited(5.0)
+        except FakeAPIError:
+            first_failed.set()
+
+    with no_wait() as waits:
+        await asyncio.gather(*(worker(i) for i in range(50)))
+    assert 50 == len(sent_at)
+    assert all(t >= sent_at[0] + 5.0 for t in sent_at[1:])
+    assert 1 <= waits.count
+
+
+def test_pacer_spaces_calls_at_the_accepted_rate() -> None:
+    """After a 429 the pacer spaces sends at the success rate of the last window."""
+    pacer = _Pacer(window=1.0)
+    assert 0.0 == pacer.reserve(0.0)
+    for i in range(50):
+        pacer.success(i / 50)
+    pacer.limited(1.0, 0.02)
+    assert pacer.rate == pytest.approx(49.0)
+    first = pacer.reserve(1.0)
+    second = pacer.reserve(1.0)
+    assert first == pytest.approx(0.02)
+    assert second - first == pytest.approx(1 / 49)
+
+
+def test_pacer_grows_on_success_cuts_on_429_and_ends() -> None:
+    """Successes raise the pace, a later 429 cuts it to 90%, a quiet spell ends pacing."""
+    pacer = _Pacer(window=1.0)
+    for i in range(20):
+        pacer.success(i / 20)
+    pacer.limited(1.0, 0.0)
+    assert pacer.rate == pytest.approx(19.0)
+    pacer.success(1.5)
+    assert pacer.rate == pytest.approx(19.0 * 1.002)
+    pacer.limited(2.6, 0.0)
+    assert pacer.rate == pytest.approx(1.0)  # one success in the last window: the 1/s floor
+    assert 0.0 == pacer.reserve(2.6)
+    assert 1.0 == pytest.approx(pacer.reserve(2.6))
+    assert 0.0 == pacer.reserve(20.0)
+    assert pacer.rate is None
+
+
+def test_paced_gate_spaces_calls_after_a_429() -> None:
+    """Through the gate: after a 429 the following calls leave at the paced interval."""
+    gate = RateLimitGate("api", window=1.0)
+    with no_wait() as waits:
+        for _ in range(10):
+            with gate:
+                pass
+        with pytest.raises(FakeAPIError), gate:
+            raise rate_limited(0.5)
+        for _ in range(3):
+            with gate:
+                pass
+    assert gate.paced_rate is not None
+    assert 3 <= len(waits.sleeps)
+    assert waits.sleeps[0] == pytest.approx(0.5, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "g", "max_wait": -1}, "max_wait"),
+        ({"name": "g", "window": 0}, "window"),
+        ({"name": "g", "max_wait": float("nan")}, "max_wait"),
+    ],
+)
+def test_bad_config_names_the_field(kwargs: dict[str, object], field: str) -> None:
+    """Invalid settings fail at construction, naming the field."""
+    with pytest.raises(ConfigurationError) as info:
+        RateLimitGate(**kwargs)  # type: ignore[arg-type]
+    assert field == info.value.field
+
+
+def test_generators_hold_the_gate_for_the_whole_stream() -> None:
+    """A generator's failure mid-iteration still closes the gate."""
+    gate = RateLimitGate("api", pace=False)
+
+    @gate
+    def stream() -> Iterator[int]:
+        yield 1
+        raise rate_limited(2.0)
+
+    with pytest.raises(FakeAPIError):
+        list(stream())
+    assert 1.0 < gate.remaining() <= 2.0
