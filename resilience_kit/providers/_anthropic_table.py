@@ -36,6 +36,10 @@ DECISIONS: dict[str, Decision] = {
     "ToolsetConfigError": ErrorCategory.BAD_REQUEST,
     "ToolsetContractError": ErrorCategory.BAD_REQUEST,
     "ToolsetsFixedError": ErrorCategory.BAD_REQUEST,
+    "AsyncOnSyncToolsetError": ErrorCategory.BAD_REQUEST,
+    "SyncOnAsyncToolsetError": ErrorCategory.BAD_REQUEST,
+    "NestedCallError": ErrorCategory.BAD_REQUEST,
+    "BrowserStateError": ErrorCategory.BAD_REQUEST,
     # Tool-runner refusals: raised by or to your tools and read by the model, not API failures.
     "ToolError": ErrorCategory.BAD_REQUEST,
     "ConfirmDeclinedError": ErrorCategory.BAD_REQUEST,
@@ -197,6 +201,8 @@ ERROR_MODULES: tuple[str, ...] = (
     "anthropic.lib._extras._common",
     "anthropic.lib.foundry",
     "anthropic.lib.tools._toolsets._errors",
+    "anthropic.lib.tools._toolsets._base",
+    "anthropic.lib.tools._toolsets._browser",
     "anthropic.lib.tools._beta_functions",
 )
 """Modules that define exception classes; the drift test imports them and checks the table."""
