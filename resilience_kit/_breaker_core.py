@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
-from resilience_kit import _events
+from resilience_kit import _events, _metrics
 from resilience_kit._breaker_types import (
     CLOSED,
     FROM_NAME,
@@ -81,6 +81,7 @@ class BreakerCore:
         self._syncing = False
         self._next_sync = -math.inf if self._shared else math.inf
         self._fast_gen: int | None = 0
+        self._metrics = _metrics.breaker(self.name)
 
     # -- helpers (call with the lock held) -------------------------------------------------
     def _refresh_fast(self) -> None:
@@ -169,6 +170,7 @@ class BreakerCore:
 
     def _fire(self, events: list[_Transition]) -> None:
         for old, new, reason in events:
+            self._metrics.state_changed(new.value)
             _events.emit(
                 "breaker_state_changed",
                 breaker=self.name,
@@ -191,6 +193,7 @@ class BreakerCore:
             )
 
     def _rejection(self, state: CircuitState, retry_after: float) -> CircuitOpenError:
+        self._metrics.rejected()
         _events.emit(
             "breaker_rejected", breaker=self.name, state=state.value, retry_after=retry_after
         )
@@ -212,7 +215,11 @@ class BreakerCore:
                     error=type(err).__name__,
                 )
                 return None
-        return True if classify(exc).category in self._failure_categories else None
+        category = classify(exc).category
+        if category not in self._failure_categories:
+            return None
+        self._metrics.failure_category(category)
+        return True
 
     # -- plans -----------------------------------------------------------------------------
     def _sync_plan(self, now: float) -> Plan:
@@ -293,6 +300,7 @@ class BreakerCore:
 
     def _succeed(self, permit: Permit) -> Plan | None:
         """Record a success: the hot path of a healthy circuit (no storage, one short lock)."""
+        self._metrics.ok()
         if isinstance(permit, int):
             if permit >= 0:
                 window = self._window
@@ -306,6 +314,7 @@ class BreakerCore:
 
     def _settle(self, permit: Permit, failed: bool | None) -> Plan | None:
         """Record an outcome (None: ignored); returns a plan when storage must be told."""
+        self._metrics.settled(failed)
         if isinstance(permit, int):
             if failed is None or permit < 0:
                 return None

@@ -17,12 +17,11 @@ import threading
 from bisect import bisect_left
 from collections.abc import Callable
 
-from resilience_kit import _clock
 from resilience_kit._categories import ErrorCategory
+from resilience_kit._metrics_breaker import BreakerRecorder
 from resilience_kit._metrics_fast import FirstAttemptCounter
 from resilience_kit._metrics_model import (
     LATENCY_BUCKETS,
-    BreakerMetrics,
     FunctionMetrics,
     LatencyHistogram,
     MetricsSnapshot,
@@ -201,93 +200,6 @@ class FunctionRecorder:
             )
 
 
-class BreakerRecorder:
-    """Counters and state timeline of one circuit breaker as this process saw it."""
-
-    __slots__ = (
-        "calls",
-        "durations",
-        "failures",
-        "ignored",
-        "lock",
-        "name",
-        "rejections",
-        "since",
-        "state",
-        "successes",
-        "transitions",
-    )
-
-    def __init__(self, name: str, state: str = "closed") -> None:
-        self.name = name
-        self.lock = threading.Lock()
-        self.state = state
-        self._clear()
-
-    def _clear(self) -> None:
-        self.calls = self.successes = self.ignored = self.rejections = self.transitions = 0
-        self.failures: dict[ErrorCategory, int] = {}
-        self.since = _clock.monotonic()
-        self.durations: dict[str, float] = {}
-
-    def outcome(self, kind: str, category: ErrorCategory | None = None) -> None:
-        """An admitted call ended as ``"success"``, ``"failure"`` (with *category*) or
-        ``"ignored"``."""
-        if not STATE.enabled:
-            return
-        with self.lock:
-            self.calls += 1
-            if kind == "success":
-                self.successes += 1
-            elif kind == "failure":
-                key = ErrorCategory.UNKNOWN if category is None else category
-                self.failures[key] = self.failures.get(key, 0) + 1
-            else:
-                self.ignored += 1
-
-    def rejected(self) -> None:
-        """A call was refused because the circuit is open (or half-open and full)."""
-        if not STATE.enabled:
-            return
-        with self.lock:
-            self.rejections += 1
-
-    def state_changed(self, state: str) -> None:
-        """The breaker is now in *state* (``closed``, ``open``, ``half_open``)."""
-        now = _clock.monotonic()
-        with self.lock:
-            if state == self.state:
-                return
-            self.durations[self.state] = self.durations.get(self.state, 0.0) + now - self.since
-            self.state, self.since = state, now
-            self.transitions += 1
-
-    def clear(self) -> None:
-        """Zero the counters; the current state stays, its clock restarts now."""
-        with self.lock:
-            self._clear()
-
-    def freeze(self) -> BreakerMetrics:
-        now = _clock.monotonic()
-        with self.lock:
-            durations = dict(self.durations)
-            durations[self.state] = durations.get(self.state, 0.0) + max(now - self.since, 0.0)
-            return BreakerMetrics(
-                name=self.name,
-                state=self.state,
-                calls=self.calls,
-                successes=self.successes,
-                failures=dict(self.failures),
-                ignored=self.ignored,
-                rejections=self.rejections,
-                transitions=self.transitions,
-                time_in_state={s: durations.get(s, 0.0) for s in _STATES if s in durations},
-            )
-
-
-_STATES = ("closed", "open", "half_open")
-
-
 def _run_sink(sink: CallSink, name: str, latency: float, *, ok: bool, weight: int) -> None:
     try:
         sink(name, latency, ok, weight)
@@ -346,6 +258,8 @@ def enable() -> None:
     for recorder in recorders:  # drop the first-attempt successes made while disabled
         with recorder.lock:
             recorder.first.forget()
+    for breaker_recorder in _breakers_now():
+        breaker_recorder.resume()
     STATE.enabled = True
 
 
@@ -357,7 +271,14 @@ def disable() -> None:
         recorders = tuple(_functions.values())
     for recorder in recorders:
         recorder.fold()
+    for breaker_recorder in _breakers_now():
+        breaker_recorder.pause()
     STATE.enabled = False
+
+
+def _breakers_now() -> tuple[BreakerRecorder, ...]:
+    with _registry_lock:
+        return tuple(_breakers.values())
 
 
 def is_enabled() -> bool:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from resilience_kit import ErrorCategory, metrics
+from resilience_kit import ErrorCategory, _clock, metrics
 from resilience_kit import _metrics as core
 from resilience_kit._metrics_model import LATENCY_BUCKETS, LatencyHistogram
 
@@ -158,11 +158,14 @@ def test_threads_and_tasks_lose_no_increments() -> None:
 def test_breaker_time_in_state_and_counts(monkeypatch: pytest.MonkeyPatch) -> None:
     """A breaker's state timeline adds up and its outcomes are counted."""
     now = [100.0]
-    monkeypatch.setattr(core._clock, "monotonic", lambda: now[0])
+    monkeypatch.setattr(_clock, "monotonic", lambda: now[0])
     rec = core.breaker("db")
-    rec.outcome("success")
-    rec.outcome("failure", ErrorCategory.SERVER)
-    rec.outcome("ignored")
+    rec.settled(failed=False)
+    rec.ok()
+    rec.failure_category(ErrorCategory.SERVER)
+    rec.settled(failed=True)
+    rec.settled(failed=True)  # a failure the breaker did not classify (slow call, predicate)
+    rec.settled(failed=None)
     now[0] = 110.0
     rec.state_changed("open")
     rec.rejected()
@@ -172,7 +175,7 @@ def test_breaker_time_in_state_and_counts(monkeypatch: pytest.MonkeyPatch) -> No
     rec.state_changed("half_open")
     now[0] = 141.0
     b = metrics.snapshot().breaker("db")
-    assert ("half_open", 3, 1, 1, 2, 2) == (
+    assert ("half_open", 5, 2, 1, 2, 2) == (
         b.state,
         b.calls,
         b.successes,
@@ -181,7 +184,20 @@ def test_breaker_time_in_state_and_counts(monkeypatch: pytest.MonkeyPatch) -> No
         b.transitions,
     )
     assert {"closed": 10.0, "open": 30.0, "half_open": 1.0} == dict(b.time_in_state)
-    assert {ErrorCategory.SERVER: 1} == dict(b.failures)
+    assert {ErrorCategory.SERVER: 1, ErrorCategory.UNKNOWN: 1} == dict(b.failures)
+
+
+def test_breaker_successes_are_not_counted_while_disabled() -> None:
+    """Successes made while metrics are disabled are skipped; reset() zeroes them."""
+    rec = core.breaker("paused")
+    rec.ok()
+    metrics.disable()
+    rec.ok()
+    metrics.enable()
+    rec.ok()
+    assert 2 == metrics.snapshot().breaker("paused").successes
+    metrics.reset()
+    assert 0 == metrics.snapshot().breaker("paused").successes
 
 
 def test_snapshot_to_dict_is_json_safe() -> None:
