@@ -16,6 +16,7 @@ from resilience_kit._classification import (
     classify,
     register_exception_map,
 )
+from resilience_kit._compose import Resilient, resilient
 from resilience_kit._fallback import fallback
 from resilience_kit._gate import RateLimitGate
 from resilience_kit._hooks import AttemptHook, AttemptRecord
@@ -65,6 +66,7 @@ __all__ = [
     "MetricsSnapshot",
     "RateLimitGate",
     "ResilienceError",
+    "Resilient",
     "RetryBudget",
     "RetryPolicy",
     "RetryingCallable",
@@ -78,6 +80,7 @@ __all__ = [
     "load_presets",
     "register_exception_map",
     "register_preset",
+    "resilient",
     "retry",
     "retry_if_retryable",
     "run_batch",
