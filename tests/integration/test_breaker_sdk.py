@@ -50,6 +50,7 @@ class Scripted:
     def __init__(self) -> None:
         self.status = 200
         self.hits = 0
+        self.clients: list[openai.OpenAI | anthropic.Anthropic] = []
         scripted = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -92,11 +93,14 @@ class Scripted:
 def server() -> Iterator[Scripted]:
     scripted = Scripted()
     yield scripted
+    for client in scripted.clients:  # unclosed pools would warn inside some later test
+        client.close()
     scripted.close()
 
 
-def openai_call(url: str) -> Callable[[], object]:
-    client = openai.OpenAI(base_url=url + "/v1", api_key="sk-test", max_retries=0)
+def openai_call(server: Scripted) -> Callable[[], object]:
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test", max_retries=0)
+    server.clients.append(client)
 
     def call() -> object:
         return client.chat.completions.create(
@@ -106,8 +110,9 @@ def openai_call(url: str) -> Callable[[], object]:
     return call
 
 
-def anthropic_call(url: str) -> Callable[[], object]:
-    client = anthropic.Anthropic(base_url=url, api_key="sk-ant-test", max_retries=0)
+def anthropic_call(server: Scripted) -> Callable[[], object]:
+    client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test", max_retries=0)
+    server.clients.append(client)
 
     def call() -> object:
         return client.messages.create(
@@ -124,12 +129,12 @@ CLIENTS = pytest.mark.parametrize("make_call", [openai_call, anthropic_call])
 
 @CLIENTS
 def test_outage_trips_blocks_and_recovers(
-    server: Scripted, make_call: Callable[[str], Callable[[], object]]
+    server: Scripted, make_call: Callable[[Scripted], Callable[[], object]]
 ) -> None:
     """500s trip it at the threshold, later calls never reach the server, recovery closes it."""
     clock = Clock()
     breaker = rk.CircuitBreaker("llm", failure_threshold=3, recovery_timeout=30.0, clock=clock)
-    call = breaker(make_call(server.url))
+    call = breaker(make_call(server))
     server.status = 500
     for _ in range(3):
         with pytest.raises((openai.InternalServerError, anthropic.InternalServerError)):
@@ -149,11 +154,11 @@ def test_outage_trips_blocks_and_recovers(
 @CLIENTS
 @pytest.mark.parametrize("status", [400, 429])
 def test_client_errors_and_rate_limits_do_not_trip(
-    server: Scripted, make_call: Callable[[str], Callable[[], object]], status: int
+    server: Scripted, make_call: Callable[[Scripted], Callable[[], object]], status: int
 ) -> None:
     """400s and 429s are not an outage: the circuit stays closed and every call is sent."""
     breaker = rk.CircuitBreaker("llm", failure_threshold=2, clock=Clock())
-    call = breaker(make_call(server.url))
+    call = breaker(make_call(server))
     server.status = status
     for _ in range(5):
         with pytest.raises((openai.APIStatusError, anthropic.APIStatusError)):
