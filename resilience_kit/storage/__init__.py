@@ -1,11 +1,25 @@
 """Where breakers, rate-limit gates and retry budgets keep the state they share (public API).
 
-``MemoryStorage`` (the default) shares within one process; ``RedisStorage`` across processes.
+``MemoryStorage`` (the default) shares within one process; ``RedisStorage`` across processes
+(imported on first use, so that ``redis`` is only needed by those who use it).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from resilience_kit.storage._base import BreakerRecord, BreakerStateName, Storage
 from resilience_kit.storage._memory import MemoryStorage
 
-__all__ = ["BreakerRecord", "BreakerStateName", "MemoryStorage", "Storage"]
+if TYPE_CHECKING:
+    from resilience_kit.storage._redis import RedisStorage
+
+__all__ = ["BreakerRecord", "BreakerStateName", "MemoryStorage", "RedisStorage", "Storage"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisStorage":
+        from resilience_kit.storage._redis import RedisStorage
+
+        return RedisStorage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

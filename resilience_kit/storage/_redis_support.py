@@ -1,0 +1,140 @@
+"""Helpers of ``RedisStorage``: the local mirror, the outage tracker, replies and clients."""
+
+from __future__ import annotations
+
+import math
+import threading
+from typing import Any
+
+import redis
+import redis.asyncio
+import redis.retry
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+
+from resilience_kit import _clock, _events
+from resilience_kit.exceptions import ConfigurationError
+from resilience_kit.storage._base import BreakerRecord
+from resilience_kit.storage._memory import MemoryStorage, _Breaker
+
+_STATES: frozenset[str] = frozenset({"closed", "open", "half_open"})
+
+
+class Mirror(MemoryStorage):
+    """The local fallback: a MemoryStorage that also remembers records read from Redis."""
+
+    def remember(self, name: str, record: BreakerRecord | None) -> None:
+        if record is None:
+            return
+        now = self._now()
+        with self._lock:
+            entry = self._breakers.get(name)
+            if entry is not None and (entry.generation, entry.state) == (
+                record.generation,
+                record.state,
+            ):
+                entry.open_until = now + record.open_remaining
+                return
+            self._breakers[name] = _Breaker(
+                record.state, record.generation, now + record.open_remaining, record.trips
+            )
+
+
+class Health:
+    """Whether Redis is usable: an outage starts at the first failed operation and ends at the
+    first successful probe, tried at most once per ``retry_interval`` by one caller at a time."""
+
+    NO, YES, PROBE = 0, 1, 2
+
+    def __init__(self, prefix: str, retry_interval: float) -> None:
+        self._prefix = prefix
+        self._retry_interval = retry_interval
+        self._lock = threading.Lock()
+        self.down_since: float | None = None
+        self._next_try = 0.0
+        self._probing = False
+
+    def admit(self) -> int:
+        if self.down_since is None:
+            return self.YES
+        now = _clock.monotonic()
+        with self._lock:
+            if self.down_since is None:
+                return self.YES
+            if self._probing or now < self._next_try:
+                return self.NO
+            self._probing = True
+            return self.PROBE
+
+    def failed(self, operation: str, exc: BaseException) -> None:
+        now = _clock.monotonic()
+        with self._lock:
+            first = self.down_since is None
+            if first:
+                self.down_since = now
+            self._next_try = now + self._retry_interval
+            self._probing = False
+        if first:
+            _events.emit(
+                "storage_unavailable",
+                level="warning",
+                backend="redis",
+                prefix=self._prefix,
+                operation=operation,
+                error=type(exc).__name__,
+                retry_interval=self._retry_interval,
+            )
+
+    def recovered(self) -> None:
+        now = _clock.monotonic()
+        with self._lock:
+            since, self.down_since, self._probing = self.down_since, None, False
+        if since is not None:
+            _events.emit(
+                "storage_recovered",
+                backend="redis",
+                prefix=self._prefix,
+                outage_seconds=round(now - since, 3),
+            )
+
+
+def positive(field: str, value: object, *, allow_zero: bool) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and (value > 0 or (allow_zero and value == 0)):  # type: ignore[operator]
+        return float(value)  # type: ignore[arg-type]
+    bound = ">= 0" if allow_zero else "> 0"
+    raise ConfigurationError(field, f"must be a finite number {bound}, got {value!r}")
+
+
+def to_ms(seconds: float) -> int:
+    return math.ceil(max(seconds, 0.0) * 1000)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def parse(reply: Any) -> BreakerRecord | None:
+    if not reply:
+        return None
+    state, generation, remaining, trips = (_text(item) for item in reply)
+    if state not in _STATES:
+        raise ValueError(f"unexpected breaker state {state!r} in Redis")
+    return BreakerRecord(state, int(generation), float(remaining) / 1000, int(trips))  # type: ignore[arg-type]
+
+
+def bounded(client: Any, op_timeout: float) -> tuple[bool, Any]:
+    """*client* if both its socket timeouts are set; else an own client with bounded ones."""
+    pool = client.connection_pool
+    kwargs = dict(pool.connection_kwargs)
+    if kwargs.get("socket_timeout") is not None and kwargs.get("socket_connect_timeout"):
+        return False, client
+    kwargs["socket_timeout"] = op_timeout
+    kwargs["socket_connect_timeout"] = op_timeout
+    if isinstance(client, redis.asyncio.Redis):
+        kwargs["retry"] = AsyncRetry(NoBackoff(), 1)
+        own = redis.asyncio.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+        return True, redis.asyncio.Redis(connection_pool=own)
+    kwargs["retry"] = redis.retry.Retry(NoBackoff(), 1)
+    sync_pool = redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+    return True, redis.Redis(connection_pool=sync_pool)

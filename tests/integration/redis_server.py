@@ -1,0 +1,70 @@
+"""A real ``redis-server`` on a free loopback port, started and stopped by the tests."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """One redis-server process without persistence; it restarts on the same port."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        if not Path(binary).exists():
+            raise RuntimeError(
+                "redis-server not found: install it (Debian: apt-get install redis-server); "
+                "the Redis integration tests need a real server"
+            )
+        self.binary = binary
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._dir = tempfile.TemporaryDirectory(prefix="rk-redis-")
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", self._dir.name]
+        self._proc = subprocess.Popen(  # noqa: S603 - the installed redis-server, fixed arguments
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 5.0
+        client = redis.Redis(port=self.port, socket_timeout=0.2, socket_connect_timeout=0.2)
+        try:
+            while True:
+                try:
+                    if client.ping():
+                        return
+                except redis.RedisError:  # noqa: PERF203 - polling until the server answers
+                    if self._proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"redis-server did not start on {self.port}") from None
+                    time.sleep(0.01)  # a real wait: the server process is starting
+        finally:
+            client.close()
+
+    def kill(self) -> None:
+        """Stop the server at once (SIGKILL), as a crash would."""
+        if self._proc is not None:
+            self._proc.kill()
+            self._proc.wait(5)
+            self._proc = None
+
+    def close(self) -> None:
+        self.kill()
+        self._dir.cleanup()
+
+    def client(self, **options: object) -> redis.Redis:
+        return redis.Redis(port=self.port, **options)  # type: ignore[arg-type]
