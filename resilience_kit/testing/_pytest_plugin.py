@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from resilience_kit.testing._no_wait import NoWait, no_wait
+from resilience_kit.testing._server import FakeLLMServer
 
 
 @pytest.fixture
@@ -14,3 +15,10 @@ def rk_no_wait() -> Iterator[NoWait]:
     """The kit's sleeps are instant and recorded for the duration of the test."""
     with no_wait() as waits:
         yield waits
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLMServer]:
+    """A started :class:`~resilience_kit.testing.FakeLLMServer`, stopped after the test."""
+    with FakeLLMServer() as server:
+        yield server
