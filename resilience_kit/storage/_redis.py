@@ -41,9 +41,12 @@ class RedisStorage(Storage):
     during an outage). Keys are ``{prefix}:breaker:{name}``, ``{prefix}:breaker:{name}:probes``,
     ``{prefix}:gate:{name}``, ``{prefix}:budget:{name}:requests`` and ``...:retries``.
 
-    A client without ``socket_timeout``/``socket_connect_timeout`` is not used as is (it could
-    hang forever): the storage opens its own pool with the client's connection settings, both
-    timeouts set to *op_timeout* seconds and one immediate retry. Timeouts you set are kept.
+    The storage talks through a pool of its own, opened with *client*'s connection settings
+    (host, db, auth, TLS) but both socket timeouts set to *op_timeout* seconds and one immediate
+    retry, so a dead or stalled server costs one caller about ``2 * op_timeout`` at most, and your
+    client's own timeouts and retries are left alone. A sync client also serves the ``a*``
+    methods (one short blocking round trip each).
+
     When an operation fails, it is answered locally, ``storage_unavailable`` is logged once, and
     Redis is not asked again for *retry_interval* seconds; then one caller probes it, writes back
     what changed locally (newer breaker generations, gate blocks), and logs ``storage_recovered``.
@@ -66,7 +69,7 @@ class RedisStorage(Storage):
         self.op_timeout = positive("op_timeout", op_timeout, allow_zero=False)
         self.retry_interval = positive("retry_interval", retry_interval, allow_zero=True)
         self.is_async = isinstance(client, redis.asyncio.Redis)
-        self._owned, self._client = bounded(client, self.op_timeout)
+        self._client = bounded(client, self.op_timeout)
         self._scripts = {key: self._client.register_script(src) for key, src in SCRIPTS.items()}
         self._local = Mirror()
         self._health = Health(prefix, self.retry_interval)
@@ -85,13 +88,13 @@ class RedisStorage(Storage):
         return self._health.down_since is None
 
     def close(self) -> None:
-        """Close the connection pool this storage opened itself (a sync client's)."""
-        if self._owned and not self.is_async:
+        """Close the storage's own connection pool (the client you passed stays open)."""
+        if not self.is_async:
             self._client.close()
 
     async def aclose(self) -> None:
-        """Close the connection pool this storage opened itself (an asyncio client's)."""
-        if self._owned and self.is_async:
+        """Close the storage's own connection pool of an asyncio client."""
+        if self.is_async:
             await _value(self._client.aclose())
 
     # -- keys and small helpers ------------------------------------------------------------

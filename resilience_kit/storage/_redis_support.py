@@ -123,18 +123,21 @@ def parse(reply: Any) -> BreakerRecord | None:
     return BreakerRecord(state, int(generation), float(remaining) / 1000, int(trips))  # type: ignore[arg-type]
 
 
-def bounded(client: Any, op_timeout: float) -> tuple[bool, Any]:
-    """*client* if both its socket timeouts are set; else an own client with bounded ones."""
+def bounded(client: Any, op_timeout: float) -> Any:
+    """A client of our own: *client*'s connection settings (host, db, auth, TLS, ...) with both
+    socket timeouts set to *op_timeout* and one immediate retry, in a pool of its own."""
     pool = client.connection_pool
     kwargs = dict(pool.connection_kwargs)
-    if kwargs.get("socket_timeout") is not None and kwargs.get("socket_connect_timeout"):
-        return False, client
+    for derived in ("maint_notifications_pool_handler", "orig_socket_timeout"):
+        kwargs.pop(derived, None)
+    kwargs.pop("orig_socket_connect_timeout", None)
     kwargs["socket_timeout"] = op_timeout
     kwargs["socket_connect_timeout"] = op_timeout
+    kwargs["retry_on_error"] = []
     if isinstance(client, redis.asyncio.Redis):
         kwargs["retry"] = AsyncRetry(NoBackoff(), 1)
         own = redis.asyncio.ConnectionPool(connection_class=pool.connection_class, **kwargs)
-        return True, redis.asyncio.Redis(connection_pool=own)
+        return redis.asyncio.Redis.from_pool(own)  # the client owns (and closes) its pool
     kwargs["retry"] = redis.retry.Retry(NoBackoff(), 1)
     sync_pool = redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
-    return True, redis.Redis(connection_pool=sync_pool)
+    return redis.Redis.from_pool(sync_pool)
