@@ -11,7 +11,7 @@ import functools
 import inspect
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from typing import Any, Protocol, TypeVar, overload
+from typing import Any, Concatenate, Protocol, TypeVar, overload
 
 import tenacity
 from typing_extensions import ParamSpec
@@ -40,6 +40,8 @@ __all__ = ["RetryingCallable", "retry"]
 P = ParamSpec("P")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
+R2 = TypeVar("R2")
+P2 = ParamSpec("P2")
 
 
 class RetryingCallable(Protocol[P, R_co]):
@@ -60,7 +62,11 @@ class RetryingCallable(Protocol[P, R_co]):
     @overload
     def __get__(self, instance: None, owner: type | None = None) -> RetryingCallable[P, R_co]: ...
     @overload
-    def __get__(self, instance: object, owner: type | None = None) -> Callable[..., R_co]: ...
+    def __get__(
+        self: RetryingCallable[Concatenate[Any, P2], R2],
+        instance: object,
+        owner: type | None = None,
+    ) -> RetryingCallable[P2, R2]: ...
 
 
 def _kind(func: Callable[..., Any]) -> str:

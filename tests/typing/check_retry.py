@@ -70,4 +70,7 @@ complete("hi", temperature="hot")  # type: ignore[arg-type]
 bare("one")  # type: ignore[arg-type]
 _ = acomplete(b"bytes")  # type: ignore[arg-type]
 stream(3)  # type: ignore[arg-type]
+Client().ask(3)  # type: ignore[arg-type]
+assert_type(Client().ask.retry_with(max_attempts=1)("x"), str)
+assert_type(Client.ask(Client(), "x"), str)
 rk.retry(policy="openai")  # type: ignore[call-overload]
