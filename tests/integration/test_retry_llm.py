@@ -30,12 +30,27 @@ def server() -> Iterator[LoopbackLLM]:
         yield running
 
 
+_open_clients: list[openai.OpenAI | anthropic.Anthropic] = []
+
+
+@pytest.fixture(autouse=True)
+def close_clients() -> Iterator[None]:
+    """Close every client a test opened (unclosed sockets would warn in a later test)."""
+    yield
+    while _open_clients:
+        _open_clients.pop().close()
+
+
 def openai_client(server: LoopbackLLM) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test-not-real", max_retries=0)
+    client = openai.OpenAI(base_url=server.url + "/v1", api_key="sk-test-not-real", max_retries=0)
+    _open_clients.append(client)
+    return client
 
 
 def anthropic_client(server: LoopbackLLM) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test-not-real", max_retries=0)
+    client = anthropic.Anthropic(base_url=server.url, api_key="sk-ant-test-not-real", max_retries=0)
+    _open_clients.append(client)
+    return client
 
 
 def ask_openai(server: LoopbackLLM, **retry_args: object) -> rk.RetryingCallable[[], str]:
