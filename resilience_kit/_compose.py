@@ -21,6 +21,7 @@ from resilience_kit._breaker import CircuitBreaker
 from resilience_kit._budget import RetryBudget
 from resilience_kit._checks import check_number
 from resilience_kit._gate import RateLimitGate
+from resilience_kit._hooks import AttemptHook
 from resilience_kit._limiter import AdaptiveLimiter
 from resilience_kit._policy import RetryPolicy
 from resilience_kit._retry import retry
@@ -64,6 +65,9 @@ def resilient(
     budget: RetryBudget | None = None,
     timeout: float | None = None,
     fallback: Decorator | None = None,
+    on_retry: AttemptHook | None = None,
+    on_give_up: AttemptHook | None = None,
+    on_success: AttemptHook | None = None,
     **overrides: Any,
 ) -> Resilient:
     """One decorator for retry (*preset* / *policy* / ``**overrides``, sharing *budget*), a
@@ -71,6 +75,7 @@ def resilient(
     seconds (async functions only) and a *fallback* (the decorator ``rk.fallback(...)`` returns).
 
     Order, outermost first: fallback → retry → gate → limiter → breaker → timeout → function.
+    *on_retry*, *on_give_up* and *on_success* are the retry layer's lifecycle hooks.
     Everything is validated here, at decoration time.
     """
     _typed("breaker", breaker, CircuitBreaker)
@@ -82,7 +87,8 @@ def resilient(
     if timeout is not None:
         layers.append(timeout_decorator(check_number("timeout", timeout, above=0.0)))
     layers.extend(tool for tool in (breaker, limiter, gate) if tool is not None)
-    layers.append(retry(preset, policy=policy, budget=budget, **overrides))
+    hooks = {"on_retry": on_retry, "on_give_up": on_give_up, "on_success": on_success}
+    layers.append(retry(preset, policy=policy, budget=budget, **hooks, **overrides))
     if fallback is not None:
         layers.append(fallback)
     return Resilient(tuple(layers))

@@ -173,3 +173,19 @@ def test_retry_with_keeps_hooks() -> None:
     with no_wait():
         assert "ok" == again()
     assert ["retry", "success"] == [r.outcome for r in seen]
+
+
+async def test_resilient_passes_hooks_to_its_retry_layer() -> None:
+    """resilient(on_retry=..., on_success=...) calls the hooks around breaker-guarded attempts."""
+    seen, hooks = _collect()
+    breaker = rk.CircuitBreaker("hooks-resilient", failure_threshold=5)
+    script = Script(ScriptedError(ErrorCategory.OVERLOADED))
+
+    @rk.resilient("default", breaker=breaker, max_attempts=3, **hooks)
+    async def call() -> str:
+        return script.step()
+
+    with no_wait():
+        assert "ok" == await call()
+    assert ["retry", "success"] == [r.outcome for r in seen]
+    assert call.__qualname__ == seen[0].function
