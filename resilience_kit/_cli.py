@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Callable, Sequence
 
 _COMMANDS: dict[
@@ -35,4 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, (help_text, _func, configure) in sorted(_COMMANDS.items()):
         configure(sub.add_parser(name, help=help_text))
     args = parser.parse_args(argv)
-    return _COMMANDS[args.command][1](args)
+    try:
+        return _COMMANDS[args.command][1](args)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as other command-line tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
