@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -17,15 +16,6 @@ from tests.integration.redis_server import RedisServer
 pytestmark = [pytest.mark.integration, pytest.mark.redis]
 RETRY = 0.1
 SYNC = 0.02
-
-
-@pytest.fixture
-def own_server() -> Iterator[RedisServer]:
-    """A redis-server of this test alone: it gets killed and restarted."""
-    server = RedisServer()
-    server.start()
-    yield server
-    server.close()
 
 
 def breaker(storage: RedisStorage) -> rk.CircuitBreaker:

@@ -1,0 +1,99 @@
+"""Async breakers on redis.asyncio: shared trips, and an outage survived on local state."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio
+from structlog.testing import capture_logs
+
+import resilience_kit as rk
+from resilience_kit.storage import RedisStorage
+from tests.integration.redis_server import RedisServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.redis]
+SYNC = 0.02
+
+
+@pytest.fixture
+async def pair(own_server: RedisServer) -> AsyncIterator[list[RedisStorage]]:
+    """Two RedisStorage instances on asyncio clients, one prefix, a server of their own."""
+    prefix = f"as-{uuid.uuid4().hex[:8]}"
+    clients = [redis.asyncio.Redis(port=own_server.port) for _ in range(2)]
+    made = [RedisStorage(c, prefix=prefix, retry_interval=0.1) for c in clients]
+    yield made
+    for storage, client in zip(made, clients, strict=True):
+        await storage.aclose()
+        await client.aclose()
+
+
+def breaker(storage: RedisStorage) -> rk.CircuitBreaker:
+    return rk.CircuitBreaker(
+        "async", failure_threshold=1, recovery_timeout=30, storage=storage, sync_interval=SYNC
+    )
+
+
+async def fail(item: rk.CircuitBreaker) -> None:
+    with pytest.raises(ConnectionError):
+        async with item:
+            raise ConnectionError("backend down")
+
+
+async def test_async_trip_reaches_the_other_storage(pair: list[RedisStorage]) -> None:
+    """An async breaker's trip is seen by an async breaker on another storage after SYNC."""
+    a, b = (breaker(s) for s in pair)
+    async with b:
+        pass
+    await fail(a)
+    await asyncio.sleep(SYNC)  # a real wait: past b's staleness bound
+    with pytest.raises(rk.CircuitOpenError):
+        async with b:
+            pass
+
+
+async def test_sync_reset_on_an_async_client_is_written_back(pair: list[RedisStorage]) -> None:
+    """reset() (sync) on an asyncio storage closes locally; the next async sync publishes it."""
+    a, b = (breaker(s) for s in pair)
+    await fail(a)
+    a.reset()
+    await asyncio.sleep(SYNC)  # a real wait: a's next call then syncs, after writing back
+    async with a:
+        pass
+    async with b:
+        pass
+    record = await pair[1].abreaker_load("async")
+    assert record is not None
+    assert "closed" == record.state
+
+
+async def test_async_outage_and_recovery(own_server: RedisServer, pair: list[RedisStorage]) -> None:
+    """Killed: async calls go on locally with one warning; restarted: the trip is shared."""
+    a, b = (breaker(s) for s in pair)
+    async with a:
+        pass
+    own_server.kill()
+    with capture_logs() as logs:
+        await asyncio.sleep(SYNC)
+        async with b:
+            pass
+        await fail(a)
+        with pytest.raises(rk.CircuitOpenError):
+            async with a:
+                pass
+        assert 1.0 == await pair[0].agate_extend("g", 1.0)
+        own_server.start()
+        await asyncio.sleep(0.12)  # a real wait: past retry_interval
+        with pytest.raises(rk.CircuitOpenError):
+            async with a:
+                pass
+        await asyncio.sleep(SYNC)
+        with pytest.raises(rk.CircuitOpenError):
+            async with b:
+                pass
+    events = [entry["event"] for entry in logs]
+    assert 2 == events.count("storage_unavailable")
+    assert 2 == events.count("storage_recovered")
+    assert 0.5 < await pair[1].agate_remaining("g") <= 1.0
