@@ -86,7 +86,7 @@ def resilient(
     layers: list[Decorator] = []
     if timeout is not None:
         layers.append(timeout_decorator(check_number("timeout", timeout, above=0.0)))
-    layers.extend(tool for tool in (breaker, limiter, gate) if tool is not None)
+    layers.extend(tool for tool in (breaker, gate, limiter) if tool is not None)
     hooks = {"on_retry": on_retry, "on_give_up": on_give_up, "on_success": on_success}
     layers.append(retry(preset, policy=policy, budget=budget, **hooks, **overrides))
     if fallback is not None:

@@ -21,17 +21,23 @@ from resilience_kit.exceptions import GateClosedError
 from resilience_kit.storage._base import Storage
 from resilience_kit.storage._memory import MemoryStorage
 
-_GROWTH = 0.002  # paced rate grows 0.2% per success: ~+10%/s at 50 req/s, a gentle probe
+_START_GROWTH = 0.1  # from the first (low) estimate the pace grows 10% per success
+_GROWTH = 0.02  # later it grows 2% per success once no 429 was seen for a window
 _CUT = 0.9  # a 429 while paced lowers the pace to 90% of what the server accepted
+_CUT_SPACING = 0.25  # one cut per quarter window: the 429s of one overshoot count once
 _COOLDOWN_WINDOWS = 10  # pacing ends after this many windows without a 429
 
 
 class _Pacer:
     """Spaces this process's calls after a 429 at the rate the server was accepting.
 
-    On the first 429 the pace becomes the success rate measured over the last *window* seconds
-    (what the server admitted while we pushed); each success raises it a little, a later 429
-    lowers it (at most once per window) to ``_CUT`` times the accepted rate. Pacing ends after
+    On the first 429 the pace starts low, at the successes of the last *window* (or ``1 / hint``,
+    a token bucket's time to its next token, if lower), and grows 10% per success at once. A
+    later 429 (one per quarter window counts) sets it to ``_CUT`` times the smaller of the pace
+    and the rate the server accepted; after a window
+    without a 429 each success raises it by ``_GROWTH``, probing for more, but only while callers
+    queue for slots (an idle pace cannot run away). Every change restarts the schedule: slots handed
+    out at the old pace are invalid and their holders queue again. Pacing ends after
     ``_COOLDOWN_WINDOWS`` windows without a 429.
     """
 
@@ -40,48 +46,73 @@ class _Pacer:
         self._lock = threading.Lock()
         self._rate: float | None = None
         self._next = -math.inf
+        self._epoch = 0
         self._successes: deque[float] = deque()
         self._last_limited = -math.inf
         self._last_cut = -math.inf
+        self._binding = False
+        self._probing = False
 
     @property
     def rate(self) -> float | None:
         return self._rate
 
-    def reserve(self, now: float) -> float:
-        """Take the next send slot; seconds to wait for it (0.0 when not pacing)."""
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    def reserve(self, now: float) -> tuple[float, int]:
+        """Take the next send slot: (seconds to wait, schedule epoch); 0.0 when not pacing."""
         with self._lock:
             if self._rate is None:
-                return 0.0
+                return 0.0, self._epoch
             if now - self._last_limited > _COOLDOWN_WINDOWS * self._window:
                 self._rate = None
-                return 0.0
+                return 0.0, self._epoch
             slot = self._next if self._next > now else now
+            self._binding = slot > now
             self._next = slot + 1.0 / self._rate
-            return slot - now
+            return slot - now, self._epoch
 
     def success(self, now: float) -> None:
         with self._lock:
             self._successes.append(now)
             self._trim(now)
-            if self._rate is not None:
-                self._rate *= 1.0 + _GROWTH
+            if (
+                self._rate is not None
+                and self._binding
+                and (self._probing or now - self._last_limited >= self._window)
+            ):
+                self._rate *= 1.0 + (_START_GROWTH if self._probing else _GROWTH)
 
     def limited(self, now: float, hint: float) -> None:
         with self._lock:
             self._trim(now)
-            accepted = len(self._successes) / self._window
+            accepted = self._accepted(now)
             floor = 1.0 / self._window
-            if self._rate is None:
-                self._rate = accepted if accepted > floor else floor
-                self._last_cut = now
-            elif now - self._last_cut >= self._window:
-                target = _CUT * (accepted if accepted < self._rate else self._rate)
-                self._rate = target if target > floor else floor
-                self._last_cut = now
             self._last_limited = now
-            if self._next < now + hint:
-                self._next = now + hint
+            if self._rate is not None and now - self._last_cut < self._window * _CUT_SPACING:
+                return
+            if self._rate is None:
+                # Start low and probe up at once: the successes of the last window, or the
+                # token-bucket estimate 1/hint (time to the next token) if that is lower.
+                estimate = 1.0 / hint if hint > 0 else math.inf
+                target = min(len(self._successes) / self._window, estimate)
+                self._probing = True
+            else:
+                self._probing = False
+                target = _CUT * min(self._rate, accepted)
+            self._rate = target if target > floor else floor
+            self._last_cut = now
+            self._epoch += 1
+            self._next = now + hint
+
+    def _accepted(self, now: float) -> float:
+        """Successes per second over the last window (or the part of it seen so far)."""
+        if not self._successes:
+            return 0.0
+        span = max(now - self._successes[0], self._window / 10)
+        return len(self._successes) / span
 
     def _trim(self, now: float) -> None:
         horizon = now - self._window
@@ -138,14 +169,18 @@ class RateLimitGate(Guard):
         if waited + wait > self.max_wait:
             raise GateClosedError(self.name, wait)
 
-    def _paced(self, waited: float) -> float:
-        """Seconds until this caller's paced send slot (0.0 when not pacing)."""
+    def _paced(self, waited: float) -> tuple[float, int]:
+        """Seconds until this caller's paced send slot (0.0 when not pacing), and its epoch."""
         if not self.pace:
-            return 0.0
-        wait = self._pacer.reserve(_clock.monotonic())
+            return 0.0, 0
+        wait, epoch = self._pacer.reserve(_clock.monotonic())
         if wait > 0:
             self._check(wait, waited)
-        return wait
+        return wait, epoch
+
+    def _stale(self, epoch: int) -> bool:
+        """Whether the pace changed while this caller waited for its slot."""
+        return self.pace and self._pacer.epoch != epoch
 
     def _wait_block(self, waited: float) -> float:
         while wait := self._blocked(self.storage.gate_remaining(self.name), waited):
@@ -161,17 +196,25 @@ class RateLimitGate(Guard):
 
     def _enter(self) -> None:
         waited = self._wait_block(0.0)
-        wait = self._paced(waited)
-        if wait > 0:
+        while True:
+            wait, epoch = self._paced(waited)
+            if wait <= 0:
+                return
             _clock.sleep(wait)
-            self._wait_block(waited + wait)  # another caller may have closed the gate meanwhile
+            waited = self._wait_block(waited + wait)  # a 429 meanwhile may have closed the gate
+            if not self._stale(epoch):
+                return
 
     async def _aenter(self) -> None:
         waited = await self._await_block(0.0)
-        wait = self._paced(waited)
-        if wait > 0:
+        while True:
+            wait, epoch = self._paced(waited)
+            if wait <= 0:
+                return
             await _clock.async_sleep(wait)
-            await self._await_block(waited + wait)
+            waited = await self._await_block(waited + wait)
+            if not self._stale(epoch):
+                return
 
     def _hint(self, exc: BaseException | None) -> float | None:
         """The server hint to block for, or None; records successes for pacing."""

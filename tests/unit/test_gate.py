@@ -170,35 +170,67 @@ async def test_fifty_tasks_wait_instead_of_hitting_the_server() -> None:
     assert 1 <= waits.count
 
 
-def test_pacer_spaces_calls_at_the_accepted_rate() -> None:
-    """After a 429 the pacer spaces sends at the success rate of the last window."""
+def test_pacer_starts_at_the_accepted_rate() -> None:
+    """After a 429 the pacer spaces sends at the last window's success rate (or 1/hint)."""
     pacer = _Pacer(window=1.0)
-    assert 0.0 == pacer.reserve(0.0)
+    assert (0.0, 0) == pacer.reserve(0.0)
     for i in range(50):
         pacer.success(i / 50)
-    pacer.limited(1.0, 0.02)
+    pacer.limited(1.0, 0.01)
     assert pacer.rate == pytest.approx(49.0)
-    first = pacer.reserve(1.0)
-    second = pacer.reserve(1.0)
-    assert first == pytest.approx(0.02)
+    first, epoch = pacer.reserve(1.0)
+    second, _ = pacer.reserve(1.0)
+    assert 1 == epoch
+    assert first == pytest.approx(0.01)
     assert second - first == pytest.approx(1 / 49)
 
 
-def test_pacer_grows_on_success_cuts_on_429_and_ends() -> None:
-    """Successes raise the pace, a later 429 cuts it to 90%, a quiet spell ends pacing."""
+def test_pacer_takes_a_lower_token_bucket_estimate() -> None:
+    """A hint of 50 ms (one token at 20/s) caps the first pace at 20/s."""
+    pacer = _Pacer(window=1.0)
+    for i in range(50):
+        pacer.success(0.5 + i / 100)
+    pacer.limited(1.0, 0.05)
+    assert pacer.rate == pytest.approx(20.0)
+
+
+def test_pacer_probes_up_then_cuts_and_ends() -> None:
+    """Queued successes raise the pace 10% while probing; a 429 cuts to 90% of what the
+    server accepted; only one cut per quarter window; a quiet spell ends pacing."""
     pacer = _Pacer(window=1.0)
     for i in range(20):
         pacer.success(i / 20)
     pacer.limited(1.0, 0.0)
     assert pacer.rate == pytest.approx(19.0)
-    pacer.success(1.5)
-    assert pacer.rate == pytest.approx(19.0 * 1.002)
-    pacer.limited(2.6, 0.0)
-    assert pacer.rate == pytest.approx(1.0)  # one success in the last window: the 1/s floor
-    assert 0.0 == pacer.reserve(2.6)
-    assert 1.0 == pytest.approx(pacer.reserve(2.6))
-    assert 0.0 == pacer.reserve(20.0)
+    pacer.reserve(1.0)
+    pacer.reserve(1.0)  # a queued caller: the pace is binding
+    pacer.success(1.01)
+    assert pacer.rate == pytest.approx(19.0 * 1.1)
+    pacer.limited(1.1, 0.0)
+    assert pacer.rate == pytest.approx(19.0 * 1.1)  # within a quarter window of the last cut
+    pacer.limited(1.5, 0.0)
+    cut = 0.9 * 10 / 0.95  # 10 successes in the window, the oldest 0.95 s ago
+    assert pacer.rate == pytest.approx(cut)
+    assert 2 == pacer.epoch
+    pacer.reserve(1.5)
+    pacer.reserve(1.5)
+    pacer.success(1.6)
+    assert pacer.rate == pytest.approx(cut)  # no growth within a window of a 429
+    pacer.success(2.6)
+    assert pacer.rate == pytest.approx(cut * 1.02)
+    assert (0.0, 2) == pacer.reserve(20.0)
     assert pacer.rate is None
+
+
+def test_idle_pace_does_not_grow() -> None:
+    """Successes while nobody waits for a slot leave the pace alone."""
+    pacer = _Pacer(window=1.0)
+    for i in range(10):
+        pacer.success(i / 10)
+    pacer.limited(1.0, 0.0)
+    pacer.reserve(5.0)
+    pacer.success(5.0)
+    assert pacer.rate == pytest.approx(9.0)
 
 
 def test_paced_gate_spaces_calls_after_a_429() -> None:
