@@ -75,6 +75,11 @@ class _TokenBucket:
         return (1.0 - self.tokens) / self.rate
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 resets connections when 50 clients connect at once.
+    request_queue_size = 128
+
+
 class FakeLLMServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 answering like OpenAI and Anthropic.
 
@@ -119,7 +124,7 @@ class FakeLLMServer:
         if self._httpd is not None:
             return self
         self._stopping.clear()
-        httpd = ThreadingHTTPServer(("127.0.0.1", self._port), make_handler(self))
+        httpd = _HTTPServer(("127.0.0.1", self._port), make_handler(self))
         httpd.daemon_threads = True
         self._httpd = httpd
         self._thread = threading.Thread(
