@@ -1,12 +1,15 @@
 """``resilient(preset, ...)``: every resilience tool in one decorator, stacked in a fixed order.
 
-Outermost first: fallback → retry → gate → limiter → breaker → timeout → function.
+Outermost first: fallback → retry → limiter → gate → breaker → timeout → function (the issue's
+"gate/limiter" layer, limiter outside).
 
 - **fallback** outside everything: it only sees the final failure, after retries gave up.
 - **retry** outside the gate, limiter and breaker: each attempt waits at the gate, takes a limiter
   slot and is judged by the breaker; an open circuit (CIRCUIT_OPEN, not retryable) ends the loop.
-- **gate** outside the **limiter**: a caller waiting out a server hint holds no concurrency slot.
-- **breaker** inside the limiter: a rejected call gives its slot back at once.
+- **limiter** outside the **gate**: only callers holding a slot reach the gate, so when a 429
+  closes it at most ``limit`` callers are past it. (With the gate outside, every caller queued
+  for a slot had already passed the gate and fired when its slot came: the benchmark's herd.)
+- **breaker** innermost but for the timeout: a rejected call gives its slot back at once.
 - **timeout** innermost: it bounds one attempt, so each retry gets the full time again.
 """
 
@@ -74,7 +77,7 @@ def resilient(
     rate-limit *gate*, an adaptive *limiter*, a circuit *breaker*, a per-attempt *timeout* in
     seconds (async functions only) and a *fallback* (the decorator ``rk.fallback(...)`` returns).
 
-    Order, outermost first: fallback → retry → gate → limiter → breaker → timeout → function.
+    Order, outermost first: fallback → retry → limiter → gate → breaker → timeout → function.
     *on_retry*, *on_give_up* and *on_success* are the retry layer's lifecycle hooks.
     Everything is validated here, at decoration time.
     """
