@@ -3,37 +3,19 @@
 Each state change is one Lua script (see ``_redis_scripts``), atomic on the server and timed by the
 server's clock. When Redis cannot be reached within the socket timeouts, the operation is answered
 from a local :class:`MemoryStorage` that mirrors the last state read from Redis; Redis is tried
-again after ``retry_interval`` and what changed locally meanwhile is written back.
+again after ``retry_interval`` and what changed locally meanwhile is written back (``_redis_core``).
 """
 
 from __future__ import annotations
 
-import inspect
-import itertools
-import threading
-import uuid
-from collections.abc import Awaitable, Callable
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
-import redis
-import redis.asyncio
-
-from resilience_kit._checks import check_name
-from resilience_kit.exceptions import ConfigurationError
-from resilience_kit.storage._base import BreakerRecord, BreakerStateName, Storage
-from resilience_kit.storage._redis_scripts import SCRIPTS
-from resilience_kit.storage._redis_support import Health, Mirror, bounded, parse, positive, to_ms
-
-T = TypeVar("T")
+from resilience_kit.storage._base import BreakerRecord, BreakerStateName
+from resilience_kit.storage._redis_core import RedisCore, value
+from resilience_kit.storage._redis_support import parse, to_ms
 
 
-async def _value(reply: Any) -> Any:
-    """The answer of a client call: awaited for an asyncio client, as is for a sync one."""
-    return await reply if inspect.isawaitable(reply) else reply
-
-
-class RedisStorage(Storage):
+class RedisStorage(RedisCore):
     """Shared state in Redis for breakers, rate-limit gates and retry budgets in many processes.
 
     *client* is a ``redis.Redis`` (serves the sync methods) or a ``redis.asyncio.Redis`` (serves
@@ -52,142 +34,6 @@ class RedisStorage(Storage):
     what changed locally (newer breaker generations, gate blocks), and logs ``storage_recovered``.
     Nothing the storage does raises into the caller.
     """
-
-    def __init__(
-        self,
-        client: redis.Redis | redis.asyncio.Redis,
-        prefix: str = "resilience_kit",
-        *,
-        op_timeout: float = 0.25,
-        retry_interval: float = 5.0,
-    ) -> None:
-        if not isinstance(client, redis.Redis | redis.asyncio.Redis):
-            raise ConfigurationError(
-                "client", f"must be a redis.Redis or redis.asyncio.Redis, got {client!r}"
-            )
-        self.prefix = check_name("prefix", prefix)
-        self.op_timeout = positive("op_timeout", op_timeout, allow_zero=False)
-        self.retry_interval = positive("retry_interval", retry_interval, allow_zero=True)
-        self.is_async = isinstance(client, redis.asyncio.Redis)
-        self._client = bounded(client, self.op_timeout)
-        self._scripts = {key: self._client.register_script(src) for key, src in SCRIPTS.items()}
-        self._local = Mirror()
-        self._health = Health(prefix, self.retry_interval)
-        self._dirty_lock = threading.Lock()
-        self._dirty_breakers: set[str] = set()
-        self._dirty_gates: set[str] = set()
-        self._ids = itertools.count(1)
-        self._nonce = uuid.uuid4().hex[:12]
-
-    def __repr__(self) -> str:
-        return f"<RedisStorage prefix={self.prefix!r} async={self.is_async}>"
-
-    @property
-    def available(self) -> bool:
-        """False during an outage (operations are answered from local state)."""
-        return self._health.down_since is None
-
-    def close(self) -> None:
-        """Close the storage's own connection pool (the client you passed stays open)."""
-        if not self.is_async:
-            self._client.close()
-
-    async def aclose(self) -> None:
-        """Close the storage's own connection pool of an asyncio client."""
-        if self.is_async:
-            await _value(self._client.aclose())
-
-    # -- keys and small helpers ------------------------------------------------------------
-    def _key(self, kind: str, name: str, *parts: str) -> str:
-        return ":".join((self.prefix, kind, name, *parts))
-
-    def _member(self) -> str:
-        return f"{self._nonce}:{next(self._ids)}"
-
-    def _mark(self, dirty: set[str], name: str) -> None:
-        with self._dirty_lock:
-            dirty.add(name)
-
-    # -- the runners: Redis when usable, else local state ----------------------------------
-    def _run(self, operation: str, remote: Callable[[], T], local: Callable[[], T]) -> T:
-        if self.is_async:
-            return local()
-        admitted = self._health.admit()
-        if admitted == Health.NO:
-            return local()
-        try:
-            if self._dirty_breakers or self._dirty_gates:
-                self._flush()
-            result = remote()
-        except Exception as exc:  # any Redis trouble: answer locally, never raise into the call
-            self._health.failed(operation, exc)
-            return local()
-        if admitted == Health.PROBE:
-            self._health.recovered()
-        return result
-
-    async def _arun(
-        self,
-        operation: str,
-        remote: Callable[[], Awaitable[T]],
-        local: Callable[[], T],
-    ) -> T:
-        admitted = self._health.admit()
-        if admitted == Health.NO:
-            return local()
-        try:
-            if self._dirty_breakers or self._dirty_gates:
-                await self._aflush()
-            result = await remote()
-        except Exception as exc:  # any Redis trouble: answer locally, never raise into the call
-            self._health.failed(operation, exc)
-            return local()
-        if admitted == Health.PROBE:
-            self._health.recovered()
-        return result
-
-    def _call(self, script: str, keys: list[str], args: list[Any]) -> Any:
-        return self._scripts[script](keys=keys, args=args)
-
-    # -- resync after an outage --------------------------------------------------------------
-    def _resync(self) -> list[tuple[Callable[[], Any], Callable[[Any], None]]]:
-        """What changed only locally, as (Redis call, handler of its reply) steps."""
-        with self._dirty_lock:
-            breakers, gates = sorted(self._dirty_breakers), sorted(self._dirty_gates)
-        steps: list[tuple[Callable[[], Any], Callable[[Any], None]]] = []
-        for name in breakers:
-            rec = self._local.breaker_load(name)
-            if rec is None:  # nothing was published locally after all
-                self._done(self._dirty_breakers, name)
-                continue
-            keys = [self._key("breaker", name), self._key("breaker", name, "probes")]
-            args = [rec.state, rec.generation, rec.open_remaining * 1000, rec.trips]
-            steps.append((partial(self._call, "merge", keys, args), partial(self._merged, name)))
-        for name in gates:
-            ms = to_ms(self._local.gate_remaining(name))
-            steps.append(
-                (
-                    partial(self._call, "gate", [self._key("gate", name)], [ms]),
-                    partial(self._done, self._dirty_gates, name),
-                )
-            )
-        return steps
-
-    def _merged(self, name: str, reply: Any) -> None:
-        self._local.remember(name, parse(reply))
-        self._done(self._dirty_breakers, name)
-
-    def _done(self, dirty: set[str], name: str, reply: Any = None) -> None:
-        with self._dirty_lock:
-            dirty.discard(name)
-
-    def _flush(self) -> None:
-        for call, handle in self._resync():
-            handle(call())
-
-    async def _aflush(self) -> None:
-        for call, handle in self._resync():
-            handle(await _value(call()))
 
     # -- circuit breaker -------------------------------------------------------------------
     def _load_args(self, name: str) -> list[str]:
@@ -214,7 +60,7 @@ class RedisStorage(Storage):
     async def abreaker_load(self, name: str) -> BreakerRecord | None:
         async def remote() -> BreakerRecord | None:
             return self._remembered(
-                name, await _value(self._call("load", self._load_args(name), []))
+                name, await value(self._call("load", self._load_args(name), []))
             )
 
         return await self._arun(
@@ -265,7 +111,7 @@ class RedisStorage(Storage):
         args = (name, expected_generation, state, open_seconds, trips)
 
         async def remote() -> BreakerRecord:
-            reply = await _value(self._call("publish", *self._publish_args(*args)))
+            reply = await value(self._call("publish", *self._publish_args(*args)))
             return self._published(name, reply)
 
         return await self._arun("breaker_publish", remote, lambda: self._publish_local(*args))
@@ -295,7 +141,7 @@ class RedisStorage(Storage):
         keys, args, token = self._acquire_args(name, generation, limit, lease_seconds)
 
         async def remote() -> str | None:
-            return token if await _value(self._call("acquire", keys, args)) else None
+            return token if await value(self._call("acquire", keys, args)) else None
 
         return await self._arun(
             "probe_acquire",
@@ -317,7 +163,7 @@ class RedisStorage(Storage):
         key = self._key("breaker", name, "probes")
 
         async def remote() -> None:
-            await _value(self._client.zrem(key, token))
+            await value(self._client.zrem(key, token))
 
         await self._arun(
             "probe_release",
@@ -348,7 +194,7 @@ class RedisStorage(Storage):
         key = self._key("gate", name)
 
         async def remote() -> float:
-            return self._gate_seen(name, await _value(self._call("gate", [key], [to_ms(seconds)])))
+            return self._gate_seen(name, await value(self._call("gate", [key], [to_ms(seconds)])))
 
         return await self._arun(
             "gate_extend",
@@ -368,7 +214,7 @@ class RedisStorage(Storage):
         key = self._key("gate", name)
 
         async def remote() -> float:
-            return self._gate_seen(name, await _value(self._client.pttl(key)))
+            return self._gate_seen(name, await value(self._client.pttl(key)))
 
         return await self._arun(
             "gate_remaining",
@@ -395,7 +241,7 @@ class RedisStorage(Storage):
 
     async def abudget_record_request(self, name: str, *, window: float) -> None:
         async def remote() -> None:
-            await _value(self._call("request", *self._request_args(name, window)))
+            await value(self._call("request", *self._request_args(name, window)))
 
         await self._arun(
             "budget_record_request",
@@ -421,7 +267,7 @@ class RedisStorage(Storage):
         args = self._retry_args(name, ratio, min_per_second, window)
 
         async def remote() -> bool:
-            return bool(await _value(self._call("retry", *args)))
+            return bool(await value(self._call("retry", *args)))
 
         return await self._arun(
             "budget_try_retry",

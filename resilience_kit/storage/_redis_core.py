@@ -1,0 +1,168 @@
+"""The machinery under ``RedisStorage``: its own client, the runners that fall back to local
+state when Redis cannot answer, and the write-back after an outage."""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import threading
+import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any, TypeVar
+
+import redis
+import redis.asyncio
+
+from resilience_kit._checks import check_name
+from resilience_kit.exceptions import ConfigurationError
+from resilience_kit.storage._base import Storage
+from resilience_kit.storage._redis_scripts import SCRIPTS
+from resilience_kit.storage._redis_support import Health, Mirror, bounded, parse, positive, to_ms
+
+T = TypeVar("T")
+
+
+async def value(reply: Any) -> Any:
+    """The answer of a client call: awaited for an asyncio client, as is for a sync one."""
+    return await reply if inspect.isawaitable(reply) else reply
+
+
+class RedisCore(Storage):
+    """Client, outage handling and resync of :class:`RedisStorage` (which adds the operations)."""
+
+    def __init__(
+        self,
+        client: redis.Redis | redis.asyncio.Redis,
+        prefix: str = "resilience_kit",
+        *,
+        op_timeout: float = 0.25,
+        retry_interval: float = 5.0,
+    ) -> None:
+        if not isinstance(client, redis.Redis | redis.asyncio.Redis):
+            raise ConfigurationError(
+                "client", f"must be a redis.Redis or redis.asyncio.Redis, got {client!r}"
+            )
+        self.prefix = check_name("prefix", prefix)
+        self.op_timeout = positive("op_timeout", op_timeout, allow_zero=False)
+        self.retry_interval = positive("retry_interval", retry_interval, allow_zero=True)
+        self.is_async = isinstance(client, redis.asyncio.Redis)
+        self._client = bounded(client, self.op_timeout)
+        self._scripts = {key: self._client.register_script(src) for key, src in SCRIPTS.items()}
+        self._local = Mirror()
+        self._health = Health(prefix, self.retry_interval)
+        self._dirty_lock = threading.Lock()
+        self._dirty_breakers: set[str] = set()
+        self._dirty_gates: set[str] = set()
+        self._ids = itertools.count(1)
+        self._nonce = uuid.uuid4().hex[:12]
+
+    def __repr__(self) -> str:
+        return f"<RedisStorage prefix={self.prefix!r} async={self.is_async}>"
+
+    @property
+    def available(self) -> bool:
+        """False during an outage (operations are answered from local state)."""
+        return self._health.down_since is None
+
+    def close(self) -> None:
+        """Close the storage's own connection pool (the client you passed stays open)."""
+        if not self.is_async:
+            self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the storage's own connection pool of an asyncio client."""
+        if self.is_async:
+            await value(self._client.aclose())
+
+    # -- keys and small helpers ------------------------------------------------------------
+    def _key(self, kind: str, name: str, *parts: str) -> str:
+        return ":".join((self.prefix, kind, name, *parts))
+
+    def _member(self) -> str:
+        return f"{self._nonce}:{next(self._ids)}"
+
+    def _mark(self, dirty: set[str], name: str) -> None:
+        with self._dirty_lock:
+            dirty.add(name)
+
+    # -- the runners: Redis when usable, else local state ----------------------------------
+    def _run(self, operation: str, remote: Callable[[], T], local: Callable[[], T]) -> T:
+        if self.is_async:
+            return local()
+        admitted = self._health.admit()
+        if admitted == Health.NO:
+            return local()
+        try:
+            if self._dirty_breakers or self._dirty_gates:
+                self._flush()
+            result = remote()
+        except Exception as exc:  # any Redis trouble: answer locally, never raise into the call
+            self._health.failed(operation, exc)
+            return local()
+        if admitted == Health.PROBE:
+            self._health.recovered()
+        return result
+
+    async def _arun(
+        self,
+        operation: str,
+        remote: Callable[[], Awaitable[T]],
+        local: Callable[[], T],
+    ) -> T:
+        admitted = self._health.admit()
+        if admitted == Health.NO:
+            return local()
+        try:
+            if self._dirty_breakers or self._dirty_gates:
+                await self._aflush()
+            result = await remote()
+        except Exception as exc:  # any Redis trouble: answer locally, never raise into the call
+            self._health.failed(operation, exc)
+            return local()
+        if admitted == Health.PROBE:
+            self._health.recovered()
+        return result
+
+    def _call(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        return self._scripts[script](keys=keys, args=args)
+
+    # -- resync after an outage --------------------------------------------------------------
+    def _resync(self) -> list[tuple[Callable[[], Any], Callable[[Any], None]]]:
+        """What changed only locally, as (Redis call, handler of its reply) steps."""
+        with self._dirty_lock:
+            breakers, gates = sorted(self._dirty_breakers), sorted(self._dirty_gates)
+        steps: list[tuple[Callable[[], Any], Callable[[Any], None]]] = []
+        for name in breakers:
+            rec = self._local.breaker_load(name)
+            if rec is None:  # nothing was published locally after all
+                self._done(self._dirty_breakers, name)
+                continue
+            keys = [self._key("breaker", name), self._key("breaker", name, "probes")]
+            args = [rec.state, rec.generation, rec.open_remaining * 1000, rec.trips]
+            steps.append((partial(self._call, "merge", keys, args), partial(self._merged, name)))
+        for name in gates:
+            ms = to_ms(self._local.gate_remaining(name))
+            steps.append(
+                (
+                    partial(self._call, "gate", [self._key("gate", name)], [ms]),
+                    partial(self._done, self._dirty_gates, name),
+                )
+            )
+        return steps
+
+    def _merged(self, name: str, reply: Any) -> None:
+        self._local.remember(name, parse(reply))
+        self._done(self._dirty_breakers, name)
+
+    def _done(self, dirty: set[str], name: str, reply: Any = None) -> None:
+        with self._dirty_lock:
+            dirty.discard(name)
+
+    def _flush(self) -> None:
+        for call, handle in self._resync():
+            handle(call())
+
+    async def _aflush(self) -> None:
+        for call, handle in self._resync():
+            handle(await value(call()))
