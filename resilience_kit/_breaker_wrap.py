@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, Callable, Generator
 from typing import Any, ParamSpec, TypeVar, cast
 
 from resilience_kit._breaker_core import BreakerCore
-from resilience_kit._breaker_types import Permit
+from resilience_kit._breaker_types import CLOSED, Permit
 from resilience_kit._retry import _kind
 
 P = ParamSpec("P")
@@ -41,6 +41,9 @@ def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
     judge, run = breaker._judge, breaker._run
     local = not breaker._shared
     judged = breaker._slow is not None or breaker._is_failure_result is not None
+    # BreakerCore._succeed inlined for a closed-state permit: the healthy circuit's hot path.
+    lock, window, ok = breaker._lock, breaker._window, breaker._metrics.ok
+    window_success, clocked, closed = window.success, window.uses_clock, CLOSED
 
     def call(*args: Any, **kwargs: Any) -> Any:
         fast = breaker._fast_gen  # inlined admission of a closed, private breaker
@@ -56,6 +59,15 @@ def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
             raise
         if judged:
             plan = settle(permit, breaker._result_failed(result, started))
+        elif permit.__class__ is int:
+            ok()
+            if permit >= 0:
+                now = breaker._now() if clocked else 0.0
+                with lock:
+                    if permit == breaker._generation and breaker._state is closed:
+                        breaker._consecutive = 0
+                        window_success(now)
+            return result
         else:
             plan = succeed(permit)
         if plan is not None:
