@@ -3,9 +3,9 @@
 One :class:`FunctionRecorder` per decorated function name and one :class:`BreakerRecorder` per
 breaker name. Each holds its own ``threading.Lock``, taken for a handful of integer additions
 (never across user code or an ``await``), so recording is safe from threads and tasks alike.
-The hottest path, a success at the first attempt, takes no lock: one list append, counted
-exactly; its latency is sampled (see ``_metrics_fast``) and folded into the counters under the
-lock in batches and at every snapshot, so memory stays bounded.
+The hottest path, a success at the first attempt, takes no lock: one ``list.pop`` of a token,
+counted exactly; its latency is sampled (see ``_metrics_fast``) and folded into the counters under
+the lock in batches and at every snapshot, so memory stays bounded.
 ``disable()`` (or ``RESILIENCE_KIT_METRICS=off`` at import) turns recording into a flag check,
 and decorators built while disabled carry no metrics code at all.
 """
@@ -264,9 +264,9 @@ def enable() -> None:
 
 
 def disable() -> None:
-    """Stop recording: existing decorators skip recording (their cheapest path keeps appending
-    to a short list, dropped when folded), decorators built while disabled carry no metrics
-    code at all. Breaker states are still tracked."""
+    """Stop recording: existing decorators skip recording (their cheapest path keeps taking
+    tokens, dropped when folded), decorators built while disabled carry no metrics code at all.
+    Breaker states are still tracked."""
     with _registry_lock:
         recorders = tuple(_functions.values())
     for recorder in recorders:

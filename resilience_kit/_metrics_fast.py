@@ -1,13 +1,13 @@
-"""The first-attempt-success fast path of the metrics: no lock, no allocation, no clock read.
+"""The first-attempt-success fast path of the metrics: one C call, no lock, no clock read.
 
 A success at the first attempt is by far the most common call, and ``@retry``'s own cost for it
 is about half a microsecond, so even one clock read would add a fifth. So each such call only
-appends ``None`` to a short list (atomic under the GIL; ``len`` of a list this short is a cached
-small int, so nothing is allocated). When the list reaches the sampling interval, that call reads
-the clock and the calls in the list are folded into the counters, the timed latency standing
-for all of them in the histogram (weight = their number). Counts and the histogram's total stay
-exact; latency is timed for every call up to :data:`TIME_EVERY_CALL_UP_TO`, then for one call in
-:data:`SAMPLE_EVERY` (an unbiased sample: which call is timed does not depend on its latency).
+pops a token from a pre-filled list (atomic under the GIL, nothing allocated, no comparison:
+the ``try`` is free until the list runs dry). The call that finds the list empty reads the
+clock, records a sample standing for every call since the previous one (its weight), and
+refills the list. Counts and the histogram's total stay exact; latency is timed for every call
+up to :data:`TIME_EVERY_CALL_UP_TO`, then for one call in :data:`SAMPLE_EVERY` (an unbiased
+sample: which call is timed does not depend on its latency).
 """
 
 from __future__ import annotations
@@ -21,31 +21,36 @@ from resilience_kit import _clock
 __all__ = ["SAMPLE_EVERY", "TIME_EVERY_CALL_UP_TO", "FirstAttemptCounter", "handler"]
 
 TIME_EVERY_CALL_UP_TO = 1024
-SAMPLE_EVERY = 64  # <= 256, so len() of the pending list stays a cached small int
+SAMPLE_EVERY = 64
+_TOKENS = (None,) * (SAMPLE_EVERY - 1)
 
 
 class FirstAttemptCounter:
-    """First-attempt successes of one function waiting to be folded into its counters."""
+    """First-attempt successes of one function not yet folded into its counters.
 
-    __slots__ = ("pending", "samples", "timed_so_far")
+    ``issued - len(tokens)`` calls took a token since the last take or refill; each sample
+    stands for the calls before it that took a token, plus itself.
+    """
+
+    __slots__ = ("issued", "samples", "timed_so_far", "tokens")
 
     def __init__(self) -> None:
-        self.pending: list[None] = []
-        """One ``None`` per first-attempt success not yet folded."""
+        self.tokens: list[None] = []
+        self.issued = 0
         self.samples: list[tuple[float, int]] = []
         """(latency, how many calls it stands for) not yet folded."""
         self.timed_so_far = 0
 
     def take(self) -> tuple[int, list[tuple[float, int]]]:
-        """Calls not yet sampled, and the samples (caller holds the recorder's lock)."""
-        n = len(self.pending)
-        del self.pending[:n]  # appends made meanwhile stay for next time
+        """Calls not represented by a sample yet, and the samples (caller holds the lock)."""
+        remaining = len(self.tokens)  # tokens taken after this line are counted next time
+        untimed, self.issued = self.issued - remaining, remaining
         samples = self.samples[:]
         del self.samples[:]
-        return n, samples
+        return untimed, samples
 
     def forget(self) -> None:
-        """Drop everything not yet folded (``metrics.reset()``)."""
+        """Drop everything not yet folded (``metrics.reset()``, ``metrics.enable()``)."""
         self.take()
 
 
@@ -58,45 +63,52 @@ def handler(
     """The retry core's "first attempt returned" step with metrics on.
 
     *succeeded* (the other observers' notification) runs first when given. The metrics part is
-    ``pending.append(None)`` and one ``len`` comparison, except for the timed call.
+    ``tokens.pop()``; only the call that finds no token left goes further.
     """
-    pending = counter.pending
-    append = pending.append
+    tokens = counter.tokens
+    take_token = tokens.pop
     samples = counter.samples
     now = time.monotonic
     overrides = _clock.overrides()
-    due = 1  # time every call at first
 
     def timed(start: float) -> None:
-        nonlocal due
         end = now()  # _clock.monotonic() spelled out: time.monotonic plus the no_wait offset
         if overrides:
             end += overrides[-1].offset
-        with lock:  # the only other consumer of ``pending`` (take) holds it too
-            n = len(pending)
-            del pending[:n]  # these n calls (this one included) are represented by the sample
-            if n:  # 0 when a racing thread's sample already took this call
-                samples.append((end - start, n))
-                counter.timed_so_far += 1
+        with lock:  # take() and other refills hold it too
+            if tokens:  # a racing call refilled meanwhile: take a token like any other call
+                try:
+                    take_token()
+                except IndexError:  # taken by others meanwhile: all consumed, sample below
+                    pass
+                else:
+                    return
+            samples.append((end - start, counter.issued + 1))  # all tokens taken, plus this call
+            counter.timed_so_far += 1
+            if counter.timed_so_far >= TIME_EVERY_CALL_UP_TO:
+                tokens.extend(_TOKENS)
+                counter.issued = len(_TOKENS)
+            else:
+                counter.issued = 0  # time every call at first
             full = len(samples) >= 64
-        if counter.timed_so_far >= TIME_EVERY_CALL_UP_TO:
-            due = SAMPLE_EVERY
         if full:
             fold()
 
     if succeeded is None:
 
         def first_success(start: float) -> None:
-            append(None)
-            if len(pending) >= due:
+            try:
+                take_token()
+            except IndexError:
                 timed(start)
 
     else:
 
         def first_success(start: float) -> None:
             succeeded(1, start)
-            append(None)
-            if len(pending) >= due:
+            try:
+                take_token()
+            except IndexError:
                 timed(start)
 
     return first_success

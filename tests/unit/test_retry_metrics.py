@@ -122,3 +122,21 @@ def test_disabled_metrics_record_nothing_and_new_decorators_skip_them() -> None:
     built_before()
     built_during()
     assert 1 == metrics.snapshot().function(built_before.__qualname__).calls
+
+
+def test_many_first_attempt_successes_counted_exactly_with_sampled_latency() -> None:
+    """5000 quick successes: exact counts; the histogram (sampled, weighted) trails by < 64."""
+    from resilience_kit._metrics_fast import SAMPLE_EVERY
+
+    @rk.retry
+    def quick() -> int:
+        return 1
+
+    for _ in range(5000):
+        quick()
+    m = metrics.snapshot().function(quick.__qualname__)
+    assert (5000, 5000, 5000, 0) == (m.calls, m.successes, m.attempts, m.retries)
+    assert 0 <= m.calls - m.latency.count < SAMPLE_EVERY
+    for _ in range(3):
+        quick()
+    assert 5003 == metrics.snapshot().function(quick.__qualname__).calls
