@@ -3,6 +3,8 @@
 Each row scripts one failure on a real loopback server, makes one real SDK call (``max_retries=0``)
 and checks every decision field of the Classification. ``RID`` means "the request id the server
 sent for this request"; hint values that depend on the clock are checked to within a second.
+Cuts and stalls after the 200 are transport errors that carry no stream marker, so ``in_stream``
+stays False for them (only provider error events set it); the retry layer tracks yielded items.
 """
 
 from __future__ import annotations
@@ -390,6 +392,17 @@ CASES: list[Case] = [
         200,
         in_stream=True,
         stream=True,
+    ),
+    Case(
+        "anthropic-stream-stall-timeout",
+        "anthropic",
+        lambda: Fault.delay(2.0, after=1),
+        C.TIMEOUT,
+        RETRY,
+        None,
+        request_id=None,  # a raw httpx2.ReadTimeout: the SDK does not wrap mid-stream errors
+        stream=True,
+        timeout=CLIENT_TIMEOUT,
     ),
     Case(
         "anthropic-stream-cut",
