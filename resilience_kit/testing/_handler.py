@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
-from http.server import BaseHTTPRequestHandler
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from resilience_kit.testing import _sse
@@ -14,7 +15,7 @@ from resilience_kit.testing._faults import Fault, Provider, error_body, error_pa
 if TYPE_CHECKING:
     from resilience_kit.testing._server import FakeLLMServer
 
-__all__ = ["make_handler", "provider_of"]
+__all__ = ["QuietHTTPServer", "make_handler", "provider_of"]
 
 _ROUTES: dict[str, Provider] = {
     "/v1/chat/completions": "openai",
@@ -25,6 +26,19 @@ _ROUTES: dict[str, Provider] = {
 def provider_of(path: str) -> Provider | None:
     """The provider whose API *path* belongs to, or None for an unknown path."""
     return _ROUTES.get(path.partition("?")[0].rstrip("/"))
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """Threads per connection, a deep backlog, and no tracebacks for clients that hang up."""
+
+    daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when 50 clients connect at once.
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return  # a client reset or timed out mid-request: normal in fault tests
+        super().handle_error(request, client_address)
 
 
 class _DisconnectError(Exception):

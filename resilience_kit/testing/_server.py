@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import socket
 import threading
 from collections import deque
@@ -18,7 +17,8 @@ from typing_extensions import Self
 from resilience_kit import _clock
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.testing._faults import Fault, Provider
-from resilience_kit.testing._handler import make_handler
+from resilience_kit.testing._handler import QuietHTTPServer, make_handler
+from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rate_limited
 
 if TYPE_CHECKING:
     import anthropic
@@ -57,29 +57,6 @@ class RecordedRequest:
     body: Mapping[str, Any] = field(repr=False)
 
 
-class _TokenBucket:
-    def __init__(self, rate: float, burst: int) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = float(burst)
-        self.stamp = _clock.monotonic()
-
-    def take(self) -> float:
-        """0.0 when a token was taken, else the seconds until one is available."""
-        now = _clock.monotonic()
-        self.tokens = min(float(self.burst), self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return 0.0
-        return (1.0 - self.tokens) / self.rate
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    # socketserver's default backlog of 5 resets connections when 50 clients connect at once.
-    request_queue_size = 128
-
-
 class FakeLLMServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 answering like OpenAI and Anthropic.
 
@@ -108,7 +85,7 @@ class FakeLLMServer:
             "anthropic": deque(),
         }
         self._outage: dict[Provider | None, Fault] = {}
-        self._bucket: _TokenBucket | None = None
+        self._bucket: TokenBucket | None = None
         self._records: list[RecordedRequest] = []
         self._count = 0
         self._connections: set[socket.socket] = set()
@@ -124,8 +101,7 @@ class FakeLLMServer:
         if self._httpd is not None:
             return self
         self._stopping.clear()
-        httpd = _HTTPServer(("127.0.0.1", self._port), make_handler(self))
-        httpd.daemon_threads = True
+        httpd = QuietHTTPServer(("127.0.0.1", self._port), make_handler(self))
         self._httpd = httpd
         self._thread = threading.Thread(
             target=httpd.serve_forever,
@@ -219,8 +195,8 @@ class FakeLLMServer:
         """Token bucket ``(requests_per_second, burst)`` answering 429 when empty; None: off."""
         bucket = None
         if rate_limit is not None:
-            rate, burst = _check_rate_limit(rate_limit)
-            bucket = _TokenBucket(rate, burst)
+            rate, burst = check_rate_limit(rate_limit)
+            bucket = TokenBucket(rate, burst)
         with self._lock:
             self._bucket = bucket
 
@@ -250,7 +226,7 @@ class FakeLLMServer:
                 queue.clear()
             self._outage.clear()
             if self._bucket is not None:
-                self._bucket = _TokenBucket(self._bucket.rate, self._bucket.burst)
+                self._bucket = TokenBucket(self._bucket.rate, self._bucket.burst)
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -360,7 +336,7 @@ class FakeLLMServer:
         if self._bucket is not None:
             wait = self._bucket.take()
             if wait > 0:
-                return _rate_limited(provider, wait), "rate_limited"
+                return rate_limited(provider, wait), "rate_limited"
         return Fault.ok(), "ok"
 
     def _wait(self, seconds: float) -> None:
@@ -393,21 +369,6 @@ def _check_int(field: str, value: object, low: int, high: int) -> int:
     return value
 
 
-def _check_rate_limit(value: object) -> tuple[float, int]:
-    problem = ConfigurationError(
-        "rate_limit",
-        f"must be (requests_per_second > 0, burst int >= 1) or None, got {value!r}",
-    )
-    if not isinstance(value, tuple) or len(value) != 2:
-        raise problem
-    rate, burst = value
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate < math.inf:
-        raise problem
-    if isinstance(burst, bool) or not isinstance(burst, int) or burst < 1:
-        raise problem
-    return float(rate), burst
-
-
 def _check_faults(faults: tuple[object, ...]) -> tuple[Fault, ...]:
     checked: list[Fault] = []
     for fault in faults:
@@ -415,20 +376,3 @@ def _check_faults(faults: tuple[object, ...]) -> tuple[Fault, ...]:
             raise ConfigurationError("faults", f"must be Fault objects, got {type(fault).__name__}")
         checked.append(fault)
     return tuple(checked)
-
-
-def _rate_limited(provider: Provider, wait: float) -> Fault:
-    headers = {
-        "retry-after": str(max(1, math.ceil(wait))),
-        "retry-after-ms": str(math.ceil(wait * 1000)),
-    }
-    if provider == "openai":
-        return Fault.status(
-            429,
-            headers=headers,
-            code="rate_limit_exceeded",
-            message=f"Rate limit reached for requests. Please try again in {wait:.3f}s.",
-        )
-    return Fault.status(
-        429, headers=headers, message="Number of requests has exceeded your rate limit"
-    )
