@@ -92,6 +92,7 @@ class FakeLLMServer:
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._clients: list[openai.OpenAI | anthropic.Anthropic] = []
         self.set_rate_limit(rate_limit)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -128,6 +129,10 @@ class FakeLLMServer:
             thread.join(timeout=5)
         self._httpd = None
         self._thread = None
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:  # sync clients made here; closing twice is harmless
+            client.close()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -231,13 +236,19 @@ class FakeLLMServer:
     # -- clients ---------------------------------------------------------------------------
 
     def openai_client(self, **options: Any) -> openai.OpenAI:
-        """An ``openai.OpenAI`` for this server (``max_retries=0``, dummy key; override freely)."""
+        """An ``openai.OpenAI`` for this server (``max_retries=0``, dummy key; override freely).
+
+        Closed by :meth:`stop` if still open (async clients: close them yourself).
+        """
         import openai
 
         options = {"api_key": "sk-fake-llm-server", "max_retries": 0, **options}
         if "http_client" not in options:  # plain HTTP on loopback: skip loading CA certificates
             options["http_client"] = openai.DefaultHttpxClient(verify=False)
-        return openai.OpenAI(base_url=self.openai_url, **options)
+        client = openai.OpenAI(base_url=self.openai_url, **options)
+        with self._lock:
+            self._clients.append(client)
+        return client
 
     def async_openai_client(self, **options: Any) -> openai.AsyncOpenAI:
         """An ``openai.AsyncOpenAI`` for this server (``max_retries=0``, dummy key)."""
@@ -249,13 +260,16 @@ class FakeLLMServer:
         return openai.AsyncOpenAI(base_url=self.openai_url, **options)
 
     def anthropic_client(self, **options: Any) -> anthropic.Anthropic:
-        """An ``anthropic.Anthropic`` for this server (``max_retries=0``, dummy key)."""
+        """An ``anthropic.Anthropic`` for this server (``max_retries=0``, dummy key); see above."""
         import anthropic
 
         options = {"api_key": "sk-ant-fake-llm-server", "max_retries": 0, **options}
         if "http_client" not in options:  # plain HTTP on loopback: skip loading CA certificates
             options["http_client"] = anthropic.DefaultHttpxClient(verify=False)
-        return anthropic.Anthropic(base_url=self.url, **options)
+        client = anthropic.Anthropic(base_url=self.url, **options)
+        with self._lock:
+            self._clients.append(client)
+        return client
 
     def async_anthropic_client(self, **options: Any) -> anthropic.AsyncAnthropic:
         """An ``anthropic.AsyncAnthropic`` for this server (``max_retries=0``, dummy key)."""

@@ -318,3 +318,12 @@ def test_bad_config_names_the_field(make: object, field: str) -> None:
     with pytest.raises(ConfigurationError) as info:
         make()
     assert field == info.value.field
+
+
+def test_stop_closes_clients_it_made() -> None:
+    """Sync clients built by the server are closed when it stops, so no socket leaks."""
+    server = FakeLLMServer().start()
+    client = server.openai_client()
+    client.chat.completions.create(model="m", messages=MESSAGES)
+    server.stop()
+    assert client.is_closed()
