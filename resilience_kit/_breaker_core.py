@@ -81,6 +81,7 @@ class BreakerCore:
         self._syncing = False
         self._next_sync = -math.inf if self._shared else math.inf
         self._fast_gen: int | None = 0
+        self._inflight = 0  # optimistic transitions whose publish has not answered yet
         self._metrics = _metrics.breaker(self.name)
 
     # -- helpers (call with the lock held) -------------------------------------------------
@@ -133,6 +134,7 @@ class BreakerCore:
             self._opened_at = None
             self._window.clear()
         self._refresh_fast()
+        self._inflight += 1
         if old is not new:
             events.append((old, new, reason))
         return Op("publish", expected, TO_NAME[new], open_seconds, self._trips)
@@ -143,9 +145,16 @@ class BreakerCore:
         now: float,
         events: list[_Transition],
         reason: str = "shared",
+        *,
+        force: bool = False,
     ) -> None:
-        """Take over a stored record that is newer than (or differs at) our generation."""
-        if record is None or record.generation < self._generation:
+        """Take over a stored record that is newer than (or differs at) our generation.
+
+        An older record is ignored while one of our publishes is in flight (it may simply not
+        have landed yet), and adopted with *force*: then the storage really is behind us (it
+        was reset, or a Redis outage ended with another process's state written back).
+        """
+        if record is None or (record.generation < self._generation and not force):
             return
         new = FROM_NAME[record.state]
         if record.generation == self._generation and new is self._state:
@@ -236,15 +245,20 @@ class BreakerCore:
                 self._syncing = False
                 self._next_sync = now + self._sync_interval
         with self._lock:
-            self._adopt(record, now, events)
+            self._adopt(record, now, events, force=self._inflight == 0)
         self._fire(events)
 
     def _publish_plan(self, op: Op, now: float, events: list[_Transition]) -> Plan:
+        """Publish an optimistic transition made by :meth:`_transition`; adopt the answer."""
         self._fire(events)
-        record = yield op
         adopted: list[_Transition] = []
+        try:
+            record = yield op
+        finally:
+            with self._lock:
+                self._inflight -= 1
         with self._lock:
-            self._adopt(record, now, adopted)
+            self._adopt(record, now, adopted, force=self._inflight == 0)
         self._fire(adopted)
 
     def _acquire_plan(self, now: float) -> Plan:
@@ -278,7 +292,7 @@ class BreakerCore:
             record = yield publish
             events: list[_Transition] = []
             with self._lock:
-                self._adopt(record, now, events, "recovery_timeout")
+                self._adopt(record, now, events, "recovery_timeout", force=self._inflight == 0)
             self._fire(events)
         else:
             reject = (HALF_OPEN, 0.0)  # the circuit kept moving under this call: turn it away

@@ -147,3 +147,24 @@ async def test_async_paths_use_async_storage_methods() -> None:
         "apublish_half_open": 1,
         "apublish_closed": 1,
     } == dict(storage.calls)
+
+
+def test_storage_behind_the_breaker_is_adopted() -> None:
+    """A shared record older than ours (storage reset, outage write-back) becomes the truth."""
+    clock = Clock()
+    storage = MemoryStorage(clock=clock)
+    breaker = rk.CircuitBreaker(
+        "api", failure_threshold=1, recovery_timeout=1.0, storage=storage, clock=clock
+    )
+    fail(breaker)
+    clock.advance(1.0)
+    with breaker:
+        pass  # open, half-open, closed: generation 3
+    assert 3 == breaker.snapshot().generation
+    other = MemoryStorage(clock=clock)
+    other.breaker_publish("api", expected_generation=0, state="open", open_seconds=10.0, trips=1)
+    storage._breakers = other._breakers  # another process's state replaced ours in storage
+    clock.advance(1.0)
+    assert (OPEN, 1) == (breaker.state, breaker.snapshot().generation)
+    with pytest.raises(rk.CircuitOpenError), breaker:
+        pass
