@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeAlias
 
 from resilience_kit import _events, _metrics
+from resilience_kit._breaker_judge import Judge
 from resilience_kit._breaker_types import (
     CLOSED,
     FROM_NAME,
@@ -35,7 +36,6 @@ from resilience_kit._breaker_types import (
 )
 from resilience_kit._breaker_window import Window
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classification import classify
 from resilience_kit.exceptions import CircuitOpenError
 from resilience_kit.storage._base import BreakerRecord, Storage
 
@@ -43,7 +43,7 @@ _LOAD = Op("load")
 _Transition: TypeAlias = "tuple[CircuitState, CircuitState, str]"
 
 
-class BreakerCore:
+class BreakerCore(Judge):
     """State machine of :class:`~resilience_kit.CircuitBreaker`; see that class for the API."""
 
     name: str
@@ -208,28 +208,6 @@ class BreakerCore:
         )
         return CircuitOpenError(self.name, retry_after)
 
-    # -- judging outcomes ------------------------------------------------------------------
-    def _judge(self, exc: BaseException) -> bool | None:
-        """True for a failure, None for an ignored outcome (never a success)."""
-        if not isinstance(exc, Exception):  # CancelledError, KeyboardInterrupt, GeneratorExit
-            return None
-        if self._is_failure is not None:
-            try:
-                return True if self._is_failure(exc) else None
-            except Exception as err:  # a broken predicate must not break the call
-                _events.emit(
-                    "breaker_predicate_failed",
-                    level="warning",
-                    breaker=self.name,
-                    error=type(err).__name__,
-                )
-                return None
-        category = classify(exc).category
-        if category not in self._failure_categories:
-            return None
-        self._metrics.failure_category(category)
-        return True
-
     # -- plans -----------------------------------------------------------------------------
     def _sync_plan(self, now: float) -> Plan:
         """Re-read the shared record (one caller at a time, at most every sync_interval)."""
@@ -388,25 +366,3 @@ class BreakerCore:
             return gen
         permit: Permit = await self._arun(self._acquire_plan(self._now()))
         return permit
-
-    def _stream_failed(self, started: float) -> bool:
-        slow = self._slow
-        return slow is not None and self._now() - started > slow
-
-    def _result_failed(self, result: Any, started: float) -> bool:
-        slow = self._slow
-        if slow is not None and self._now() - started > slow:
-            return True
-        predicate = self._is_failure_result
-        if predicate is None:
-            return False
-        try:
-            return bool(predicate(result))
-        except Exception as err:  # a broken predicate must not break the call
-            _events.emit(
-                "breaker_predicate_failed",
-                level="warning",
-                breaker=self.name,
-                error=type(err).__name__,
-            )
-            return False
