@@ -21,9 +21,10 @@ from resilience_kit.exceptions import GateClosedError
 from resilience_kit.storage._base import Storage
 from resilience_kit.storage._memory import MemoryStorage
 
-_START_GROWTH = 0.1  # from the first (low) estimate the pace grows 10% per success
+_START_GROWTH = 0.02  # from the first estimate the pace grows 2% per success
 _GROWTH = 0.02  # later it grows 2% per success once no 429 was seen for a window
 _CUT = 0.9  # a 429 while paced lowers the pace to 90% of what the server accepted
+_START = 0.8  # the first pace: 80% of the estimated server rate
 _CUT_SPACING = 0.25  # one cut per quarter window: the 429s of one overshoot count once
 _COOLDOWN_WINDOWS = 10  # pacing ends after this many windows without a 429
 
@@ -31,10 +32,11 @@ _COOLDOWN_WINDOWS = 10  # pacing ends after this many windows without a 429
 class _Pacer:
     """Spaces this process's calls after a 429 at the rate the server was accepting.
 
-    On the first 429 the pace starts low, at the successes of the last *window* (or ``1 / hint``,
-    a token bucket's time to its next token, if lower), and grows 10% per success at once. A
-    later 429 (one per quarter window counts) sets it to ``_CUT`` times the smaller of the pace
-    and the rate the server accepted; after a window
+    On the first 429 the pace starts at ``_START`` times the server's estimated rate: the
+    successes seen over the last *window* (or the part of it seen so far), or ``1 / hint`` (a
+    token bucket's time to its next token) if lower; it then grows ``_START_GROWTH`` per
+    success. A later 429 (one per quarter window counts) sets it to ``_CUT`` times the smaller
+    of the pace and the rate the server accepted; after a window
     without a 429 each success raises it by ``_GROWTH``, probing for more, but only while callers
     queue for slots (an idle pace cannot run away). Every change restarts the schedule: slots handed
     out at the old pace are invalid and their holders queue again. Pacing ends after
@@ -97,7 +99,7 @@ class _Pacer:
                 # Start low and probe up at once: the successes of the last window, or the
                 # token-bucket estimate 1/hint (time to the next token) if that is lower.
                 estimate = 1.0 / hint if hint > 0 else math.inf
-                target = min(len(self._successes) / self._window, estimate)
+                target = _START * min(accepted, estimate)
                 self._probing = True
             else:
                 self._probing = False
