@@ -26,7 +26,7 @@ def command(
 
 def _load_commands() -> None:
     """Import the modules that register subcommands."""
-    from resilience_kit import _presets_cli  # noqa: F401
+    from resilience_kit import _demo, _presets_cli  # noqa: F401
 
 
 def main(argv: Sequence[str] | None = None) -> int:
