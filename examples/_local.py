@@ -15,7 +15,7 @@ import openai
 from resilience_kit.testing import FakeLLMServer, Fault
 
 OPENAI_MODEL = "gpt-4o-mini"
-ANTHROPIC_MODEL = "claude-3-5-haiku-latest"
+ANTHROPIC_MODEL = "claude-haiku-4-5"
 _server: FakeLLMServer | None = None
 
 

@@ -2,7 +2,7 @@
 
     python examples/breaker_fallback.py
 
-The breaker counts failed calls (after ``@retry`` gave up); once open it rejects calls at once,
+The breaker counts failed attempts; once open it rejects calls at once,
 without touching OpenAI, and ``fallback`` sends them to Anthropic. Offline, the fake server's
 OpenAI side answers 503 to every request.
 """
@@ -18,7 +18,7 @@ claude = anthropic_client()
 if offline("openai"):
     server().set_outage(503, provider="openai")
 
-openai_breaker = rk.CircuitBreaker("openai", failure_threshold=2, recovery_timeout=30.0)
+openai_breaker = rk.CircuitBreaker("openai", failure_threshold=3, recovery_timeout=30.0)
 
 
 @rk.retry("interactive")
@@ -29,9 +29,9 @@ def ask_claude(question: str) -> str:
     return "".join(block.text for block in reply.content if block.type == "text")
 
 
-@rk.fallback(ask_claude)  # outermost: also catches CircuitOpenError
-@openai_breaker
-@rk.retry("interactive", max_attempts=2)
+@rk.fallback(ask_claude)  # outermost: also answers when the circuit is open
+@rk.retry("interactive", max_attempts=2)  # an open circuit ends the retries at once
+@openai_breaker  # inside retry: every attempt counts
 def ask(question: str) -> str:
     reply = gpt.chat.completions.create(
         model=OPENAI_MODEL, messages=[{"role": "user", "content": question}]

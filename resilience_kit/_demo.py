@@ -97,6 +97,8 @@ def _describe(name: str, f: Mapping[str, Any]) -> str:
         return (
             f"{f['function']} attempt {f['attempt']} failed: {what} -> {why}; wait {f['wait']:g}s"
         )
+    if name == "retry_gave_up" and f.get("category") == "circuit_open":
+        return f"{f['function']} attempt {f['attempt']}: circuit open -> no retry, fail fast"
     if name == "retry_gave_up":
         why = _WHY.get(str(f.get("reason")), str(f.get("reason")))
         return f"{f['function']} attempt {f['attempt']} failed: {what} -> {why}"

@@ -28,7 +28,7 @@ def run_story(server: FakeLLMServer, openai_client: Any, anthropic_client: Any, 
 
     *say(kind, text, **fields)* records a narration line on the timeline.
     """
-    breaker = CircuitBreaker("openai", failure_threshold=2, recovery_timeout=RECOVERY_TIMEOUT)
+    breaker = CircuitBreaker("openai", failure_threshold=3, recovery_timeout=RECOVERY_TIMEOUT)
 
     @retry("default", max_attempts=3, initial_wait=0.5, max_wait=2.0, deadline=None)
     def ask_openai(prompt: str) -> str:
@@ -40,7 +40,7 @@ def run_story(server: FakeLLMServer, openai_client: Any, anthropic_client: Any, 
     @retry("default", max_attempts=3, initial_wait=0.5, max_wait=2.0, deadline=None)
     def ask_anthropic(prompt: str) -> str:
         reply = anthropic_client.messages.create(
-            model="claude-3-5-haiku-latest",
+            model="claude-haiku-4-5",
             max_tokens=64,
             messages=[{"role": "user", "content": prompt}],
         )
@@ -49,7 +49,7 @@ def run_story(server: FakeLLMServer, openai_client: Any, anthropic_client: Any, 
     @retry("default", max_attempts=3, initial_wait=0.5, max_wait=2.0, deadline=None)
     def stream_anthropic(prompt: str) -> Iterator[str]:
         stream = anthropic_client.messages.create(
-            model="claude-3-5-haiku-latest",
+            model="claude-haiku-4-5",
             max_tokens=64,
             messages=[{"role": "user", "content": prompt}],
             stream=True,
@@ -58,10 +58,14 @@ def run_story(server: FakeLLMServer, openai_client: Any, anthropic_client: Any, 
             if event.type == "content_block_delta" and event.delta.type == "text_delta":
                 yield event.delta.text
 
-    @fallback(ask_anthropic)
-    @breaker
+    @fallback(ask_anthropic)  # outermost: also answers when the circuit is open
+    @retry("default", max_attempts=2, initial_wait=0.5, max_wait=2.0, deadline=None)
+    @breaker  # inside retry: every attempt counts, and an open circuit ends the retries at once
     def ask_with_fallback(prompt: str) -> str:
-        return ask_openai(prompt)
+        reply = openai_client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}]
+        )
+        return str(reply.choices[0].message.content)
 
     def call(label: str, func: Callable[[str], Any], provider: Provider | None = None) -> None:
         before = server.hits(provider=provider) if provider else server.hits()
@@ -100,7 +104,8 @@ def run_story(server: FakeLLMServer, openai_client: Any, anthropic_client: Any, 
     call("openai chat (billing)", ask_openai, "openai")
 
     say(
-        "scene", "6. OpenAI outage: every request answers 503; breaker 'openai' trips at 2 failures"
+        "scene",
+        "6. OpenAI outage: every request answers 503; the breaker trips at 3 failed attempts",
     )
     server.set_outage(503, provider="openai")
     for n in (1, 2, 3):

@@ -55,6 +55,7 @@ def test_demo_text_shows_hint_billing_trip_and_fallback(
     assert "openai 429 quota -> no retry: this category does not heal by retrying" in out
     assert "breaker 'openai' closed -> open (failure_threshold)" in out
     assert "call rejected without touching the server" in out
+    assert "circuit open -> no retry, fail fast" in out
     assert "-> fallback to ask_anthropic" in out
     assert "breaker 'openai' half_open -> closed (probe_succeeded)" in out
     assert "Waits are scaled x0" in out
@@ -78,5 +79,5 @@ def test_demo_json_lines_carry_the_same_story(runs: dict[str, subprocess.Popen[s
     assert 3 == sum(e["event"] == "fallback_used" for e in events)
     summary = lines[-1]
     assert "summary" == summary["kind"]
-    assert 1 == summary["breaker_rejections"]
+    assert 2 == summary["breaker_rejections"]
     assert 0 == summary["real_seconds_waited"]

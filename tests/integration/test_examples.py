@@ -30,7 +30,7 @@ EXPECTED: dict[str, list[str]] = {
         "answer 1: Hello from the local FakeLLMServer. [breaker open]",
         "answer 3: Hello from the local FakeLLMServer. [breaker open]",
         "breaker_rejected",
-        "openai requests sent: 4",
+        "openai requests sent: 3",
     ],
     "presets_from_toml.py": [
         "loaded presets: chat, nightly",
