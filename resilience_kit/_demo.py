@@ -142,8 +142,8 @@ def _demo_command(args: argparse.Namespace) -> int:
 def run_demo(*, as_json: bool = False, scale: float = 0.1) -> int:
     """Run the story; returns the exit code."""
     try:
+        import openai  # noqa: I001 - the cheaper import first: it fails first when missing
         import anthropic
-        import openai
     except ImportError:
         print(_INSTALL_HINT, file=sys.stderr)
         return 1
