@@ -200,10 +200,11 @@ def _summary(timeline: _Timeline, hits: int, override: _ScaledSleep, as_json: bo
         "story_seconds_waited": round(sum(override.sleeps), 3),
         "real_seconds_waited": round(sum(override.sleeps) * override.scale, 3),
     }
-    table = format_summary(_metrics.snapshot())
+    snap = _metrics.snapshot()
     if as_json:
-        print(json.dumps({"kind": "summary", **counts, "metrics": table}), flush=True)
+        print(json.dumps({"kind": "summary", **counts, "metrics": snap.to_dict()}), flush=True)
         return
+    table = format_summary(snap)
     print("\n== Summary")
     for key, value in counts.items():
         print(f"  {key.replace('_', ' ')}: {value}")

@@ -81,3 +81,4 @@ def test_demo_json_lines_carry_the_same_story(runs: dict[str, subprocess.Popen[s
     assert "summary" == summary["kind"]
     assert 2 == summary["breaker_rejections"]
     assert 0 == summary["real_seconds_waited"]
+    assert 2 == summary["metrics"]["breakers"]["openai"]["rejections"]
