@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
+from contextvars import ContextVar
 
 from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
@@ -25,8 +26,12 @@ _START_GROWTH = 0.02  # from the first estimate the pace grows 2% per success
 _GROWTH = 0.02  # later it grows 2% per success once no 429 was seen for a window
 _CUT = 0.9  # a 429 while paced lowers the pace to 90% of what the server accepted
 _START = 0.8  # the first pace: 80% of the estimated server rate
-_CUT_SPACING = 0.25  # one cut per quarter window: the 429s of one overshoot count once
+_CUT_SPACING = 0.25  # a 429 of unknown send time cuts at most once per quarter window
 _COOLDOWN_WINDOWS = 10  # pacing ends after this many windows without a 429
+
+# (id(gate), epoch) of each gated call in flight in this context, innermost last: which pace
+# schedule a call was sent under, so only 429s earned at the current pace cut it again.
+_SENT: ContextVar[tuple[tuple[int, int], ...]] = ContextVar("resilience_kit_gate_sent", default=())
 
 
 class _Pacer:
@@ -35,8 +40,10 @@ class _Pacer:
     On the first 429 the pace starts at ``_START`` times the server's estimated rate: the
     successes seen over the last *window* (or the part of it seen so far), or ``1 / hint`` (a
     token bucket's time to its next token) if lower; it then grows ``_START_GROWTH`` per
-    success. A later 429 (one per quarter window counts) sets it to ``_CUT`` times the smaller
-    of the pace and the rate the server accepted; after a window
+    success. A later 429 earned by a call sent at the current pace sets it to ``_CUT`` times the
+    smaller of the pace and the rate the server accepted (429s of calls sent before the last change
+    were earned at the old pace and do not cut again; one of unknown send time cuts at most once a
+    quarter window); after a window
     without a 429 each success raises it by ``_GROWTH``, probing for more, but only while callers
     queue for slots (an idle pace cannot run away). Every change restarts the schedule: slots handed
     out at the old pace are invalid and their holders queue again. Pacing ends after
@@ -87,13 +94,18 @@ class _Pacer:
             ):
                 self._rate *= 1.0 + (_START_GROWTH if self._probing else _GROWTH)
 
-    def limited(self, now: float, hint: float) -> None:
+    def limited(self, now: float, hint: float, sent: int | None = None) -> None:
+        """Account for a 429 with *hint*; *sent* is the epoch the call was sent in, if known."""
         with self._lock:
             self._trim(now)
             accepted = self._accepted(now)
             floor = 1.0 / self._window
             self._last_limited = now
-            if self._rate is not None and now - self._last_cut < self._window * _CUT_SPACING:
+            if self._rate is not None and (
+                sent != self._epoch
+                if sent is not None
+                else now - self._last_cut < self._window * _CUT_SPACING
+            ):
                 return
             if self._rate is None:
                 # Start low and probe up at once: the successes of the last window, or the
@@ -200,26 +212,45 @@ class RateLimitGate(Guard):
         waited = self._wait_block(0.0)
         while True:
             wait, epoch = self._paced(waited)
-            if wait <= 0:
-                return
-            _clock.sleep(wait)
-            waited = self._wait_block(waited + wait)  # a 429 meanwhile may have closed the gate
-            if not self._stale(epoch):
-                return
+            if wait > 0:
+                _clock.sleep(wait)
+                waited = self._wait_block(waited + wait)  # a 429 meanwhile may have closed it
+                if self._stale(epoch):
+                    continue
+            self._push(epoch)
+            return
 
     async def _aenter(self) -> None:
         waited = await self._await_block(0.0)
         while True:
             wait, epoch = self._paced(waited)
-            if wait <= 0:
-                return
-            await _clock.async_sleep(wait)
-            waited = await self._await_block(waited + wait)
-            if not self._stale(epoch):
-                return
+            if wait > 0:
+                await _clock.async_sleep(wait)
+                waited = await self._await_block(waited + wait)
+                if self._stale(epoch):
+                    continue
+            self._push(epoch)
+            return
+
+    def _push(self, epoch: int) -> None:
+        if self.pace:
+            _SENT.set((*_SENT.get(), (id(self), epoch)))
+
+    def _pop(self) -> int | None:
+        """The epoch this context's innermost call through this gate was sent in, if known."""
+        if not self.pace:
+            return None
+        sent = _SENT.get()
+        key = id(self)
+        for index in range(len(sent) - 1, -1, -1):
+            if sent[index][0] == key:
+                _SENT.set(sent[:index] + sent[index + 1 :])
+                return sent[index][1]
+        return None  # exited in another context than it entered (a generator moved threads)
 
     def _hint(self, exc: BaseException | None) -> float | None:
         """The server hint to block for, or None; records successes for pacing."""
+        sent = self._pop()
         if exc is None:
             self._pacer.success(_clock.monotonic())
             return None
@@ -229,7 +260,7 @@ class RateLimitGate(Guard):
         if found.category is not ErrorCategory.RATE_LIMIT or found.retry_after is None:
             return None
         if self.pace:
-            self._pacer.limited(_clock.monotonic(), found.retry_after)
+            self._pacer.limited(_clock.monotonic(), found.retry_after, sent)
         return found.retry_after
 
     def _exit(self, exc: BaseException | None) -> None:

@@ -223,6 +223,93 @@ def test_pacer_probes_up_then_cuts_and_ends() -> None:
     assert pacer.rate is None
 
 
+def test_pacer_cuts_again_only_for_429s_earned_at_the_current_pace() -> None:
+    """A 429 of a call sent before the last change was earned at the old pace and is ignored;
+    one sent at the current pace cuts at once, even within a quarter window."""
+    pacer = _Pacer(window=1.0)
+    for i in range(20):
+        pacer.success(i / 20)
+    pacer.limited(1.0, 0.0, 0)
+    assert 1 == pacer.epoch
+    started = pacer.rate
+    assert started == pytest.approx(16.0)
+    pacer.limited(1.01, 0.0, 0)  # in flight before the first 429
+    assert started == pacer.rate
+    assert 1 == pacer.epoch
+    pacer.limited(1.02, 0.0, 1)  # sent at the current pace
+    assert pacer.rate == pytest.approx(0.9 * 16.0)
+    assert 2 == pacer.epoch
+
+
+def test_gate_cuts_the_pace_only_for_calls_sent_at_it() -> None:
+    """Two calls in flight when the first 429 lands: the second 429 does not cut the new pace;
+    a call sent after the 429 that earns one does."""
+    gate = RateLimitGate("api", window=1.0)
+    with no_wait():
+        for _ in range(10):
+            with gate:
+                pass
+        gate.__enter__()  # sent before pacing began, answered after the first 429
+        with pytest.raises(FakeAPIError), gate:
+            raise rate_limited(0.5)
+        started = gate.paced_rate
+        assert started is not None
+        _clock.sleep(0.5)  # past the quarter-window spacing: only the send epoch tells
+        late_answer = rate_limited(0.5)
+        gate.__exit__(type(late_answer), late_answer, None)
+        assert started == gate.paced_rate
+        with pytest.raises(FakeAPIError), gate:
+            raise rate_limited(0.5)
+    assert 2 == gate._pacer.epoch
+    cut = gate.paced_rate
+    assert cut is not None
+    assert cut < started
+
+
+async def test_async_tasks_keep_their_own_send_epochs() -> None:
+    """Each task remembers the pace it sent at: a task sent before another's 429 does not cut,
+    even while a third task, sent at the new pace, is in flight."""
+    gate = RateLimitGate("api", window=1.0)
+    early_sent, late_sent, late_done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    with no_wait():
+        for _ in range(10):
+            async with gate:
+                pass
+
+        async def early() -> None:
+            await gate.__aenter__()
+            early_sent.set()
+            await late_sent.wait()
+            await _clock.async_sleep(0.5)  # past the quarter-window spacing
+            answer = rate_limited(0.5)
+            await gate.__aexit__(type(answer), answer, None)
+
+        async def trigger() -> None:
+            await early_sent.wait()
+            with pytest.raises(FakeAPIError):
+                async with gate:
+                    raise rate_limited(0.5)
+
+        async def late() -> None:
+            await early_sent.wait()
+            await asyncio.sleep(0)
+            async with gate:  # waits for its paced slot, sent at the new pace
+                late_sent.set()
+                await late_done.wait()
+
+        async def finish() -> None:
+            await late_sent.wait()
+            for _ in range(5):
+                await asyncio.sleep(0)
+            late_done.set()
+
+        runs = asyncio.gather(early(), trigger(), late(), finish())
+        await runs
+    started = gate.paced_rate
+    assert started is not None
+    assert 1 == gate._pacer.epoch
+
+
 def test_idle_pace_does_not_grow() -> None:
     """Successes while nobody waits for a slot leave the pace alone."""
     pacer = _Pacer(window=1.0)
