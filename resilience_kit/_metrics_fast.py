@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from resilience_kit import _clock
 
-__all__ = ["SAMPLE_EVERY", "TIME_EVERY_CALL_UP_TO", "FirstAttemptCounter", "handler"]
+__all__ = ["SAMPLE_EVERY", "TIME_EVERY_CALL_UP_TO", "FirstAttemptCounter", "handler", "parts"]
 
 TIME_EVERY_CALL_UP_TO = 1024
 SAMPLE_EVERY = 64
@@ -54,16 +54,14 @@ class FirstAttemptCounter:
         self.take()
 
 
-def handler(
-    counter: FirstAttemptCounter,
-    lock: threading.Lock,
-    fold: Callable[[], None],
-    succeeded: Callable[[int, float], None] | None,
-) -> Callable[[float], None]:
-    """The retry core's "first attempt returned" step with metrics on.
+def parts(
+    counter: FirstAttemptCounter, lock: threading.Lock, fold: Callable[[], None]
+) -> tuple[Callable[[], object], Callable[[float], None]]:
+    """``(take_token, timed)``: a first-attempt success calls ``take_token()`` and, only when it
+    raises ``IndexError`` (no token left), ``timed(start)``.
 
-    *succeeded* (the other observers' notification) runs first when given. The metrics part is
-    ``tokens.pop()``; only the call that finds no token left goes further.
+    The retry core inlines this pair in its plain sync and async wrappers, so the common case
+    costs one C call; :func:`handler` wraps it for the stream wrappers.
     """
     tokens = counter.tokens
     take_token = tokens.pop
@@ -93,6 +91,22 @@ def handler(
             full = len(samples) >= 64
         if full:
             fold()
+
+    return take_token, timed
+
+
+def handler(
+    counter: FirstAttemptCounter,
+    lock: threading.Lock,
+    fold: Callable[[], None],
+    succeeded: Callable[[int, float], None] | None,
+) -> Callable[[float], None]:
+    """The retry core's "first attempt returned" step with metrics on, as one function.
+
+    *succeeded* (the other observers' notification) runs first when given. The metrics part is
+    ``tokens.pop()``; only the call that finds no token left goes further.
+    """
+    take_token, timed = parts(counter, lock, fold)
 
     if succeeded is None:
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from resilience_kit import _metrics, _metrics_fast
 from resilience_kit._retry_observers import RetryEvent, RetryObserver
 
-__all__ = ["MetricsObserver", "first_success_handler", "observer_for"]
+__all__ = ["MetricsObserver", "first_success_handler", "first_success_parts", "observer_for"]
 
 
 class MetricsObserver(RetryObserver):
@@ -55,6 +55,17 @@ def first_success_handler(
     if succeeded is None:
         return _nothing
     return lambda start: succeeded(1, start)
+
+
+def first_success_parts(
+    metered: MetricsObserver | None,
+) -> tuple[Callable[[], object] | None, Callable[[float], None]]:
+    """``(take_token, timed)`` for the retry core to inline (see ``_metrics_fast.parts``);
+    ``take_token`` is None while metrics are off for this function."""
+    if metered is None:
+        return None, _nothing
+    recorder = metered.recorder
+    return _metrics_fast.parts(recorder.first, recorder.lock, recorder.fold)
 
 
 def _nothing(_start: float) -> None:

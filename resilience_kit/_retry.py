@@ -127,9 +127,10 @@ def _decorate(
             engine.before_attempt(1)
         return start
 
-    first_success = _metrics_observer.first_success_handler(
-        metered, engine.succeeded if notify_success else None
-    )
+    succeeded = engine.succeeded if notify_success else None
+    first_success = _metrics_observer.first_success_handler(metered, succeeded)
+    # The plain wrappers inline first_success: it is most of the cost of a metered call.
+    take_token, timed = _metrics_observer.first_success_parts(metered)
 
     wrapper: Any
     if kind == "async_generator":
@@ -186,7 +187,13 @@ def _decorate(
             except Exception as exc:
                 failed = exc
             else:
-                first_success(start)
+                if succeeded is not None:
+                    succeeded(1, start)
+                if take_token is not None:
+                    try:
+                        take_token()
+                    except IndexError:
+                        timed(start)
                 return result
             return await controller_for(start)(replay_async(failed, call_func), *args, **kwargs)
 
@@ -223,7 +230,13 @@ def _decorate(
             except Exception as exc:
                 failed = exc
             else:
-                first_success(start)
+                if succeeded is not None:
+                    succeeded(1, start)
+                if take_token is not None:
+                    try:
+                        take_token()
+                    except IndexError:
+                        timed(start)
                 return result
             return controller_for(start)(replay(failed, call_func), *args, **kwargs)
 
