@@ -132,8 +132,18 @@ def _async_gen(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., An
         stream = fn(*args, **kwargs)
         try:
             try:
-                async for item in stream:
-                    yield item
+                item = await stream.__anext__()
+                while True:  # forward asend/athrow, as ``yield from`` does for generators
+                    try:
+                        received = yield item
+                    except GeneratorExit:  # noqa: PERF203 - one per item, as yield from does
+                        raise
+                    except BaseException as thrown:
+                        item = await stream.athrow(thrown)
+                    else:
+                        item = await stream.asend(received)
+            except StopAsyncIteration:
+                pass
             finally:
                 await stream.aclose()
         except BaseException as exc:

@@ -109,6 +109,47 @@ async def test_async_generator_closed_early_is_ignored() -> None:
     assert 0 == breaker.snapshot().probes_in_flight
 
 
+async def test_async_generator_forwards_asend_and_athrow() -> None:
+    """A guarded async stream passes asend values and thrown exceptions to the inner stream;
+    a thrown exception the stream handles is not a failure, one it lets out is."""
+    breaker = rk.CircuitBreaker("s", failure_threshold=1, recovery_timeout=60.0)
+
+    @breaker
+    async def echo() -> AsyncIterator[object]:
+        received: object = yield "ready"
+        while True:
+            try:
+                received = yield f"got {received}"
+            except KeyError:  # noqa: PERF203 - the stream under test
+                received = "handled"
+
+    items = echo()
+    assert "ready" == await items.__anext__()
+    assert "got hello" == await items.asend("hello")
+    assert "got handled" == await items.athrow(KeyError("x"))
+    assert CLOSED == breaker.state
+    with pytest.raises(ConnectionError):
+        await items.athrow(ConnectionError("backend went away"))
+    assert OPEN == breaker.state
+
+
+async def test_empty_async_generator_is_a_success() -> None:
+    """A half-open probe that streams nothing ends cleanly and closes the circuit."""
+    clock = Clock()
+    breaker = rk.CircuitBreaker("s", failure_threshold=1, recovery_timeout=1.0, clock=clock)
+    fail(breaker)
+    clock.advance(1.0)
+
+    @breaker
+    async def empty() -> AsyncIterator[int]:
+        return
+        yield
+
+    assert [] == [item async for item in empty()]
+    assert CLOSED == breaker.state
+    assert 0 == breaker.snapshot().probes_in_flight
+
+
 def test_stream_rejected_when_iteration_starts() -> None:
     """An open breaker rejects a stream at its first item, before the body runs."""
     breaker = rk.CircuitBreaker("s", failure_threshold=1, clock=Clock())
