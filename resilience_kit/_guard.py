@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
@@ -81,10 +81,24 @@ def guard_function(guard: Guard, fn: Callable[P, R]) -> Callable[P, R]:
     if inspect.isasyncgenfunction(fn):
 
         @functools.wraps(fn)
-        async def iterate_async(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        async def iterate_async(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
             async with guard:
-                async for item in fn(*args, **kwargs):
-                    yield item
+                stream = fn(*args, **kwargs)
+                try:
+                    item = await stream.__anext__()
+                    while True:  # forward asend/athrow, as ``yield from`` does for generators
+                        try:
+                            received = yield item
+                        except GeneratorExit:  # noqa: PERF203 - one per item, as yield from does
+                            raise
+                        except BaseException as thrown:
+                            item = await stream.athrow(thrown)
+                        else:
+                            item = await stream.asend(received)
+                except StopAsyncIteration:
+                    pass
+                finally:
+                    await stream.aclose()
 
         return cast("Callable[P, R]", iterate_async)
     if inspect.isgeneratorfunction(fn):

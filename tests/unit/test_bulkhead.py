@@ -117,6 +117,34 @@ async def test_async_generator_holds_its_slot() -> None:
     assert 0 == wall.in_use
 
 
+async def test_async_generator_forwards_asend_athrow_and_closes_early() -> None:
+    """A guarded async stream gets asend values and thrown exceptions; aclose() closes the
+    inner stream at once and frees the slot."""
+    wall = bulkhead(1)
+    closed: list[bool] = []
+
+    @wall
+    async def echo() -> AsyncIterator[object]:
+        try:
+            received: object = yield "ready"
+            while True:
+                try:
+                    received = yield f"got {received}"
+                except KeyError:  # noqa: PERF203 - the stream under test
+                    received = "handled"
+        finally:
+            closed.append(True)
+
+    items = echo()
+    assert "ready" == await items.__anext__()
+    assert 1 == wall.in_use
+    assert "got hello" == await items.asend("hello")
+    assert "got handled" == await items.athrow(KeyError("x"))
+    await items.aclose()
+    assert [True] == closed
+    assert 0 == wall.in_use
+
+
 def test_slot_is_freed_when_the_call_fails() -> None:
     """An exception inside frees the slot."""
     wall = bulkhead(1)
