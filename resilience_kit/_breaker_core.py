@@ -69,6 +69,7 @@ class BreakerCore(Judge):
         self._lock = threading.Lock()
         self._state: CircuitState = CLOSED
         self._generation = 0
+        self._logged_rejection: tuple[int, CircuitState] | None = None
         self._open_until = 0.0
         self._opened_at: float | None = None
         self._trips = 0
@@ -203,8 +204,17 @@ class BreakerCore(Judge):
 
     def _rejection(self, state: CircuitState, retry_after: float) -> CircuitOpenError:
         self._metrics.rejected()
+        # One info line per open (or half-open) spell; the rest at debug, so an open circuit under
+        # load does not flood the log (metrics count every rejection).
+        spell = (self._generation, state)
+        first = spell != self._logged_rejection
+        self._logged_rejection = spell
         _events.emit(
-            "breaker_rejected", breaker=self.name, state=state.value, retry_after=retry_after
+            "breaker_rejected",
+            level="info" if first else "debug",
+            breaker=self.name,
+            state=state.value,
+            retry_after=retry_after,
         )
         return CircuitOpenError(self.name, retry_after)
 

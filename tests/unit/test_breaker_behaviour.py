@@ -303,6 +303,26 @@ def test_listeners_and_events_and_broken_listener() -> None:
     assert 3 == sum(e["event"] == "breaker_listener_failed" for e in logs)
 
 
+def test_rejections_log_once_per_open_spell_at_info() -> None:
+    """Rejections of one open spell: the first at info, the rest at debug; a new trip logs
+    at info again. Every rejection is counted."""
+    clock = Clock()
+    breaker = rk.CircuitBreaker("flood", failure_threshold=1, recovery_timeout=1.0, clock=clock)
+    with structlog.testing.capture_logs() as logs:
+        fail(breaker)
+        for _ in range(3):
+            with pytest.raises(rk.CircuitOpenError), breaker:
+                pass
+        clock.advance(1.0)
+        fail(breaker)  # the probe fails: a new open spell
+        for _ in range(2):
+            with pytest.raises(rk.CircuitOpenError), breaker:
+                pass
+    levels = [e["log_level"] for e in logs if e["event"] == "breaker_rejected"]
+    assert ["info", "debug", "debug", "info", "debug"] == levels
+    assert 5 == breaker.snapshot().rejected
+
+
 def test_default_clock_follows_freezegun() -> None:
     """Without an injected clock the breaker reads the kit's monotonic clock at call time."""
     with freeze_time("2026-01-01 00:00:00") as frozen:
