@@ -28,6 +28,7 @@ _CUT = 0.9  # a 429 while paced lowers the pace to 90% of what the server accept
 _START = 0.8  # the first pace: 80% of the estimated server rate
 _CUT_SPACING = 0.25  # a 429 of unknown send time cuts at most once per quarter window
 _COOLDOWN_WINDOWS = 10  # pacing ends after this many windows without a 429
+_SAME_BLOCK = 0.05  # a block ending within this many seconds of the last logged one is the same
 
 # (id(gate), epoch) of each gated call in flight in this context, innermost last: which pace
 # schedule a call was sent under, so only 429s earned at the current pace cut it again.
@@ -161,6 +162,7 @@ class RateLimitGate(Guard):
         self.max_wait = check_number("max_wait", max_wait, at_least=0.0)
         self.pace = pace
         self._pacer = _Pacer(check_number("window", window, above=0.0))
+        self._logged_until = -math.inf  # the end of the last block logged at info
 
     def remaining(self) -> float:
         """Seconds until the gate opens (0.0 when open)."""
@@ -176,7 +178,19 @@ class RateLimitGate(Guard):
         if blocked <= 0:
             return 0.0
         self._check(blocked, waited)
-        _events.emit("gate_waiting", gate=self.name, wait=round(blocked, 3), reason="server hint")
+        # The first caller held by a block logs at info, the others it holds at debug: fifty
+        # waiters of one 429 are one line, not fifty.
+        until = _clock.monotonic() + blocked
+        first = until > self._logged_until + _SAME_BLOCK
+        if first:
+            self._logged_until = until
+        _events.emit(
+            "gate_waiting",
+            level="info" if first else "debug",
+            gate=self.name,
+            wait=round(blocked, 3),
+            reason="server hint",
+        )
         return blocked
 
     def _check(self, wait: float, waited: float) -> None:

@@ -111,6 +111,22 @@ def test_gates_sharing_storage_share_the_block() -> None:
     assert [pytest.approx(4.0, abs=0.01)] == waits.sleeps
 
 
+def test_one_info_line_per_block_the_rest_at_debug() -> None:
+    """Callers held by the same block: the first logs gate_waiting at info, the others at
+    debug; a later block logs at info again."""
+    gate = RateLimitGate("api", pace=False)
+    with no_wait(), capture_logs() as logs:
+        gate.storage.gate_extend("api", 5.0)
+        for _ in range(3):
+            assert gate._blocked(gate.remaining(), 0.0) > 4.9
+        _clock.sleep(6.0)  # the block is over
+        assert 0.0 == gate.remaining()
+        gate.storage.gate_extend("api", 5.0)
+        gate._blocked(gate.remaining(), 0.0)
+    levels = [e["log_level"] for e in logs if e["event"] == "gate_waiting"]
+    assert ["info", "debug", "debug", "info"] == levels
+
+
 def test_fifty_threads_wait_instead_of_hitting_the_server() -> None:
     """One 429 (retry-after 5) seen by one of 50 threads: the other 49 send only after 5 s."""
     gate = RateLimitGate("api", pace=False)
