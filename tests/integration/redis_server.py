@@ -34,8 +34,24 @@ class RedisServer:
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._dir = tempfile.TemporaryDirectory(prefix="rk-redis-")
         self._proc: subprocess.Popen[bytes] | None = None
+        self._started = False
 
     def start(self) -> None:
+        """Start the server; a first start whose free port was taken meanwhile moves to another
+        port (restarts keep theirs: clients already point at it)."""
+        for _ in range(2 if self._started else 3):
+            try:
+                self._start_once()
+            except RuntimeError:
+                if not self._started:
+                    self.port = free_port()
+                    self.url = f"redis://127.0.0.1:{self.port}/0"
+                continue
+            self._started = True
+            return
+        self._start_once()  # the last try: its error names the port
+
+    def _start_once(self) -> None:
         command = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1"]
         command += ["--save", "", "--appendonly", "no", "--dir", self._dir.name]
         self._proc = subprocess.Popen(  # noqa: S603 - the installed redis-server, fixed arguments
@@ -50,6 +66,7 @@ class RedisServer:
                         return
                 except redis.RedisError:  # noqa: PERF203 - polling until the server answers
                     if self._proc.poll() is not None or time.monotonic() > deadline:
+                        self.kill()
                         raise RuntimeError(f"redis-server did not start on {self.port}") from None
                     time.sleep(0.01)  # a real wait: the server process is starting
         finally:
