@@ -6,13 +6,16 @@ ends: exhausted is a success, an exception is judged like any other, closed earl
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from typing import Any, ParamSpec, TypeVar, cast
 
 from resilience_kit._breaker_core import BreakerCore
 from resilience_kit._breaker_types import CLOSED, Permit
+from resilience_kit._relay import relay_async
 from resilience_kit._retry import _kind
+from resilience_kit._retry_streams import first_async_item
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -126,26 +129,12 @@ def _gen(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _async_gen(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
-    async def call(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+    @contextlib.asynccontextmanager
+    async def opened(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any]]:
         permit = await breaker._aacquire()
         started = breaker._now() if breaker._slow is not None else 0.0
-        stream = fn(*args, **kwargs)
         try:
-            try:
-                item = await stream.__anext__()
-                while True:  # forward asend/athrow, as ``yield from`` does for generators
-                    try:
-                        received = yield item
-                    except GeneratorExit:  # noqa: PERF203 - one per item, as yield from does
-                        raise
-                    except BaseException as thrown:
-                        item = await stream.athrow(thrown)
-                    else:
-                        item = await stream.asend(received)
-            except StopAsyncIteration:
-                pass
-            finally:
-                await stream.aclose()
+            yield await first_async_item(fn, args, kwargs)
         except BaseException as exc:
             plan = breaker._settle(permit, breaker._judge(exc))
             if plan is not None:
@@ -155,4 +144,4 @@ def _async_gen(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., An
         if plan is not None:
             await breaker._arun(plan)
 
-    return call
+    return relay_async(opened)

@@ -8,13 +8,17 @@ async twins; ``_exit`` receives the exception that ended the call (``None`` on s
 from __future__ import annotations
 
 import abc
+import contextlib
 import functools
 import inspect
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Generator
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from typing_extensions import ParamSpec, Self
+
+from resilience_kit._relay import relay_async
+from resilience_kit._retry_streams import first_async_item
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -80,26 +84,12 @@ def guard_function(guard: Guard, fn: Callable[P, R]) -> Callable[P, R]:
         return cast("Callable[P, R]", call_async)
     if inspect.isasyncgenfunction(fn):
 
-        @functools.wraps(fn)
-        async def iterate_async(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        @contextlib.asynccontextmanager
+        async def opened(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any]]:
             async with guard:
-                stream = fn(*args, **kwargs)
-                try:
-                    item = await stream.__anext__()
-                    while True:  # forward asend/athrow, as ``yield from`` does for generators
-                        try:
-                            received = yield item
-                        except GeneratorExit:  # noqa: PERF203 - one per item, as yield from does
-                            raise
-                        except BaseException as thrown:
-                            item = await stream.athrow(thrown)
-                        else:
-                            item = await stream.asend(received)
-                except StopAsyncIteration:
-                    pass
-                finally:
-                    await stream.aclose()
+                yield await first_async_item(fn, args, kwargs)
 
+        iterate_async = functools.wraps(fn)(relay_async(opened))
         return cast("Callable[P, R]", iterate_async)
     if inspect.isgeneratorfunction(fn):
 

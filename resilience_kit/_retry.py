@@ -7,9 +7,10 @@ drives every further attempt with the strategies of :class:`~resilience_kit._ret
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Concatenate, Protocol, TypeVar, overload
 
@@ -21,6 +22,7 @@ from resilience_kit._budget import BudgetObserver, RetryBudget
 from resilience_kit._hooks import AttemptHook, Hooks
 from resilience_kit._policy import RetryPolicy, validated_policy
 from resilience_kit._presets import get_preset
+from resilience_kit._relay import relay_async
 from resilience_kit._retry_engine import (
     AsyncController,
     Call,
@@ -135,7 +137,8 @@ def _decorate(
     wrapper: Any
     if kind == "async_generator":
 
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        @contextlib.asynccontextmanager
+        async def opened(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any]]:
             start = begin()
             agen: Any
             item: Any
@@ -153,30 +156,13 @@ def _decorate(
                     replay_async(failed, first_async_item), call_func, args, kwargs
                 )
                 attempts = ctl.statistics["attempt_number"]
-            if item is EMPTY:
-                return
             try:
-                while True:
-                    try:
-                        received = yield item
-                    except GeneratorExit:
-                        await agen.aclose()
-                        raise
-                    except BaseException as thrown:
-                        try:
-                            item = await agen.athrow(thrown)
-                        except StopAsyncIteration:
-                            return
-                        continue
-                    try:
-                        item = await (
-                            agen.asend(received) if received is not None else agen.__anext__()
-                        )
-                    except StopAsyncIteration:
-                        return
+                yield agen, item  # relayed from here on: later failures are not retried
             except Exception as exc:
                 engine.stream_failed(exc, attempts, start)
                 raise
+
+        wrapper = relay_async(opened)
 
     elif kind == "async":
 
