@@ -65,17 +65,12 @@ def _fields(exc: BaseException) -> tuple[str | None, str | None, str | None]:
 
 def _status(exc: BaseException, fixed: ErrorCategory | None) -> Classification:
     code, error_type, message = _fields(exc)
-    response = getattr(exc, "response", None)
-    request_id = getattr(exc, "request_id", None)
     return status_error(
         exc,
         provider=PROVIDER,
-        status_code=int(getattr(exc, "status_code", 0)),
-        headers=getattr(response, "headers", None),
         code=code,
         error_type=error_type,
         message=message,
-        request_id=request_id if isinstance(request_id, str) else None,
         fixed=fixed,
     )
 

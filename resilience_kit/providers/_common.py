@@ -231,19 +231,20 @@ def status_error(
     exc: BaseException,
     *,
     provider: str,
-    status_code: int,
-    headers: object,
     code: str | None,
     error_type: str | None,
     message: str | None,
-    request_id: str | None,
     fixed: ErrorCategory | None = None,
 ) -> Classification:
-    """Classify an SDK error that carries an HTTP response.
+    """Classify an SDK error that carries an HTTP response (``status_code``, ``response``,
+    ``request_id``, as both SDKs' ``APIStatusError`` do); *code*, *error_type* and *message* come
+    from its body.
 
     A status below 400 means the error arrived as an event inside a 200 stream: the body decides
     and ``in_stream`` is set. *fixed* is a category the decision table pins for the class.
     """
+    status_code = int(getattr(exc, "status_code", 0))
+    request_id = getattr(exc, "request_id", None)
     in_stream = status_code < 400
     if fixed is not None:
         category = fixed
@@ -256,9 +257,9 @@ def status_error(
         category,
         provider=provider,
         status_code=status_code,
-        headers=headers,
+        headers=getattr(getattr(exc, "response", None), "headers", None),
         error_code=code or error_type,
-        request_id=request_id,
+        request_id=request_id if isinstance(request_id, str) else None,
         in_stream=in_stream,
     )
 
