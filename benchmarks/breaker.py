@@ -13,12 +13,10 @@ circuitbreaker only.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import platform
 import statistics
 import sys
-import timeit
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -31,6 +29,7 @@ import circuitbreaker
 import pybreaker
 
 import resilience_kit as rk
+from benchmarks._timing import interleaved, interleaved_async
 from resilience_kit.storage import MemoryStorage
 
 RESULTS = Path(__file__).parent / "results" / "breaker.json"
@@ -100,31 +99,11 @@ ASYNC: dict[str, Callable[[int], Any]] = {
 
 
 def measure_sync(number: int, repeat: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {name: [] for name in SYNC}
-    for _ in range(repeat):
-        for name, fn in SYNC.items():  # interleaved: every repeat runs every variant
-            elapsed = timeit.timeit(lambda fn=fn: fn(1), number=number)
-            times[name].append(elapsed / number)
-    return times
+    return interleaved(SYNC, number, repeat)
 
 
 def measure_async(number: int, repeat: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {name: [] for name in ASYNC}
-
-    async def loop(fn: Callable[[int], Any]) -> None:
-        for _ in range(number):
-            await fn(1)
-
-    async def main() -> None:
-        clock = asyncio.get_running_loop().time
-        for _ in range(repeat):
-            for name, fn in ASYNC.items():
-                start = clock()
-                await loop(fn)
-                times[name].append((clock() - start) / number)
-
-    asyncio.run(main())
-    return times
+    return interleaved_async(ASYNC, number, repeat)
 
 
 def summarize(times: dict[str, list[float]], reference: str) -> dict[str, dict[str, float]]:

@@ -31,6 +31,7 @@ import structlog
 import tenacity
 
 import resilience_kit as rk
+from benchmarks._timing import interleaved, interleaved_async
 from resilience_kit.testing import no_wait
 
 RESULTS = Path(__file__).parent / "results" / "overhead.json"
@@ -106,12 +107,7 @@ ASYNC: dict[str, Callable[[int], Any]] = {
 
 
 def measure_sync(number: int, repeat: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {name: [] for name in SYNC}
-    for _ in range(repeat):
-        for name, fn in SYNC.items():  # interleaved: every repeat runs all four
-            elapsed = timeit.timeit(lambda fn=fn: fn(1), number=number)
-            times[name].append(elapsed / number)
-    return times
+    return interleaved(SYNC, number, repeat)
 
 
 class Flaky:
@@ -138,32 +134,12 @@ def measure_one_retry(number: int, repeat: int) -> dict[str, list[float]]:
         "resilience_kit.retry": rk.retry("default")(Flaky()),
         "tenacity.retry": tenacity.retry(**rk.tenacity_kwargs("default"))(Flaky()),
     }
-    times: dict[str, list[float]] = {name: [] for name in variants}
     with no_wait():
-        for _ in range(repeat):
-            for name, fn in variants.items():
-                elapsed = timeit.timeit(lambda fn=fn: fn(1), number=number)
-                times[name].append(elapsed / number)
-    return times
+        return interleaved(variants, number, repeat)
 
 
 def measure_async(number: int, repeat: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {name: [] for name in ASYNC}
-
-    async def loop(fn: Callable[[int], Any]) -> None:
-        for _ in range(number):
-            await fn(1)
-
-    async def main() -> None:
-        clock = asyncio.get_running_loop().time
-        for _ in range(repeat):
-            for name, fn in ASYNC.items():
-                start = clock()
-                await loop(fn)
-                times[name].append((clock() - start) / number)
-
-    asyncio.run(main())
-    return times
+    return interleaved_async(ASYNC, number, repeat)
 
 
 def measure_metrics(number: int, repeat: int) -> dict[str, dict[str, float]]:

@@ -17,7 +17,6 @@ import json
 import platform
 import statistics
 import sys
-import timeit
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import resilience_kit as rk
+from benchmarks._timing import interleaved
 from resilience_kit.storage import MemoryStorage, RedisStorage
 from tests.integration.redis_server import RedisServer
 
@@ -61,11 +61,7 @@ def variants(storage: RedisStorage) -> dict[str, Callable[[int], Any]]:
 
 
 def measure(fns: dict[str, Callable[[int], Any]], number: int, repeat: int) -> dict[str, Any]:
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():  # interleaved: every repeat runs every variant
-            elapsed = timeit.timeit(lambda fn=fn: fn(1), number=number)
-            times[name].append(elapsed / number)
+    times = interleaved(fns, number, repeat)
     bare_median = statistics.median(times["bare function"])
     ref_median = statistics.median(times[REFERENCE])
     out = {}
