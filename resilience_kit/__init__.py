@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from resilience_kit import metrics as metrics  # the public module `resilience_kit.metrics`
 from resilience_kit._breaker._circuit import CircuitBreaker, circuit_breaker
 from resilience_kit._breaker._types import BreakerSnapshot, CircuitState
@@ -88,3 +90,8 @@ __all__ = [
     "timeout",
     "wait_retry_after",
 ]
+
+try:
+    __version__: str = _metadata.version("llm-resilience-kit")
+except _metadata.PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"
