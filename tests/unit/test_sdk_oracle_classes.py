@@ -226,7 +226,7 @@ def test_every_class_without_its_entry_matches_the_sdk(
     wrong = []
     for name, cls in sorted(CLASSES[provider].items()):
         with monkeypatch.context() as patch:
-            patch.delitem(TABLES[provider], name)
+            patch.delitem(TABLES[provider], name, raising=False)  # undecided: as is
             wrong += _disagreements(provider, {name: cls}, NO_ENTRY_DIFFERENCES)
     assert [] == wrong
 
