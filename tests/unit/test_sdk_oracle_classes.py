@@ -22,7 +22,7 @@ import openai
 import pytest
 
 from resilience_kit import RetryPolicy, classify
-from resilience_kit.providers import _anthropic_table, _openai
+from resilience_kit._classify import _anthropic_table, _openai
 from tests.unit.sdk_errors import (
     ANTHROPIC_CLIENT,
     ANTHROPIC_URL,
