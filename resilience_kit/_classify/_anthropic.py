@@ -1,4 +1,4 @@
-"""The ``anthropic`` SDK's exceptions (checked against anthropic 2.12).
+"""The ``anthropic`` SDK's exceptions (checked against anthropic 2.15).
 
 ``anthropic`` is never imported here (see ``_openai``). Decisions live in ``_anthropic_table``.
 Facts this map rests on:
@@ -18,6 +18,7 @@ from resilience_kit._classify._common import (
     BY_BODY,
     BY_CAUSE,
     BY_STATUS,
+    NoRetry,
     body_error,
     decide,
     status_error,
@@ -42,13 +43,16 @@ def classify_anthropic(exc: BaseException) -> Classification | None:
         return _body_only(exc)
     if decision == BY_CAUSE:
         return _by_cause(exc)
+    retryable: bool | None = None
+    if isinstance(decision, NoRetry):
+        decision, retryable = decision.category, False
     if not isinstance(decision, ErrorCategory):  # pragma: no cover - the table holds no others
         return None
     if has_response:
-        return _status(exc, decision)
+        return _status(exc, decision, retryable=retryable)
     if decision is ErrorCategory.CONNECTION and timed_out(exc.__cause__):
         decision = ErrorCategory.TIMEOUT
-    return make(decision, exc, provider=PROVIDER)
+    return make(decision, exc, retryable=retryable, provider=PROVIDER)
 
 
 def _fields(exc: BaseException) -> tuple[str | None, str | None, str | None]:
@@ -63,7 +67,9 @@ def _fields(exc: BaseException) -> tuple[str | None, str | None, str | None]:
     )
 
 
-def _status(exc: BaseException, fixed: ErrorCategory | None) -> Classification:
+def _status(
+    exc: BaseException, fixed: ErrorCategory | None, *, retryable: bool | None = None
+) -> Classification:
     code, error_type, message = _fields(exc)
     return status_error(
         exc,
@@ -72,6 +78,7 @@ def _status(exc: BaseException, fixed: ErrorCategory | None) -> Classification:
         error_type=error_type,
         message=message,
         fixed=fixed,
+        retryable=retryable,
     )
 
 

@@ -15,6 +15,7 @@ The status rule (see the README's provider decision table):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classify._dispatch import Classification, make
@@ -216,14 +217,36 @@ BY_BODY = "by body"
 BY_CAUSE = "by cause"
 """Decision: a wrapper; classify ``__cause__`` (the default category applies without one)."""
 
-Decision = ErrorCategory | str
+
+@dataclass(frozen=True, slots=True)
+class NoRetry:
+    """Decision: *category*, but not retryable although the category usually is.
+
+    For an error whose status the SDKs retry while the API says not to send the same request
+    again (a create that partly happened, a change another request overtook).
+    ``x-should-retry`` still wins.
+    """
+
+    category: ErrorCategory
+
+
+Decision = ErrorCategory | str | NoRetry
 
 
 def decide(exc: BaseException, table: Mapping[str, Decision], module: str) -> Decision | None:
-    """The decision for the most specific class of *exc* from *module* that *table* lists."""
+    """The decision for the most specific class of *exc* from *module* that *table* lists.
+
+    ``BY_BODY`` is not inherited by the SDK's own subclasses: the SDKs raise the bare base class
+    (``APIError``) for an error event in a stream, so a subclass of it the table does not list yet
+    (a validation error, say) takes the next base's decision instead of reading as a stream event.
+    """
+    own = type(exc).__module__.partition(".")[0] == module
     for klass in type(exc).__mro__:
         if klass.__module__.partition(".")[0] == module and klass.__name__ in table:
-            return table[klass.__name__]
+            decision = table[klass.__name__]
+            if decision == BY_BODY and own and klass is not type(exc):
+                continue
+            return decision
     return None
 
 
@@ -235,13 +258,15 @@ def status_error(
     error_type: str | None,
     message: str | None,
     fixed: ErrorCategory | None = None,
+    retryable: bool | None = None,
 ) -> Classification:
     """Classify an SDK error that carries an HTTP response (``status_code``, ``response``,
     ``request_id``, as both SDKs' ``APIStatusError`` do); *code*, *error_type* and *message* come
     from its body.
 
     A status below 400 means the error arrived as an event inside a 200 stream: the body decides
-    and ``in_stream`` is set. *fixed* is a category the decision table pins for the class.
+    and ``in_stream`` is set. *fixed* is a category the decision table pins for the class, and
+    *retryable* overrides the category's own retryability (``NoRetry``).
     """
     status_code = int(getattr(exc, "status_code", 0))
     request_id = getattr(exc, "request_id", None)
@@ -261,6 +286,7 @@ def status_error(
         error_code=code or error_type,
         request_id=request_id if isinstance(request_id, str) else None,
         in_stream=in_stream,
+        retryable=retryable,
     )
 
 

@@ -6,10 +6,6 @@ When an SDK upgrade adds an error class, these tests fail and name it: decide it
 
 from __future__ import annotations
 
-import importlib
-import inspect
-from types import ModuleType
-
 import anthropic
 import anthropic._error_classes
 import openai
@@ -17,37 +13,20 @@ import pytest
 
 from resilience_kit import ErrorCategory, classify
 from resilience_kit._classify import _anthropic_table, _openai
-from resilience_kit._classify._common import BY_BODY, BY_CAUSE, BY_STATUS, category_for_status
-from tests.unit.sdk_errors import ANTHROPIC_CLIENT, ANTHROPIC_URL, response
+from resilience_kit._classify._common import (
+    BY_BODY,
+    BY_CAUSE,
+    BY_STATUS,
+    NoRetry,
+    category_for_status,
+)
+from tests.unit.sdk_errors import ANTHROPIC_CLIENT, ANTHROPIC_URL, exported_exceptions, response
 
 DECISION_VALUES = {BY_STATUS, BY_BODY, BY_CAUSE, *ErrorCategory}
 
 
-def _exported_exceptions(package: ModuleType, module_names: list[str]) -> dict[str, type]:
-    """Exception classes of *package*: public names, the modules that define errors, subclasses.
-
-    Subclasses are found in every module of the SDK loaded so far, so a new error module that is
-    imported anywhere shows up here even before it is added to ``ERROR_MODULES``.
-    """
-    found: dict[str, type] = {}
-    modules = [package, *(importlib.import_module(name) for name in module_names)]
-    for module in modules:
-        for name in dir(module):
-            value = getattr(module, name, None)
-            if inspect.isclass(value) and issubclass(value, BaseException):
-                found[value.__name__] = value
-    pending = list(found.values())
-    while pending:  # subclasses defined in any loaded module of the SDK
-        for sub in pending.pop().__subclasses__():
-            if sub.__name__ not in found:
-                found[sub.__name__] = sub
-                pending.append(sub)
-    top = package.__name__
-    return {name: cls for name, cls in found.items() if cls.__module__.partition(".")[0] == top}
-
-
-OPENAI_CLASSES = _exported_exceptions(openai, list(_openai.ERROR_MODULES))
-ANTHROPIC_CLASSES = _exported_exceptions(anthropic, list(_anthropic_table.ERROR_MODULES))
+OPENAI_CLASSES = exported_exceptions(openai, list(_openai.ERROR_MODULES))
+ANTHROPIC_CLASSES = exported_exceptions(anthropic, list(_anthropic_table.ERROR_MODULES))
 
 
 @pytest.mark.parametrize(
@@ -71,7 +50,11 @@ def test_every_sdk_exception_has_a_decision(
 def test_no_stale_decisions(classes: dict[str, type], table: dict[str, object]) -> None:
     """Every table entry names a class the installed SDK still has, with a valid decision."""
     assert [] == sorted(set(table) - set(classes))
-    assert [] == sorted(name for name, value in table.items() if value not in DECISION_VALUES)
+    assert [] == sorted(
+        name
+        for name, value in table.items()
+        if not (value in DECISION_VALUES or isinstance(value, NoRetry))
+    )
 
 
 def test_enumeration_found_the_known_classes() -> None:
@@ -102,8 +85,13 @@ def test_every_anthropic_dispatch_entry(status: int, code: str | None) -> None:
     assert anthropic._error_classes.ERROR_CLASSES[(status, code)] is type(exc)
     decision = _anthropic_table.DECISIONS[type(exc).__name__]
     expected = category_for_status(status) if decision == BY_STATUS else decision
+    retryable = None
+    if isinstance(expected, NoRetry):
+        expected, retryable = expected.category, False
+    assert isinstance(expected, ErrorCategory)
     result = classify(exc)
     assert expected == result.category
+    assert (expected.retryable if retryable is None else retryable) == result.retryable
     assert status == result.status_code
     assert (code or "api_error") == result.error_code
     assert "anthropic" == result.provider
