@@ -40,6 +40,7 @@ from resilience_kit.exceptions import (
     GateClosedError,
     ResilienceError,
 )
+from resilience_kit.providers._builder import classify_http
 
 __all__ = [
     "AdaptiveLimiter",
@@ -75,6 +76,7 @@ __all__ = [
     "bulkhead",
     "circuit_breaker",
     "classify",
+    "classify_http",
     "fallback",
     "get_preset",
     "load_presets",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from resilience_kit._classification import register_builtin, register_fallback
-from resilience_kit.providers import _anthropic, _builtins, _duck, _http, _openai
+from resilience_kit.providers import _anthropic, _bedrock, _builtins, _duck, _google, _http, _openai
 
 
 def install() -> None:
@@ -13,5 +13,8 @@ def install() -> None:
     register_builtin("httpx", _http.classify_httpx)
     register_builtin("httpx2", _http.classify_httpx2)
     register_builtin("requests", _http.classify_requests)
+    register_builtin("urllib3", _http.classify_urllib3)
+    register_builtin("google", _google.classify_google)  # google.genai only; None for the rest
+    register_builtin("botocore", _bedrock.classify_botocore)
     register_fallback(_builtins.classify_builtin)
     register_fallback(_duck.classify_http_shaped)  # last: any other client's HTTP error
