@@ -9,7 +9,7 @@ import urllib3.exceptions
 from google.genai import errors as genai_errors
 
 from resilience_kit import ErrorCategory, classify
-from resilience_kit.providers._google import quota_stop, retry_delay
+from resilience_kit._classify._google import quota_stop, retry_delay
 
 C = ErrorCategory
 RETRY_INFO = "type.googleapis.com/google.rpc.RetryInfo"

@@ -1,7 +1,7 @@
 """Every exception class the installed SDKs export has an explicit decision.
 
 When an SDK upgrade adds an error class, these tests fail and name it: decide its category in
-``resilience_kit/providers/_openai.py``, ``_anthropic_table.py``, ``_google.py`` or ``_bedrock.py``
+``resilience_kit/_classify/_openai.py``, ``_anthropic_table.py``, ``_google.py`` or ``_bedrock.py``
 (and the README table). The google-genai and botocore tests also check Bedrock Runtime's service
 model (error shapes and stream exception events) and the SDK retry defaults the presets copy.
 """
@@ -23,8 +23,8 @@ from google.genai import _api_client as genai_api_client
 from google.genai import errors as genai_errors
 
 from resilience_kit import ErrorCategory, classify, get_preset
-from resilience_kit.providers import _anthropic_table, _bedrock, _google, _openai
-from resilience_kit.providers._common import BY_BODY, BY_CAUSE, BY_STATUS, category_for_status
+from resilience_kit._classify import _anthropic_table, _bedrock, _google, _openai
+from resilience_kit._classify._common import BY_BODY, BY_CAUSE, BY_STATUS, category_for_status
 from tests.unit.sdk_errors import ANTHROPIC_CLIENT, ANTHROPIC_URL, response
 
 DECISION_VALUES = {BY_STATUS, BY_BODY, BY_CAUSE, *ErrorCategory}
