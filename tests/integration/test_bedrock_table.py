@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
-from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 from resilience_kit import ErrorCategory, classify
 from resilience_kit.testing import FakeLLMServer, Fault
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency only
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 pytestmark = pytest.mark.integration
 C = ErrorCategory
