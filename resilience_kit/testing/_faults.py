@@ -211,15 +211,18 @@ class Fault:
 
 def non_stream_error(fault: Fault, provider: Provider) -> Fault:
     """The status error a non-streaming request gets for a ``stream_error`` fault."""
+    kind = fault.type
     if provider == "anthropic":
         status = 529
     elif provider == "gemini":
-        status = GEMINI_CODES.get(fault.type or "UNAVAILABLE", 503)
+        kind = kind or "UNAVAILABLE"
+        status = GEMINI_CODES.get(kind, 503)
     elif provider == "bedrock":
-        status = BEDROCK_STATUS.get(bedrock_code(fault.type or "modelStreamErrorException"), 500)
+        kind = bedrock_code(kind or "modelStreamErrorException")
+        status = BEDROCK_STATUS.get(kind, 500)
     else:
         status = 500
-    return Fault.status(status, type=fault.type, message=fault.message, code=fault.code)
+    return Fault.status(status, type=kind, message=fault.message, code=fault.code)
 
 
 def _check_details(details: object) -> tuple[Mapping[str, Any], ...]:

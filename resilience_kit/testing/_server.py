@@ -24,7 +24,15 @@ from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rat
 __all__ = ["FakeLLMServer", "RecordedRequest"]
 
 _SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"}
+    {
+        "authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "x-amz-security-token",
+        "cookie",
+        "proxy-authorization",
+    }
 )
 _PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "gemini", "bedrock")
 
@@ -37,7 +45,7 @@ class RecordedRequest:
     answer); *outcome* is ``"ok"`` or the fault applied (``"status"``, ``"delay"``, ``"drop"``,
     ``"stream_error"``, ``"stream_cut"``, ``"rate_limited"``, ``"outage"``); *client_port* tells
     keep-alive connections apart. Secret headers
-    (authorization, x-api-key, ...) are recorded as ``"***"``.
+    (authorization, x-api-key, x-goog-api-key, ...) are recorded as ``"***"``.
     """
 
     time: float
