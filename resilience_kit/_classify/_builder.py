@@ -96,7 +96,7 @@ def _category(
     in_stream: bool,
 ) -> tuple[ErrorCategory, str | None]:
     rpc_status = text_field(inner, "status")
-    if (rpc_status is not None and rpc_status in RPC_STATUS) or error_details(decoded):
+    if _google_shaped(inner, decoded):
         code = inner.get("code")
         number = code if isinstance(code, int) and not isinstance(code, bool) else None
         if not in_stream and status is not None:
@@ -116,13 +116,20 @@ def _category(
 def _wait(
     status: int | None, headers: Mapping[str, str], decoded: object, message: str | None
 ) -> float | None:
-    hint = retry_delay(decoded, None)
+    """Google ``RetryInfo`` (or, in a Google-shaped body, "Please retry in Ns" in the message),
+    then ``x-amz-retry-after``, then the standard headers."""
+    hint = retry_delay(decoded, message if _google_shaped(body_error(decoded), decoded) else None)
     if hint is not None:
         return hint
     amz = parse_seconds(headers.get("x-amz-retry-after"), divisor=1000.0)
     if amz is not None and amz > 0:
         return amz
     return server_wait(headers, status_code=status)
+
+
+def _google_shaped(inner: Mapping[str, object], decoded: object) -> bool:
+    rpc_status = text_field(inner, "status")
+    return (rpc_status is not None and rpc_status in RPC_STATUS) or bool(error_details(decoded))
 
 
 def _decoded(body: object) -> object:

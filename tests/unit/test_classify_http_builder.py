@@ -64,6 +64,14 @@ def test_google_shaped_body_reads_retry_info_and_per_day_quota() -> None:
     assert C.QUOTA == classify_http(429, body=body).category
 
 
+def test_google_message_hint_only_in_google_shaped_bodies() -> None:
+    """ "Please retry in Ns" counts in a Google error body; another client's message is not read."""
+    google = {"error": {"status": "RESOURCE_EXHAUSTED", "message": "Please retry in 4.5s."}}
+    assert 4.5 == classify_http(429, body=google).retry_after
+    other = {"error": {"code": "rate_limit_exceeded", "message": "Please retry in 4.5s."}}
+    assert classify_http(429, body=other).retry_after is None
+
+
 def test_aws_shaped_error_type_header() -> None:
     """``x-amzn-ErrorType`` names the code; ``x-amz-retry-after`` (ms) is the hint."""
     result = classify_http(
