@@ -9,6 +9,7 @@ from resilience_kit._breaker._circuit import CircuitBreaker, circuit_breaker
 from resilience_kit._breaker._types import BreakerSnapshot, CircuitState
 from resilience_kit._breaker._window import CountWindow, TimeWindow
 from resilience_kit._categories import ErrorCategory
+from resilience_kit._classify._builder import classify_http
 from resilience_kit._classify._dispatch import (
     Classification,
     ExceptionMap,
@@ -77,6 +78,7 @@ __all__ = [
     "bulkhead",
     "circuit_breaker",
     "classify",
+    "classify_http",
     "fallback",
     "get_preset",
     "load_presets",

@@ -86,8 +86,23 @@ _CONTEXT_PHRASES = (
     "prompt is too long",
     "context window",
     "exceed context limit",
+    # Gemini INVALID_ARGUMENT: "The input token count (N) exceeds the maximum number of tokens
+    # allowed (M)."; Bedrock ValidationException: "Input is too long for requested model.",
+    # "too many input tokens".
+    "exceeds the maximum number of tokens",
+    "input is too long",
+    "too many input tokens",
 )
-_CONTENT_PHRASES = ("content management policy", "content policy", "usage policy", "safety system")
+_CONTENT_PHRASES = (
+    "content management policy",
+    "content policy",
+    "usage policy",
+    "safety system",
+    # Gemini and Bedrock refusals that surface as 400s.
+    "prohibited content",
+    "blocked due to safety",
+    "blocked by content filters",
+)
 _QUOTA_PHRASES = ("reached your specified api usage limits", "credit balance is too low")
 
 
@@ -175,9 +190,12 @@ def text_field(data: Mapping[str, object], key: str) -> str | None:
 
 
 def request_id_from(headers: object) -> str | None:
-    """``x-request-id`` (OpenAI, most gateways) or ``request-id`` (Anthropic)."""
+    """``x-request-id`` (OpenAI, most gateways), ``request-id`` (Anthropic) or
+    ``x-amzn-requestid`` (AWS)."""
     lowered = snapshot(headers)
-    return lowered.get("x-request-id") or lowered.get("request-id")
+    return (
+        lowered.get("x-request-id") or lowered.get("request-id") or lowered.get("x-amzn-requestid")
+    )
 
 
 def from_response(
@@ -191,6 +209,7 @@ def from_response(
     request_id: str | None = None,
     in_stream: bool = False,
     retryable: bool | None = None,
+    message: str | None = None,
 ) -> Classification:
     """A Classification with the server's wait hint and ``x-should-retry`` applied."""
     headers = snapshot(headers)  # read the response's headers once
@@ -207,6 +226,7 @@ def from_response(
         error_code=error_code,
         request_id=request_id or request_id_from(headers),
         in_stream=in_stream,
+        message=message,
     )
 
 
