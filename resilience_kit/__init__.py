@@ -27,8 +27,15 @@ from resilience_kit._metrics_model import (
     LatencyHistogram,
     MetricsSnapshot,
 )
-from resilience_kit._policy import RetryPolicy
-from resilience_kit._presets import get_preset, load_presets, register_preset
+from resilience_kit._policy import RetryOverrides, RetryPolicy
+from resilience_kit._presets import (
+    BuiltinPreset,
+    Preset,
+    PresetName,
+    get_preset,
+    load_presets,
+    register_preset,
+)
 from resilience_kit._retry import RetryingCallable, retry
 from resilience_kit._tenacity_blocks import retry_if_retryable, tenacity_kwargs, wait_retry_after
 from resilience_kit._timeout import timeout
@@ -49,6 +56,7 @@ __all__ = [
     "BatchResult",
     "BreakerMetrics",
     "BreakerSnapshot",
+    "BuiltinPreset",
     "Bulkhead",
     "BulkheadFullError",
     "CallTimeoutError",
@@ -64,10 +72,13 @@ __all__ = [
     "GateClosedError",
     "LatencyHistogram",
     "MetricsSnapshot",
+    "Preset",
+    "PresetName",
     "RateLimitGate",
     "ResilienceError",
     "Resilient",
     "RetryBudget",
+    "RetryOverrides",
     "RetryPolicy",
     "RetryingCallable",
     "TimeWindow",

@@ -1,8 +1,8 @@
 """Optional exporters: Prometheus (``[prometheus]`` extra) and OpenTelemetry (``[otel]`` extra).
 
 Neither library is imported until one of these functions is called. Labels are bounded: the
-function's qualified name, the error category, the give-up reason code and the breaker name;
-never request ids, messages or arguments.
+function's key (``module.qualname``, or the ``name=`` given to ``retry``), the error category,
+the give-up reason code and the breaker name; never request ids, messages or arguments.
 """
 
 from __future__ import annotations

@@ -23,6 +23,6 @@ with FakeLLMServer(reply="hi", chunks=2, rate_limit=(5.0, 10)) as server:
     assert_type(server.requests, list[RecordedRequest])
     assert_type(server.hits("/v1/messages"), int)
     assert_type(server.requests[0].status, "int | None")
-    server.script(provider="azure")  # type: ignore[arg-type]
-    server.script(429)  # type: ignore[arg-type]
-    Fault.status("429")  # type: ignore[arg-type]
+    server.script(provider="azure")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    server.script(429)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Fault.status("429")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
