@@ -10,7 +10,7 @@ from typing import get_args
 import pytest
 
 import resilience_kit as rk
-from resilience_kit import _presets
+from resilience_kit._retry import _presets
 from resilience_kit.testing import no_wait
 from tests.unit.throughput_helpers import FakeAPIError, fake_errors, rate_limited
 
