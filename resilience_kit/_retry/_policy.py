@@ -8,7 +8,7 @@ field and the allowed range. ``model_copy(update=...)`` skips validation, so use
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -58,7 +58,7 @@ class RetryPolicy(BaseModel):
     call, waits included: a wait that would end past it is never started.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="forbid")
 
     max_attempts: int = Field(default=10, ge=1, le=1000)
     initial_wait: float = Field(default=0.1, ge=0)
