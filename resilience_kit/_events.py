@@ -3,7 +3,7 @@
 A library stays quiet unless the application asks to hear it:
 
 - when the application configured structlog (``structlog.configure(...)``, so that
-  ``structlog.is_configured()``), events go through its setup under the logger name ``resilience_kit``;
+  ``structlog.is_configured()``), events follow its setup under the logger name ``resilience_kit``;
 - otherwise they are stdlib ``logging`` records of the ``resilience_kit`` logger, which has a
   ``NullHandler``: nothing is printed until the application configures logging (e.g.
   ``logging.basicConfig(level=logging.INFO)``), and never on stdout by the kit itself.
