@@ -185,7 +185,7 @@ def _decorate(
     wrapper: Any
     if kind == "async_generator":
 
-        @contextlib.asynccontextmanager
+        @contextlib.asynccontextmanager  # pyright: ignore[reportDeprecated]
         async def opened(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any]]:
             start = begin()
             agen: Any
@@ -274,19 +274,19 @@ def _decorate(
                 return result
             return controller_for(start)(replay(failed, call_func), *args, **kwargs)
 
-    wrapper = functools.wraps(func)(wrapper)
+    decorated: Any = functools.wraps(func)(wrapper)
     if hooks is not None:
-        wrapper = hooks.wrap(wrapper)
-        wrapper.__wrapped__ = func
-    wrapper.retry = template
-    wrapper.policy = policy
-    wrapper.statistics = StatisticsView(stats)
+        decorated = hooks.wrap(decorated)
+        decorated.__wrapped__ = func
+    decorated.retry = template
+    decorated.policy = policy
+    decorated.statistics = StatisticsView(stats)
 
     def retry_with(**overrides: Any) -> RetryingCallable[P, R]:
         return _decorate(func, validated_policy(policy, overrides), observers, hooks, label)
 
-    wrapper.retry_with = retry_with
-    result: RetryingCallable[P, R] = wrapper
+    decorated.retry_with = retry_with
+    result: RetryingCallable[P, R] = decorated
     return result
 
 

@@ -200,7 +200,7 @@ def load_presets(path: str | os.PathLike[str]) -> list[PresetName]:
     return [PresetName(name) for name, _ in loaded]
 
 
-def _reset_for_tests() -> None:
+def _reset_for_tests() -> None:  # pyright: ignore[reportUnusedFunction]
     """Forget every registration except the built-ins (used by the test suite)."""
     with _lock:
         _registry.clear()

@@ -58,7 +58,7 @@ class OptionalFallback(Protocol):
 
 
 @overload
-def fallback(*, on: Iterable[ErrorCategory] | None = None, default: None) -> OptionalFallback: ...
+def fallback(*, on: Iterable[ErrorCategory] | None = None, default: None) -> OptionalFallback: ...  # pyright: ignore[reportOverlappingOverload]
 @overload
 def fallback(*, on: Iterable[ErrorCategory] | None = None, default: object) -> DefaultFallback: ...
 @overload

@@ -102,7 +102,7 @@ def _breaker_families(snap: MetricsSnapshot, counter: Any, gauge: Any) -> Iterat
 
 def prometheus_collector() -> Any:
     """A ``prometheus_client`` collector exposing the kit's metrics (register it yourself)."""
-    import prometheus_client  # noqa: F401 - fail here, clearly, without the extra
+    import prometheus_client  # noqa: F401 - fail here, clearly, without the extra  # pyright: ignore[reportUnusedImport]
 
     return _PrometheusCollector(_metrics.snapshot)
 
