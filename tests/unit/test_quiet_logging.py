@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from resilience_kit import _events
 
 # A call that fails twice with a retryable error, then succeeds; sleeps are skipped.
 _CALL = """
@@ -109,3 +116,37 @@ def test_structlog_configured_by_the_app_gets_the_events() -> None:
     assert lines[0].startswith("event='retry_scheduled' level='warning' ")
     assert "attempt=1" in lines[0]
     assert "request_id=" not in lines[0]  # None fields are left out
+
+
+@pytest.fixture
+def plain_stdlib() -> Iterator[None]:
+    """structlog not configured (as in a fresh program), restored afterwards."""
+    saved = structlog.get_config()
+    structlog.reset_defaults()
+    try:
+        yield
+    finally:
+        structlog.configure(**saved)
+
+
+def test_stdlib_message_omits_none_and_empty_and_rounds_seconds(
+    plain_stdlib: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """retry_after=29.613114464999967 is logged as 29.613; None and "" fields are left out."""
+    with caplog.at_level(logging.INFO, logger="resilience_kit"):
+        _events.emit("gate_waiting", gate="g", wait=29.613114464999967, reason="", status=None)
+    (record,) = caplog.records
+    assert "gate_waiting gate=g wait=29.613" == record.getMessage()
+    assert ("resilience_kit", "gate_waiting", 29.613) == (record.name, record.event, record.wait)
+    assert not hasattr(record, "status")
+
+
+def test_a_field_named_like_a_log_record_attribute_does_not_break_logging(
+    plain_stdlib: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A field called module stays in the message and never overwrites the record's own."""
+    with caplog.at_level(logging.INFO, logger="resilience_kit"):
+        _events.emit("probe", module="app.oa", name="x y")
+    (record,) = caplog.records
+    assert "probe module=app.oa name='x y'" == record.getMessage()
+    assert "resilience_kit" == record.name
