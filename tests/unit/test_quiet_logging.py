@@ -121,12 +121,14 @@ def test_structlog_configured_by_the_app_gets_the_events() -> None:
 @pytest.fixture
 def plain_stdlib() -> Iterator[None]:
     """structlog not configured (as in a fresh program), restored afterwards."""
-    saved = structlog.get_config()
+    saved, was_configured = structlog.get_config(), structlog.is_configured()
     structlog.reset_defaults()
     try:
         yield
     finally:
         structlog.configure(**saved)
+        if not was_configured:
+            structlog.reset_defaults()
 
 
 def test_stdlib_message_omits_none_and_empty_and_rounds_seconds(
