@@ -358,6 +358,8 @@ def retry(
     ``on_retry``, ``on_give_up`` and ``on_success`` are lifecycle hooks receiving an
     :class:`~resilience_kit.AttemptRecord` (async hooks only on coroutine functions).
     A shared *budget* (:class:`RetryBudget`) caps retries across every function using it.
+    *name* names the function in log events and metrics (by default events say its
+    ``__qualname__`` and metrics key it by ``module.qualname``).
     """
     if callable(preset):
         return _decorate(preset, get_preset("default"), ())
