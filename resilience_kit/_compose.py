@@ -72,8 +72,10 @@ class Resilient:
             outer.policy = retrying.policy
             outer.statistics = retrying.statistics
 
+        rebuild = retrying.retry_with  # read before *outer* (maybe *retrying*) gets its own
+
         def retry_with(**overrides: Any) -> RetryingCallable[P, R]:
-            return self._finish(retrying.retry_with(**overrides), fn)
+            return self._finish(rebuild(**overrides), fn)
 
         outer.retry_with = retry_with
         outer.__wrapped__ = fn

@@ -58,11 +58,15 @@ def test_retrying_callable_has_name_qualname_and_wrapped_even_with_async_hooks()
         assert inspect.iscoroutinefunction(decorated)
 
 
-def test_resilient_result_has_policy_and_retry_with_that_keeps_every_layer() -> None:
+@pytest.mark.parametrize("with_fallback", [True, False])
+def test_resilient_result_has_policy_and_retry_with_that_keeps_every_layer(
+    *, with_fallback: bool
+) -> None:
     """resilient(...) exposes .policy; .retry_with rebuilds retry inside the same fallback."""
     calls = 0
+    extra = {"fallback": rk.fallback(default="fallback")} if with_fallback else {}
 
-    @rk.resilient("default", fallback=rk.fallback(default="fallback"), max_attempts=4)
+    @rk.resilient("default", max_attempts=4, **extra)
     def ask(prompt: str) -> str:
         nonlocal calls
         calls += 1
@@ -71,12 +75,21 @@ def test_resilient_result_has_policy_and_retry_with_that_keeps_every_layer() -> 
     assert 4 == ask.policy.max_attempts
     once = ask.retry_with(max_attempts=1)
     assert 1 == once.policy.max_attempts
+    assert 1 == once.retry_with(max_attempts=1).policy.max_attempts
     assert 4 == ask.policy.max_attempts
     with no_wait():
-        assert "fallback" == once("x")
+        if with_fallback:
+            assert "fallback" == once("x")
+        else:
+            with pytest.raises(FakeAPIError):
+                once("x")
     assert 1 == calls
     with no_wait():
-        assert "fallback" == ask("x")
+        if with_fallback:
+            assert "fallback" == ask("x")
+        else:
+            with pytest.raises(FakeAPIError):
+                ask("x")
     assert 5 == calls
     assert 4 == ask.statistics["attempt_number"]
 
