@@ -9,6 +9,7 @@ Offline, the fake server answers the first stream with an in-stream ``overloaded
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from _local import ANTHROPIC_MODEL, anthropic_client
@@ -28,4 +29,7 @@ def stream(question: str) -> Iterator[str]:
 
 
 if __name__ == "__main__":
+    # The kit is quiet until the application sets up logging; show its events.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("resilience_kit").setLevel(logging.INFO)
     print("streamed:", "".join(stream("Write one sentence about resilience.")))

@@ -9,6 +9,8 @@ OpenAI side answers 503 to every request.
 
 from __future__ import annotations
 
+import logging
+
 from _local import ANTHROPIC_MODEL, OPENAI_MODEL, anthropic_client, offline, openai_client, server
 
 import resilience_kit as rk
@@ -40,6 +42,9 @@ def ask(question: str) -> str:
 
 
 if __name__ == "__main__":
+    # The kit is quiet until the application sets up logging; show its events.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("resilience_kit").setLevel(logging.INFO)
     for n in range(4):
         print(f"answer {n}: {ask('Name a prime number.')} [breaker {openai_breaker.state.value}]")
     if offline("openai"):

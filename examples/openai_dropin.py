@@ -7,6 +7,8 @@ Offline, the fake server first answers 429 with a short Retry-After hint; the ki
 
 from __future__ import annotations
 
+import logging
+
 from _local import OPENAI_MODEL, openai_client
 
 import resilience_kit as rk
@@ -24,6 +26,9 @@ def ask(question: str) -> str:
 
 
 if __name__ == "__main__":
+    # The kit is quiet until the application sets up logging; show its events.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("resilience_kit").setLevel(logging.INFO)
     print("answer:", ask("Say hello in five words."))
     stats = ask.statistics
     print(f"attempts: {stats['attempt_number']}")

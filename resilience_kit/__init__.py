@@ -20,8 +20,15 @@ from resilience_kit._compose import Resilient, resilient
 from resilience_kit._retry._budget import RetryBudget
 from resilience_kit._retry._decorator import RetryingCallable, retry
 from resilience_kit._retry._hooks import AttemptHook, AttemptRecord
-from resilience_kit._retry._policy import RetryPolicy
-from resilience_kit._retry._presets import get_preset, load_presets, register_preset
+from resilience_kit._retry._policy import RetryOverrides, RetryPolicy
+from resilience_kit._retry._presets import (
+    BuiltinPreset,
+    Preset,
+    PresetName,
+    get_preset,
+    load_presets,
+    register_preset,
+)
 from resilience_kit._retry._tenacity import retry_if_retryable, tenacity_kwargs, wait_retry_after
 from resilience_kit._throughput._batch import BatchFailure, BatchResult, arun_batch, run_batch
 from resilience_kit._throughput._bulkhead import Bulkhead, bulkhead
@@ -52,6 +59,7 @@ __all__ = [
     "BatchResult",
     "BreakerMetrics",
     "BreakerSnapshot",
+    "BuiltinPreset",
     "Bulkhead",
     "BulkheadFullError",
     "CallTimeoutError",
@@ -67,10 +75,13 @@ __all__ = [
     "GateClosedError",
     "LatencyHistogram",
     "MetricsSnapshot",
+    "Preset",
+    "PresetName",
     "RateLimitGate",
     "ResilienceError",
     "Resilient",
     "RetryBudget",
+    "RetryOverrides",
     "RetryPolicy",
     "RetryingCallable",
     "TimeWindow",

@@ -16,16 +16,17 @@ Outermost first: fallback → retry → limiter → gate → breaker → timeout
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast, overload
 
-from typing_extensions import ParamSpec
+from typing_extensions import ParamSpec, Unpack
 
 from resilience_kit._breaker._circuit import CircuitBreaker
 from resilience_kit._checks import check_number
 from resilience_kit._retry._budget import RetryBudget
-from resilience_kit._retry._decorator import retry
-from resilience_kit._retry._hooks import AttemptHook
-from resilience_kit._retry._policy import RetryPolicy
+from resilience_kit._retry._decorator import AsyncOnlyDecorator, RetryingCallable, retry
+from resilience_kit._retry._hooks import AttemptHook, SyncAttemptHook
+from resilience_kit._retry._policy import RetryOverrides, RetryPolicy
+from resilience_kit._retry._presets import Preset
 from resilience_kit._throughput._gate import RateLimitGate
 from resilience_kit._throughput._limiter import AdaptiveLimiter
 from resilience_kit._throughput._timeout import timeout as timeout_decorator
@@ -38,17 +39,47 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 class Resilient:
-    """The decorator :func:`resilient` returns; keeps the decorated function's signature."""
+    """The decorator :func:`resilient` returns; keeps the decorated function's signature.
 
-    def __init__(self, layers: tuple[Decorator, ...]) -> None:
-        self._layers = layers  # innermost first
+    The result is a :class:`RetryingCallable`: ``.policy``, ``.retry``, ``.statistics`` are the
+    retry layer's, and ``.retry_with(**overrides)`` rebuilds the whole stack with a new policy.
+    """
 
-    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
+    def __init__(
+        self,
+        inner: tuple[Decorator, ...],
+        retry_layer: Callable[[Callable[..., Any]], RetryingCallable[..., Any]],
+        outer: tuple[Decorator, ...],
+    ) -> None:
+        self._inner = inner  # innermost first
+        self._retry_layer = retry_layer
+        self._outer = outer
+
+    def __call__(self, fn: Callable[P, R]) -> RetryingCallable[P, R]:
         wrapped: Callable[..., Any] = fn
-        for layer in self._layers:
+        for layer in self._inner:
             wrapped = layer(wrapped)
-        result: Callable[P, R] = wrapped
-        return result
+        return self._finish(self._retry_layer(wrapped), fn)
+
+    def _finish(
+        self, retrying: RetryingCallable[..., Any], fn: Callable[P, R]
+    ) -> RetryingCallable[P, R]:
+        outer: Any = retrying
+        for layer in self._outer:
+            outer = layer(outer)
+        if outer is not retrying:
+            outer.retry = retrying.retry
+            outer.policy = retrying.policy
+            outer.statistics = retrying.statistics
+
+        rebuild = retrying.retry_with  # read before *outer* (maybe *retrying*) gets its own
+
+        def retry_with(**overrides: Any) -> RetryingCallable[P, R]:
+            return self._finish(rebuild(**overrides), fn)
+
+        outer.retry_with = retry_with
+        outer.__wrapped__ = fn
+        return cast("RetryingCallable[P, R]", outer)
 
 
 def _typed(field: str, value: object, kind: type) -> None:
@@ -58,10 +89,29 @@ def _typed(field: str, value: object, kind: type) -> None:
         )
 
 
+@overload
 def resilient(
-    preset: str = "default",
+    preset: Preset = "default",
     *,
     policy: RetryPolicy | None = None,
+    name: str | None = None,
+    breaker: CircuitBreaker | None = None,
+    gate: RateLimitGate | None = None,
+    limiter: AdaptiveLimiter | None = None,
+    budget: RetryBudget | None = None,
+    timeout: float | None = None,
+    fallback: Decorator | None = None,
+    on_retry: SyncAttemptHook | None = None,
+    on_give_up: SyncAttemptHook | None = None,
+    on_success: SyncAttemptHook | None = None,
+    **overrides: Unpack[RetryOverrides],
+) -> Resilient: ...
+@overload
+def resilient(
+    preset: Preset = "default",
+    *,
+    policy: RetryPolicy | None = None,
+    name: str | None = None,
     breaker: CircuitBreaker | None = None,
     gate: RateLimitGate | None = None,
     limiter: AdaptiveLimiter | None = None,
@@ -71,14 +121,31 @@ def resilient(
     on_retry: AttemptHook | None = None,
     on_give_up: AttemptHook | None = None,
     on_success: AttemptHook | None = None,
-    **overrides: Any,
-) -> Resilient:
+    **overrides: Unpack[RetryOverrides],
+) -> AsyncOnlyDecorator: ...
+def resilient(
+    preset: Preset = "default",
+    *,
+    policy: RetryPolicy | None = None,
+    name: str | None = None,
+    breaker: CircuitBreaker | None = None,
+    gate: RateLimitGate | None = None,
+    limiter: AdaptiveLimiter | None = None,
+    budget: RetryBudget | None = None,
+    timeout: float | None = None,
+    fallback: Decorator | None = None,
+    on_retry: AttemptHook | None = None,
+    on_give_up: AttemptHook | None = None,
+    on_success: AttemptHook | None = None,
+    **overrides: Unpack[RetryOverrides],
+) -> Resilient | AsyncOnlyDecorator:
     """One decorator for retry (*preset* / *policy* / ``**overrides``, sharing *budget*), a
     rate-limit *gate*, an adaptive *limiter*, a circuit *breaker*, a per-attempt *timeout* in
     seconds (async functions only) and a *fallback* (the decorator ``rk.fallback(...)`` returns).
 
     Order, outermost first: fallback → retry → limiter → gate → breaker → timeout → function.
-    *on_retry*, *on_give_up* and *on_success* are the retry layer's lifecycle hooks.
+    *on_retry*, *on_give_up* and *on_success* are the retry layer's lifecycle hooks; *name*
+    names the function in events and metrics (as ``retry(name=...)``).
     Everything is validated here, at decoration time.
     """
     _typed("breaker", breaker, CircuitBreaker)
@@ -90,8 +157,14 @@ def resilient(
     if timeout is not None:
         layers.append(timeout_decorator(check_number("timeout", timeout, above=0.0)))
     layers.extend(tool for tool in (breaker, gate, limiter) if tool is not None)
-    hooks = {"on_retry": on_retry, "on_give_up": on_give_up, "on_success": on_success}
-    layers.append(retry(preset, policy=policy, budget=budget, **hooks, **overrides))
-    if fallback is not None:
-        layers.append(fallback)
-    return Resilient(tuple(layers))
+    retry_layer: Any = retry(
+        preset,
+        policy=policy,
+        name=name,
+        budget=budget,
+        on_retry=on_retry,
+        on_give_up=on_give_up,
+        on_success=on_success,
+        **overrides,
+    )
+    return Resilient(tuple(layers), retry_layer, () if fallback is None else (fallback,))

@@ -56,7 +56,7 @@ class CircuitOpenError(ResilienceError):
 
     def __init__(self, name: str, retry_after: float) -> None:
         self.name = name
-        self.retry_after = max(retry_after, 0.0)
+        self.retry_after: float = max(retry_after, 0.0)
         super().__init__(f"circuit {name!r} is open; retry in {self.retry_after:.3f}s")
 
     def _facts(self) -> dict[str, Any]:
@@ -98,7 +98,7 @@ class GateClosedError(ResilienceError):
 
     def __init__(self, name: str, retry_after: float) -> None:
         self.name = name
-        self.retry_after = max(retry_after, 0.0)
+        self.retry_after: float = max(retry_after, 0.0)
         super().__init__(f"rate-limit gate {name!r} is closed; retry in {self.retry_after:.3f}s")
 
     def _facts(self) -> dict[str, Any]:

@@ -87,7 +87,7 @@ class CircuitBreaker(BreakerCore):
         probe_lease: float = 60.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        self.name = _check_name(name)
+        self.name: str = _check_name(name)
         threshold = check_int("failure_threshold", failure_threshold, 1)
         self._recovery_timeout = check_float("recovery_timeout", recovery_timeout, minimum=0.0)
         limit = check_int("half_open_max_calls", half_open_max_calls, 1)

@@ -87,7 +87,7 @@ class Window(Protocol):
 
     uses_clock: bool
 
-    def record(self, failed: bool, now: float) -> bool:
+    def record(self, failed: bool, now: float) -> bool:  # pyright: ignore[reportReturnType]
         """Count one outcome; True when the circuit should open."""
 
     def success(self, now: float) -> None:
@@ -96,7 +96,7 @@ class Window(Protocol):
     def clear(self) -> None:
         """Forget every outcome (the circuit closed or was reset)."""
 
-    def counts(self, now: float) -> tuple[int, int]:
+    def counts(self, now: float) -> tuple[int, int]:  # pyright: ignore[reportReturnType]
         """(calls, failures) currently in the window."""
 
 

@@ -64,7 +64,7 @@ def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
             plan = settle(permit, breaker._result_failed(result, started))
         elif permit.__class__ is int:
             ok()
-            if permit >= 0:
+            if permit >= 0:  # pyright: ignore[reportOperatorIssue]
                 now = breaker._now() if clocked else 0.0
                 with lock:
                     if permit == breaker._generation and breaker._state is closed:
@@ -129,7 +129,7 @@ def _gen(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _async_gen(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
-    @contextlib.asynccontextmanager
+    @contextlib.asynccontextmanager  # pyright: ignore[reportDeprecated]
     async def opened(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any]]:
         permit = await breaker._aacquire()
         started = breaker._now() if breaker._slow is not None else 0.0

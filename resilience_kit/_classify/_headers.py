@@ -69,7 +69,7 @@ def snapshot(headers: object) -> Headers:
     if headers is None or isinstance(headers, (str, bytes)):
         return out
     try:
-        items: Iterable[Any] = headers.items() if isinstance(headers, Mapping) else headers  # type: ignore[assignment]
+        items: Iterable[Any] = headers.items() if isinstance(headers, Mapping) else headers  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
         if not isinstance(items, Iterable):
             return out
         for item in items:

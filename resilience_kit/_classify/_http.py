@@ -33,7 +33,7 @@ def _httpx_like(exc: BaseException, provider: str) -> Classification | None:
     if mod is None:  # pragma: no cover - the exception's own module is always loaded
         return None
     if isinstance(exc, mod.HTTPStatusError):
-        return _from_response(exc, exc.response, provider)
+        return _from_response(exc, exc.response, provider)  # pyright: ignore[reportAttributeAccessIssue]
     if isinstance(exc, mod.TimeoutException):
         return make(ErrorCategory.TIMEOUT, exc, provider=provider)
     if isinstance(exc, (mod.NetworkError, mod.RemoteProtocolError, mod.ProxyError)):
@@ -57,8 +57,8 @@ def classify_requests(exc: BaseException) -> Classification | None:
     if mod is None:  # pragma: no cover - the exception's own module is always loaded
         return None
     errors = mod.exceptions
-    if isinstance(exc, errors.HTTPError) and exc.response is not None:
-        return _from_response(exc, exc.response, "requests")
+    if isinstance(exc, errors.HTTPError) and exc.response is not None:  # pyright: ignore[reportAttributeAccessIssue]
+        return _from_response(exc, exc.response, "requests")  # pyright: ignore[reportAttributeAccessIssue]
     # ConnectTimeout is both a ConnectionError and a Timeout: a timeout it is.
     if isinstance(exc, errors.Timeout):
         return make(ErrorCategory.TIMEOUT, exc, provider="requests")

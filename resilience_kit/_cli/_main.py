@@ -26,7 +26,7 @@ def command(
 
 def _load_commands() -> None:
     """Import the modules that register subcommands."""
-    from resilience_kit._cli import _demo, _presets  # noqa: F401
+    from resilience_kit._cli import _demo, _presets  # noqa: F401  # pyright: ignore[reportUnusedImport]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

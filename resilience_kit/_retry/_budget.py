@@ -39,10 +39,10 @@ class RetryBudget:
         name: str | None = None,
         storage: Storage | None = None,
     ) -> None:
-        self.ratio = check_number("ratio", ratio, at_least=0.0)
-        self.min_per_second = check_number("min_per_second", min_per_second, at_least=0.0)
-        self.window = check_number("window", window, above=0.0)
-        self.name = check_name("name", f"budget-{next(_anonymous)}" if name is None else name)
+        self.ratio: float = check_number("ratio", ratio, at_least=0.0)
+        self.min_per_second: float = check_number("min_per_second", min_per_second, at_least=0.0)
+        self.window: float = check_number("window", window, above=0.0)
+        self.name: str = check_name("name", f"budget-{next(_anonymous)}" if name is None else name)
         self.storage: Storage = MemoryStorage() if storage is None else storage
 
     def record_request(self) -> None:

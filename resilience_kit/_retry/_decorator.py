@@ -10,14 +10,15 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextvars import ContextVar
 from typing import Any, Concatenate, Protocol, TypeVar, overload
 
 import tenacity
-from typing_extensions import ParamSpec
+from typing_extensions import ParamSpec, Unpack
 
 from resilience_kit import _clock
+from resilience_kit._checks import check_name
 from resilience_kit._relay import relay_async
 from resilience_kit._retry import _metrics as _metrics_observer
 from resilience_kit._retry._budget import BudgetObserver, RetryBudget
@@ -31,45 +32,85 @@ from resilience_kit._retry._engine import (
     replay,
     replay_async,
 )
-from resilience_kit._retry._hooks import AttemptHook, Hooks
+from resilience_kit._retry._hooks import AttemptHook, Hooks, SyncAttemptHook
 from resilience_kit._retry._observers import RetryObserver, global_observers
-from resilience_kit._retry._policy import RetryPolicy, validated_policy
-from resilience_kit._retry._presets import get_preset
+from resilience_kit._retry._policy import RetryOverrides, RetryPolicy, validated_policy
+from resilience_kit._retry._presets import Preset, get_preset
 from resilience_kit._streams import EMPTY, Resumed, first_async_item, first_item
 from resilience_kit.exceptions import ConfigurationError
 
-__all__ = ["RetryingCallable", "retry"]
+__all__ = ["AsyncOnlyDecorator", "RetryingCallable", "retry"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 R2 = TypeVar("R2")
 P2 = ParamSpec("P2")
+T = TypeVar("T")
+T_contra = TypeVar("T_contra", contravariant=True)
+
+
+class _ClassFirst(Protocol[T_contra, P, R_co]):
+    """A callable whose first parameter is a class (``cls`` under ``@classmethod``)."""
+
+    def __call__(self, cls: type[T_contra], /, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
 
 class RetryingCallable(Protocol[P, R_co]):
-    """A function decorated with ``@retry``: same signature, plus retry controls."""
+    """A function decorated with ``@retry``: same signature, plus retry controls.
+
+    Binding follows the decorated function: a method gets ``self`` bound on an instance and a
+    ``@classmethod`` gets ``cls`` bound (type checkers do not model ``classmethod`` over a
+    descriptor, so ``__get__`` recognises a first parameter typed ``type[Owner]``).
+    """
 
     retry: tenacity.BaseRetrying
     """The tenacity controller template every call copies."""
     policy: RetryPolicy
+    """The validated policy this function retries under."""
     statistics: Mapping[str, Any]
     """tenacity's statistics of the calling thread's/task's most recent call (a live view)."""
+    __qualname__: str
+
+    @property
+    def __name__(self) -> str:
+        """The decorated function's name."""
+        ...
+
+    @property
+    def __wrapped__(self) -> Callable[P, R_co]:
+        """The decorated function itself."""
+        ...
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
-    def retry_with(self, **overrides: Any) -> RetryingCallable[P, R_co]:
+    def retry_with(self, **overrides: Unpack[RetryOverrides]) -> RetryingCallable[P, R_co]:
         """The same function retried under this policy with *overrides* (validated)."""
         ...
 
     @overload
-    def __get__(self, instance: None, owner: type | None = None) -> RetryingCallable[P, R_co]: ...
+    def __get__(
+        self: _ClassFirst[T, P2, R2], instance: None, owner: type[T], /
+    ) -> RetryingCallable[P2, R2]: ...
+    @overload
+    def __get__(
+        self, instance: None, owner: type[Any] | None = None, /
+    ) -> RetryingCallable[P, R_co]: ...
     @overload
     def __get__(
         self: RetryingCallable[Concatenate[Any, P2], R2],
         instance: object,
-        owner: type | None = None,
+        owner: type[Any] | None = None,
+        /,
     ) -> RetryingCallable[P2, R2]: ...
+
+
+class AsyncOnlyDecorator(Protocol):
+    """What ``retry(...)`` returns when a hook is async: it decorates coroutine functions only."""
+
+    def __call__(
+        self, func: Callable[P, Coroutine[Any, Any, R]], /
+    ) -> RetryingCallable[P, Coroutine[Any, Any, R]]: ...
 
 
 def _kind(func: Callable[..., Any]) -> str:
@@ -96,11 +137,17 @@ def _decorate(
     policy: RetryPolicy,
     observers: tuple[RetryObserver, ...],
     hooks: Hooks | None = None,
+    label: str | None = None,
 ) -> RetryingCallable[P, R]:
-    """Wrap *func*; *observers* (plus the global ones) see every step of every call."""
-    name = getattr(func, "__qualname__", None) or type(func).__qualname__
+    """Wrap *func*; *observers* (plus the global ones) see every step of every call.
+
+    *label* (the user's ``name=``) names the function in events and metrics; by default events
+    say its ``__qualname__`` and metrics key it by module and qualname.
+    """
+    qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
+    name = label or qualname
     # Metrics: a per-function observer; first-attempt successes go to its cheap record_first.
-    metered = _metrics_observer.observer_for(name)
+    metered = _metrics_observer.observer_for(label or metrics_key(func, qualname))
     others = observers + (() if hooks is None else (hooks.observer(),)) + global_observers()
     engine = Engine(name, policy, others + (() if metered is None else (metered,)))
     notify_success = bool(others)
@@ -138,7 +185,7 @@ def _decorate(
     wrapper: Any
     if kind == "async_generator":
 
-        @contextlib.asynccontextmanager
+        @contextlib.asynccontextmanager  # pyright: ignore[reportDeprecated]
         async def opened(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any]]:
             start = begin()
             agen: Any
@@ -227,19 +274,26 @@ def _decorate(
                 return result
             return controller_for(start)(replay(failed, call_func), *args, **kwargs)
 
-    wrapper = functools.wraps(func)(wrapper)
+    decorated: Any = functools.wraps(func)(wrapper)
     if hooks is not None:
-        wrapper = hooks.wrap(wrapper)
-    wrapper.retry = template
-    wrapper.policy = policy
-    wrapper.statistics = StatisticsView(stats)
+        decorated = hooks.wrap(decorated)
+        decorated.__wrapped__ = func
+    decorated.retry = template
+    decorated.policy = policy
+    decorated.statistics = StatisticsView(stats)
 
     def retry_with(**overrides: Any) -> RetryingCallable[P, R]:
-        return _decorate(func, validated_policy(policy, overrides), observers, hooks)
+        return _decorate(func, validated_policy(policy, overrides), observers, hooks, label)
 
-    wrapper.retry_with = retry_with
-    result: RetryingCallable[P, R] = wrapper
+    decorated.retry_with = retry_with
+    result: RetryingCallable[P, R] = decorated
     return result
+
+
+def metrics_key(func: Callable[..., Any], qualname: str) -> str:
+    """``module.qualname``: two ``ask`` functions in different modules are two metrics rows."""
+    module = getattr(func, "__module__", None) or type(func).__module__
+    return f"{module}.{qualname}"
 
 
 def resolve_policy(
@@ -263,24 +317,38 @@ def resolve_policy(
 def retry(preset: Callable[P, R]) -> RetryingCallable[P, R]: ...
 @overload
 def retry(
-    preset: str = "default",
+    preset: Preset = "default",
     *,
     policy: RetryPolicy | None = None,
-    on_retry: AttemptHook | None = None,
-    on_give_up: AttemptHook | None = None,
-    on_success: AttemptHook | None = None,
+    name: str | None = None,
+    on_retry: SyncAttemptHook | None = None,
+    on_give_up: SyncAttemptHook | None = None,
+    on_success: SyncAttemptHook | None = None,
     budget: RetryBudget | None = None,
-    **overrides: Any,
+    **overrides: Unpack[RetryOverrides],
 ) -> Callable[[Callable[P, R]], RetryingCallable[P, R]]: ...
+@overload
 def retry(
-    preset: str | Callable[P, R] = "default",
+    preset: Preset = "default",
     *,
     policy: RetryPolicy | None = None,
+    name: str | None = None,
     on_retry: AttemptHook | None = None,
     on_give_up: AttemptHook | None = None,
     on_success: AttemptHook | None = None,
     budget: RetryBudget | None = None,
-    **overrides: Any,
+    **overrides: Unpack[RetryOverrides],
+) -> AsyncOnlyDecorator: ...
+def retry(
+    preset: Preset | Callable[P, R] = "default",
+    *,
+    policy: RetryPolicy | None = None,
+    name: str | None = None,
+    on_retry: AttemptHook | None = None,
+    on_give_up: AttemptHook | None = None,
+    on_success: AttemptHook | None = None,
+    budget: RetryBudget | None = None,
+    **overrides: Unpack[RetryOverrides],
 ) -> RetryingCallable[P, R] | Callable[[Callable[P, R]], RetryingCallable[P, R]]:
     """Retry the decorated function on retryable failures, as *preset* (or *policy*) says.
 
@@ -290,9 +358,13 @@ def retry(
     ``on_retry``, ``on_give_up`` and ``on_success`` are lifecycle hooks receiving an
     :class:`~resilience_kit.AttemptRecord` (async hooks only on coroutine functions).
     A shared *budget* (:class:`RetryBudget`) caps retries across every function using it.
+    *name* names the function in log events and metrics (by default events say its
+    ``__qualname__`` and metrics key it by ``module.qualname``).
     """
     if callable(preset):
         return _decorate(preset, get_preset("default"), ())
+    if name is not None:
+        check_name("name", name)
     resolved = resolve_policy(preset, policy, overrides)
     hooks = Hooks.build(on_retry, on_give_up, on_success)
     if budget is not None and not isinstance(budget, RetryBudget):
@@ -302,6 +374,6 @@ def retry(
     def decorate(func: Callable[P, R]) -> RetryingCallable[P, R]:
         if hooks is not None:
             hooks.check_function(func)
-        return _decorate(func, resolved, observers, hooks)
+        return _decorate(func, resolved, observers, hooks, name)
 
     return decorate

@@ -77,7 +77,7 @@ def add_note(exc: BaseException, note: str) -> None:
     if adder is not None:
         adder(note)
     else:  # pragma: no cover - Python 3.10
-        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
 
 
 class Engine:

@@ -22,7 +22,7 @@ from resilience_kit._events import emit
 from resilience_kit._retry._observers import RetryEvent, RetryObserver
 from resilience_kit.exceptions import ConfigurationError
 
-__all__ = ["AttemptHook", "AttemptRecord", "Hooks"]
+__all__ = ["AttemptHook", "AttemptRecord", "Hooks", "SyncAttemptHook"]
 
 Outcome: TypeAlias = Literal["retry", "give_up", "success"]
 
@@ -50,6 +50,10 @@ class AttemptRecord:
 
 AttemptHook: TypeAlias = Callable[[AttemptRecord], "Awaitable[None] | None"]
 """A sync or async callable taking an :class:`AttemptRecord`."""
+
+SyncAttemptHook: TypeAlias = Callable[[AttemptRecord], None]
+"""A plain (non-async) hook: the only kind a sync function, generator or async generator
+accepts. Type checkers pick ``retry``'s async-only overload when a hook returns an awaitable."""
 
 _Pending: TypeAlias = "list[tuple[str, str, Awaitable[Any]]]"
 _PENDING: ContextVar[_Pending | None] = ContextVar("resilience_kit.hooks.pending", default=None)

@@ -7,15 +7,18 @@ field and the allowed range. ``model_copy(update=...)`` skips validation, so use
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from resilience_kit._categories import RETRYABLE_CATEGORIES, ErrorCategory
 from resilience_kit.exceptions import ConfigurationError
 
-__all__ = ["RetryPolicy", "validated_policy"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["RetryOverrides", "RetryPolicy", "validated_policy"]
 
 _RANGES: dict[str, str] = {
     "max_attempts": "an integer from 1 to 1000",
@@ -30,6 +33,21 @@ _RANGES: dict[str, str] = {
 }
 
 
+class RetryOverrides(TypedDict, total=False):
+    """The :class:`RetryPolicy` fields accepted as keyword overrides by ``retry``,
+    ``retry_with``, ``resilient`` and ``RetryPolicy.with_changes`` (a typo is a type error)."""
+
+    max_attempts: int
+    initial_wait: float
+    max_wait: float
+    exp_base: float
+    jitter: float
+    deadline: float | None
+    respect_retry_after: bool
+    max_retry_after: float
+    retry_on: Collection[ErrorCategory | str]
+
+
 class RetryPolicy(BaseModel):
     """How often and how long to retry, and which failures qualify.
 
@@ -40,7 +58,7 @@ class RetryPolicy(BaseModel):
     call, waits included: a wait that would end past it is never started.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="forbid")
 
     max_attempts: int = Field(default=10, ge=1, le=1000)
     initial_wait: float = Field(default=0.1, ge=0)
@@ -52,7 +70,7 @@ class RetryPolicy(BaseModel):
     max_retry_after: float = Field(default=30.0, ge=0)
     retry_on: frozenset[ErrorCategory] = RETRYABLE_CATEGORIES
 
-    def __init__(self, **data: Any) -> None:
+    def __init__(self, **data: Unpack[RetryOverrides]) -> None:
         try:
             super().__init__(**data)
         except ValidationError as exc:
@@ -66,7 +84,7 @@ class RetryPolicy(BaseModel):
             )
         return self
 
-    def with_changes(self, **changes: Any) -> RetryPolicy:
+    def with_changes(self, **changes: Unpack[RetryOverrides]) -> RetryPolicy:
         """A copy with *changes*, validated again (unlike ``model_copy``)."""
         return validated_policy(self, changes)
 
@@ -92,7 +110,7 @@ class RetryPolicy(BaseModel):
 def validated_policy(base: RetryPolicy | None, changes: Mapping[str, Any]) -> RetryPolicy:
     """*base* (or the defaults) with *changes* applied and the result validated."""
     if base is None:
-        return RetryPolicy(**changes)
+        return RetryPolicy(**_as_overrides(changes))
     if not changes:
         return base
     unknown = sorted(set(changes) - set(RetryPolicy.model_fields))
@@ -100,7 +118,12 @@ def validated_policy(base: RetryPolicy | None, changes: Mapping[str, Any]) -> Re
         raise ConfigurationError(unknown[0], f"unknown field; allowed: {_allowed()}")
     data = {name: getattr(base, name) for name in RetryPolicy.model_fields}
     data.update(changes)
-    return RetryPolicy(**data)
+    return RetryPolicy(**_as_overrides(data))
+
+
+def _as_overrides(data: Mapping[str, Any]) -> RetryOverrides:
+    """Untyped input (TOML, environment, ``**kwargs``) goes to the model, which validates it."""
+    return cast("RetryOverrides", dict(data))
 
 
 def _allowed() -> str:

@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NewType, TypeAlias
 
 from resilience_kit._retry._policy import RetryPolicy, validated_policy
 from resilience_kit.exceptions import ConfigurationError
@@ -22,7 +22,31 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-__all__ = ["BUILTIN_PRESETS", "get_preset", "load_presets", "preset_names", "register_preset"]
+__all__ = [
+    "BUILTIN_PRESETS",
+    "BuiltinPreset",
+    "Preset",
+    "PresetName",
+    "get_preset",
+    "load_presets",
+    "preset_names",
+    "register_preset",
+]
+
+BuiltinPreset: TypeAlias = Literal["default", "openai", "anthropic", "interactive", "batch"]
+"""The names of the built-in presets: a typo in a literal name is a type error."""
+
+PresetName = NewType("PresetName", str)
+"""The name of a preset registered at run time (``register_preset``, ``load_presets``).
+
+A type checker cannot know what a program registers, and ``Literal[...] | str`` would accept
+every string (typos included). So a user preset name is spelled once, as
+``MINE = rk.PresetName("mine")`` (``load_presets`` returns ``PresetName`` values), and passed
+around typed; the name is still checked against the registry at decoration time.
+"""
+
+Preset: TypeAlias = BuiltinPreset | PresetName
+"""What ``retry``, ``resilient`` and ``tenacity_kwargs`` accept as a preset name."""
 
 BUILTIN_PRESETS: dict[str, RetryPolicy] = {
     # stamina's defaults (10 attempts, 0.1 s doubling to 5 s, +1 s jitter, 45 s overall).
@@ -159,7 +183,7 @@ def _parse_env(field: str, raw: str) -> Any:
     return text
 
 
-def load_presets(path: str | os.PathLike[str]) -> list[str]:
+def load_presets(path: str | os.PathLike[str]) -> list[PresetName]:
     """Register the presets in a TOML file; returns their names.
 
     Reads ``[presets.NAME]`` tables, or ``[tool.resilience_kit.presets.NAME]`` (pyproject.toml).
@@ -196,10 +220,10 @@ def load_presets(path: str | os.PathLike[str]) -> list[str]:
         loaded.append((name, policy))
     for name, policy in loaded:
         register_preset(name, policy)
-    return [name for name, _ in loaded]
+    return [PresetName(name) for name, _ in loaded]
 
 
-def _reset_for_tests() -> None:
+def _reset_for_tests() -> None:  # pyright: ignore[reportUnusedFunction]
     """Forget every registration except the built-ins (used by the test suite)."""
     with _lock:
         _registry.clear()

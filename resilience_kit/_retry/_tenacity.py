@@ -20,7 +20,7 @@ from resilience_kit import _clock
 from resilience_kit._categories import RETRYABLE_CATEGORIES, ErrorCategory
 from resilience_kit._classify._dispatch import classify
 from resilience_kit._retry._policy import RetryPolicy
-from resilience_kit._retry._presets import get_preset
+from resilience_kit._retry._presets import Preset, get_preset
 from resilience_kit.exceptions import ConfigurationError
 
 __all__ = ["backoff_wait", "retry_if_retryable", "tenacity_kwargs", "wait_retry_after"]
@@ -38,7 +38,7 @@ class retry_if_retryable(retry_base):  # noqa: N801 - tenacity's naming style
         *,
         max_retry_after: float | None = None,
     ) -> None:
-        self.retry_on = frozenset(ErrorCategory(c) for c in retry_on)
+        self.retry_on: frozenset[ErrorCategory] = frozenset(ErrorCategory(c) for c in retry_on)
         if max_retry_after is not None and max_retry_after < 0:
             raise ConfigurationError("max_retry_after", "must be seconds >= 0")
         self.max_retry_after = max_retry_after
@@ -66,7 +66,9 @@ class wait_retry_after(wait_base):  # noqa: N801 - tenacity's naming style
         *,
         max_retry_after: float | None = None,
     ) -> None:
-        self.fallback = fallback if fallback is not None else backoff_wait(RetryPolicy())
+        self.fallback: tenacity.wait.WaitBaseT = (
+            fallback if fallback is not None else backoff_wait(RetryPolicy())
+        )
         self.max_retry_after = max_retry_after
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
@@ -93,7 +95,7 @@ def backoff_wait(policy: RetryPolicy) -> wait_base:
 
 
 def tenacity_kwargs(
-    preset: str | RetryPolicy = "default", *, asynchronous: bool = False
+    preset: Preset | RetryPolicy = "default", *, asynchronous: bool = False
 ) -> dict[str, Any]:
     """Keyword arguments for ``tenacity.retry``/``Retrying`` implementing *preset*.
 

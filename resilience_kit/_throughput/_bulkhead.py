@@ -15,9 +15,9 @@ class Bulkhead(Guard):
     *max_wait* seconds raises :class:`~resilience_kit.exceptions.BulkheadFullError`."""
 
     def __init__(self, max_concurrent: int, max_wait: float = 0.0, *, name: str = "bulkhead"):
-        self.name = check_name("name", name)
-        self.max_concurrent = check_int("max_concurrent", max_concurrent, 1)
-        self.max_wait = check_number("max_wait", max_wait, at_least=0.0)
+        self.name: str = check_name("name", name)
+        self.max_concurrent: int = check_int("max_concurrent", max_concurrent, 1)
+        self.max_wait: float = check_number("max_wait", max_wait, at_least=0.0)
         self._slots = Slots(max_concurrent)
 
     @property

@@ -30,8 +30,13 @@ class _Missing:
 _MISSING: Any = _Missing()
 
 
-class DefaultFallback(Protocol[T]):
-    """The decorator ``fallback(default=...)`` returns: keeps the decorated signature."""
+class DefaultFallback(Protocol):
+    """The decorator ``fallback(default=...)`` returns: keeps the decorated signature.
+
+    The default's type is not checked against the function's return type: ``default=[]`` or
+    ``default={}`` cannot be typed before the function is seen. ``default=None`` is typed
+    exactly (see :class:`OptionalFallback`).
+    """
 
     @overload
     def __call__(
@@ -41,8 +46,21 @@ class DefaultFallback(Protocol[T]):
     def __call__(self, fn: Callable[P, T], /) -> Callable[P, T]: ...
 
 
+class OptionalFallback(Protocol):
+    """The decorator ``fallback(default=None)`` returns: the result may be None."""
+
+    @overload
+    def __call__(
+        self, fn: Callable[P, Coroutine[Any, Any, T]], /
+    ) -> Callable[P, Coroutine[Any, Any, T | None]]: ...
+    @overload
+    def __call__(self, fn: Callable[P, T], /) -> Callable[P, T | None]: ...
+
+
 @overload
-def fallback(*, on: Iterable[ErrorCategory] | None = None, default: T) -> DefaultFallback[T]: ...
+def fallback(*, on: Iterable[ErrorCategory] | None = None, default: None) -> OptionalFallback: ...  # pyright: ignore[reportOverlappingOverload]
+@overload
+def fallback(*, on: Iterable[ErrorCategory] | None = None, default: object) -> DefaultFallback: ...
 @overload
 def fallback(  # type: ignore[overload-overlap]  # async alternatives: the default is awaited-type
     *alternatives: Callable[P, Coroutine[Any, Any, T]],

@@ -157,9 +157,9 @@ class RateLimitGate(Guard):
         pace: bool = True,
         window: float = 1.0,
     ) -> None:
-        self.name = check_name("name", name)
+        self.name: str = check_name("name", name)
         self.storage: Storage = MemoryStorage() if storage is None else storage
-        self.max_wait = check_number("max_wait", max_wait, at_least=0.0)
+        self.max_wait: float = check_number("max_wait", max_wait, at_least=0.0)
         self.pace = pace
         self._pacer = _Pacer(check_number("window", window, above=0.0))
         self._logged_until = -math.inf  # the end of the last block logged at info

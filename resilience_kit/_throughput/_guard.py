@@ -84,7 +84,7 @@ def guard_function(guard: Guard, fn: Callable[P, R]) -> Callable[P, R]:
         return cast("Callable[P, R]", call_async)
     if inspect.isasyncgenfunction(fn):
 
-        @contextlib.asynccontextmanager
+        @contextlib.asynccontextmanager  # pyright: ignore[reportDeprecated]
         async def opened(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any]]:
             async with guard:
                 yield await first_async_item(fn, args, kwargs)

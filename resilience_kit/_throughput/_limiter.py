@@ -62,8 +62,8 @@ class AdaptiveLimiter(Guard):
         self.name = name
         self.min = lowest
         self.max = highest
-        self.window = float(window)
-        self.decrease = float(decrease)
+        self.window: float = float(window)
+        self.decrease: float = float(decrease)
         self.decrease_on = categories
         self.max_wait = max_wait
         self._limit = float(initial)

@@ -1,8 +1,8 @@
 """Optional exporters: Prometheus (``[prometheus]`` extra) and OpenTelemetry (``[otel]`` extra).
 
 Neither library is imported until one of these functions is called. Labels are bounded: the
-function's qualified name, the error category, the give-up reason code and the breaker name;
-never request ids, messages or arguments.
+function's key (``module.qualname``, or the ``name=`` given to ``retry``), the error category,
+the give-up reason code and the breaker name; never request ids, messages or arguments.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def _breaker_families(snap: MetricsSnapshot, counter: Any, gauge: Any) -> Iterat
 
 def prometheus_collector() -> Any:
     """A ``prometheus_client`` collector exposing the kit's metrics (register it yourself)."""
-    import prometheus_client  # noqa: F401 - fail here, clearly, without the extra
+    import prometheus_client  # noqa: F401 - fail here, clearly, without the extra  # pyright: ignore[reportUnusedImport]
 
     return _PrometheusCollector(_metrics.snapshot)
 

@@ -7,7 +7,7 @@ Prometheus' ``histogram_quantile`` does), so they are exact to within one bucket
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ __all__ = [
     "LatencyHistogram",
     "MetricsSnapshot",
     "format_summary",
+    "short_names",
 ]
 
 LATENCY_BUCKETS: tuple[float, ...] = (
@@ -199,9 +200,23 @@ class MetricsSnapshot:
     enabled: bool = True
 
     def function(self, name: str) -> FunctionMetrics:
-        """The metrics of function *name* (its ``__qualname__``); zeros if it never ran."""
+        """The metrics of function *name*; zeros if it never ran.
+
+        Rows are keyed by ``module.qualname`` (or the ``name=`` given to ``retry``/``resilient``);
+        *name* may be the full key or any dotted tail of it that names one row only (``ask``,
+        ``oa.ask``). A tail shared by several rows raises ``KeyError`` listing them.
+        """
         found = self.functions.get(name)
-        return found if found is not None else FunctionMetrics(name)
+        if found is not None:
+            return found
+        matches = [key for key in self.functions if key.endswith("." + name)]
+        if len(matches) > 1:
+            raise KeyError(f"{name!r} is ambiguous: {', '.join(sorted(matches))}")
+        return self.functions[matches[0]] if matches else FunctionMetrics(name)
+
+    def short_names(self) -> dict[str, str]:
+        """Each function row's shortest dotted tail that no other row shares (for display)."""
+        return short_names(self.functions)
 
     def breaker(self, name: str) -> BreakerMetrics:
         """The metrics of breaker *name*; zeros if this process never saw it."""
@@ -247,6 +262,21 @@ def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str
     return [line(header), "  ".join("-" * w for w in widths), *(line(row) for row in rows)]
 
 
+def short_names(keys: Iterable[str]) -> dict[str, str]:
+    """For each dotted key, its shortest tail that is the tail of no other key."""
+    split = {key: key.split(".") for key in keys}
+    short: dict[str, str] = {}
+    for key, parts in split.items():
+        for size in range(1, len(parts) + 1):
+            tail = parts[-size:]
+            if not any(other[-size:] == tail for k, other in split.items() if k != key):
+                short[key] = ".".join(tail)
+                break
+        else:
+            short[key] = key
+    return short
+
+
 def format_summary(snapshot: MetricsSnapshot) -> str:
     """Render *snapshot* as plain-text tables: one row per function, one per breaker."""
     lines: list[str] = []
@@ -255,9 +285,10 @@ def format_summary(snapshot: MetricsSnapshot) -> str:
     rows: list[tuple[str, ...]]
     header: tuple[str, ...]
     if snapshot.functions:
+        shown = snapshot.short_names()
         rows = [
             (
-                m.function,
+                shown[key],
                 str(m.calls),
                 str(m.successes),
                 str(m.gave_up),
@@ -268,7 +299,7 @@ def format_summary(snapshot: MetricsSnapshot) -> str:
                 _ms(m.latency.p99),
                 _counts(m.failures),
             )
-            for _, m in sorted(snapshot.functions.items())
+            for key, m in sorted(snapshot.functions.items())
         ]
         header = ("function", "calls", "ok", "gave up", "attempts", "retries", "p50", "p95", "p99")
         lines += _table((*header, "failures by category"), rows)

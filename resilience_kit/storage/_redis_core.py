@@ -43,10 +43,10 @@ class RedisCore(Storage):
             raise ConfigurationError(
                 "client", f"must be a redis.Redis or redis.asyncio.Redis, got {client!r}"
             )
-        self.prefix = check_name("prefix", prefix)
-        self.op_timeout = positive("op_timeout", op_timeout, allow_zero=False)
-        self.retry_interval = positive("retry_interval", retry_interval, allow_zero=True)
-        self.is_async = isinstance(client, redis.asyncio.Redis)
+        self.prefix: str = check_name("prefix", prefix)
+        self.op_timeout: float = positive("op_timeout", op_timeout, allow_zero=False)
+        self.retry_interval: float = positive("retry_interval", retry_interval, allow_zero=True)
+        self.is_async: bool = isinstance(client, redis.asyncio.Redis)
         self._client = bounded(client, self.op_timeout)
         self._scripts = {key: self._client.register_script(src) for key, src in SCRIPTS.items()}
         self._local = Mirror()

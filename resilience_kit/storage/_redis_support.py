@@ -59,7 +59,7 @@ class Health:
             return self.YES
         now = _clock.monotonic()
         with self._lock:
-            if self.down_since is None:
+            if self.down_since is None:  # pyright: ignore[reportUnnecessaryComparison]
                 return self.YES
             if self._probing or now < self._next_try:
                 return self.NO
@@ -100,8 +100,8 @@ class Health:
 
 def positive(field: str, value: object, *, allow_zero: bool) -> float:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and (value > 0 or (allow_zero and value == 0)):  # type: ignore[operator]
-        return float(value)  # type: ignore[arg-type]
+    if ok and (value > 0 or (allow_zero and value == 0)):  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue]
+        return float(value)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     bound = ">= 0" if allow_zero else "> 0"
     raise ConfigurationError(field, f"must be a finite number {bound}, got {value!r}")
 
@@ -120,7 +120,7 @@ def parse(reply: Any) -> BreakerRecord | None:
     state, generation, remaining, trips = (_text(item) for item in reply)
     if state not in _STATES:
         raise ValueError(f"unexpected breaker state {state!r} in Redis")
-    return BreakerRecord(state, int(generation), float(remaining) / 1000, int(trips))  # type: ignore[arg-type]
+    return BreakerRecord(state, int(generation), float(remaining) / 1000, int(trips))  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 def bounded(client: Any, op_timeout: float) -> Any:

@@ -28,7 +28,7 @@ class NoWait(SleepOverride):
             return len(self.sleeps)
 
 
-@contextmanager
+@contextmanager  # pyright: ignore[reportDeprecated]
 def no_wait() -> Iterator[NoWait]:
     """Make the kit's sleeps instant and recorded, in every thread and task.
 

@@ -35,7 +35,7 @@ async def astream(prompt: str) -> AsyncIterator[bytes]:
 
 
 assert_type(complete("hi", temperature=0.5), str)
-_ = assert_type(acomplete("hi"), Coroutine[Any, Any, int])
+pending: Coroutine[Any, Any, int] = acomplete("hi")  # a coroutine, not an int
 
 
 async def use() -> None:
@@ -46,9 +46,9 @@ async def use() -> None:
 
 assert_type(stream("hi"), Iterator[str])
 assert_type(astream("hi"), AsyncIterator[bytes])
-complete(1)  # type: ignore[arg-type]
-complete("hi", temp=1.0)  # type: ignore[call-arg]
-missing = acomplete()  # type: ignore[call-arg]
+complete(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+complete("hi", temp=1.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+acomplete()  # type: ignore[call-arg, unused-coroutine]  # pyright: ignore[reportCallIssue]
 
 with breaker as entered:
     assert_type(entered, rk.CircuitBreaker)
@@ -57,6 +57,6 @@ snap = breaker.snapshot()
 assert_type(snap, rk.BreakerSnapshot)
 assert_type(snap.failure_rate, float | None)
 assert_type(snap.retry_after, float)
-rk.CircuitBreaker("x", failure_threshold="5")  # type: ignore[arg-type]
-rk.circuit_breaker("x", failure_treshold=5)  # type: ignore[call-arg]
+rk.CircuitBreaker("x", failure_threshold="5")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+rk.circuit_breaker("x", failure_treshold=5)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 rk.TimeWindow(seconds=60, failure_rate=0.5, minimum_calls=10)

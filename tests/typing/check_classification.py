@@ -13,7 +13,7 @@ c = rk.classify(ValueError("x"))
 assert_type(c, rk.Classification)
 assert_type(c.category, rk.ErrorCategory)
 assert_type(c.retry_after, float | None)
-rk.classify("not an exception")  # type: ignore[arg-type]
+rk.classify("not an exception")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 undo = rk.register_exception_map({ValueError: rk.ErrorCategory.BAD_REQUEST}, name="typing-dict")
 assert_type(undo, Callable[[], None])
@@ -24,8 +24,8 @@ def _mapper(exc: BaseException) -> rk.ErrorCategory | None:
 
 
 rk.register_exception_map(_mapper, name="typing-callable")
-rk.register_exception_map({ValueError: "server"}, name="typing-bad")  # type: ignore[dict-item]
-rk.register_exception_map(_mapper)  # type: ignore[call-arg]
+rk.register_exception_map({ValueError: "server"}, name="typing-bad")  # type: ignore[dict-item]  # pyright: ignore[reportArgumentType]
+rk.register_exception_map(_mapper)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 assert_type(c.to_dict(), dict[str, Any])
 
 built = rk.classify_http(429, headers={"retry-after": "1"}, body={"error": {}}, provider="mine")

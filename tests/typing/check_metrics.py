@@ -41,5 +41,5 @@ def plain(x: int) -> int:
 
 
 assert_type(plain(1), int)
-rk.retry(on_retry="print")  # type: ignore[call-overload]
-metrics.snapshot("f")  # type: ignore[call-arg]
+rk.retry(on_retry="print")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType, reportCallIssue]
+metrics.snapshot("f")  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]

@@ -45,7 +45,7 @@ class Client:
 assert_type(complete("hi"), str)
 assert_type(complete("hi", temperature=0.5), str)
 assert_type(bare(1), int)
-_ = assert_type(acomplete("hi"), Coroutine[Any, Any, str])
+pending: Coroutine[Any, Any, str] = acomplete("hi")  # a coroutine, not a str
 
 
 async def use_async() -> None:
@@ -65,12 +65,12 @@ assert_type(complete.policy, rk.RetryPolicy)
 assert_type(rk.get_preset("openai"), rk.RetryPolicy)
 assert_type(rk.tenacity_kwargs("openai"), dict[str, Any])
 
-complete(1)  # type: ignore[arg-type]
-complete("hi", temperature="hot")  # type: ignore[arg-type]
-bare("one")  # type: ignore[arg-type]
-_ = acomplete(b"bytes")  # type: ignore[arg-type]
-stream(3)  # type: ignore[arg-type]
-Client().ask(3)  # type: ignore[arg-type]
+complete(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+complete("hi", temperature="hot")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+bare("one")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+_ = acomplete(b"bytes")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+stream(3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+Client().ask(3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 assert_type(Client().ask.retry_with(max_attempts=1)("x"), str)
 assert_type(Client.ask(Client(), "x"), str)
-rk.retry(policy="openai")  # type: ignore[call-overload]
+rk.retry(policy="openai")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType, reportCallIssue]

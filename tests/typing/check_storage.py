@@ -20,5 +20,5 @@ rk.CircuitBreaker("api", storage=sync_storage)
 rk.RateLimitGate("api", storage=async_storage)
 rk.RetryBudget(name="api", storage=sync_storage)
 
-RedisStorage("redis://localhost")  # type: ignore[arg-type]
-RedisStorage(redis.Redis(), op_timeout="1")  # type: ignore[arg-type]
+RedisStorage("redis://localhost")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+RedisStorage(redis.Redis(), op_timeout="1")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

@@ -30,6 +30,6 @@ with FakeLLMServer(reply="hi", chunks=2, rate_limit=(5.0, 10)) as server:
     assert_type(server.bedrock_client(timeout=1.0), BedrockRuntimeClient)
     server.enqueue(Fault.status(429, details=[{"@type": "x"}]), provider="gemini")
     server.enqueue(Fault.stream_error(type="throttlingException"), provider="bedrock")
-    server.script(provider="azure")  # type: ignore[arg-type]
-    server.script(429)  # type: ignore[arg-type]
-    Fault.status("429")  # type: ignore[arg-type]
+    server.script(provider="azure")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    server.script(429)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Fault.status("429")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

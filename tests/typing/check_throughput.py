@@ -13,8 +13,8 @@ def ask(prompt: str, *, temperature: float = 0.0) -> str:
 
 
 assert_type(ask("hi"), str)
-ask(1)  # type: ignore[arg-type]
-ask("hi", temp=1)  # type: ignore[call-arg]
+ask(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+ask("hi", temp=1)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 
 
 @rk.resilient("anthropic", timeout=30, budget=rk.RetryBudget())
@@ -22,8 +22,8 @@ async def ask_async(prompt: str) -> int:
     return len(prompt)
 
 
-rk.resilient(gate="openai")  # type: ignore[arg-type]
-rk.resilient(timeout="5")  # type: ignore[arg-type]
+rk.resilient(gate="openai")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType, reportCallIssue]
+rk.resilient(timeout="5")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType, reportCallIssue]
 
 
 def bigger_model(prompt: str) -> str:
@@ -42,7 +42,7 @@ def wrong_signature(prompt: int) -> str:
     return str(prompt)
 
 
-@rk.fallback(wrong_signature)  # type: ignore[arg-type]
+@rk.fallback(wrong_signature)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 def mismatched(prompt: str) -> str:
     return prompt
 
@@ -74,7 +74,7 @@ async def slow(n: int) -> float:
     return n / 2
 
 
-@rk.timeout(5)  # type: ignore[arg-type]
+@rk.timeout(5)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 def sync_call() -> None:
     return None
 
@@ -101,7 +101,7 @@ result = rk.run_batch(square, range(10))
 assert_type(result, rk.BatchResult[int, int])
 assert_type(result.values(), list[int])
 assert_type(result.failures[0].classification, rk.Classification)
-rk.run_batch(square, ["a"])  # type: ignore[arg-type]
+rk.run_batch(square, ["a"])  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 async def fetch(url: str) -> bytes:

@@ -1,0 +1,1 @@
+"""Two modules that each define ``ask``: the metrics must keep them apart."""
