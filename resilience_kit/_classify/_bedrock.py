@@ -220,7 +220,10 @@ def bedrock_category(code: str | None, status: int | None, message: str | None) 
         return category
     if category in {ErrorCategory.BAD_REQUEST, ErrorCategory.UNKNOWN}:
         found = category_for_body(None, None, message)
-        if found in {ErrorCategory.CONTEXT_LENGTH, ErrorCategory.CONTENT_FILTER}:
+        if found is not None and found in {
+            ErrorCategory.CONTEXT_LENGTH,
+            ErrorCategory.CONTENT_FILTER,
+        }:
             return found
     return category
 

@@ -173,7 +173,7 @@ def google_category(
     if base is ErrorCategory.RATE_LIMIT and quota_stop(details, message):
         return ErrorCategory.QUOTA
     from_body = category_for_body(None, None, message)
-    if from_body in {
+    if from_body is not None and from_body in {
         ErrorCategory.QUOTA,
         ErrorCategory.CONTEXT_LENGTH,
         ErrorCategory.CONTENT_FILTER,

@@ -31,8 +31,8 @@ assert_type(c.to_dict(), dict[str, Any])
 built = rk.classify_http(429, headers={"retry-after": "1"}, body={"error": {}}, provider="mine")
 assert_type(built, rk.Classification)
 rk.classify_http(None, body=b"{}", in_stream=True)
-rk.classify_http("429")  # type: ignore[arg-type]
-rk.classify_http(429, {"retry-after": "1"})  # type: ignore[call-arg]
+rk.classify_http("429")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+rk.classify_http(429, {"retry-after": "1"})  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 
 
 def _http_mapper(exc: BaseException) -> rk.Classification | None:
