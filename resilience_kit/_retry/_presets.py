@@ -33,7 +33,9 @@ __all__ = [
     "register_preset",
 ]
 
-BuiltinPreset: TypeAlias = Literal["default", "openai", "anthropic", "interactive", "batch"]
+BuiltinPreset: TypeAlias = Literal[
+    "default", "openai", "anthropic", "gemini", "bedrock", "interactive", "batch"
+]
 """The names of the built-in presets: a typo in a literal name is a type error."""
 
 PresetName = NewType("PresetName", str)
