@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import tenacity
 
 from resilience_kit import _clock
+from resilience_kit._categories import RETRYABLE_CATEGORIES
 from resilience_kit._classification import Classification, classify
 from resilience_kit._events import emit
 from resilience_kit._policy import RetryPolicy
@@ -123,7 +124,12 @@ class Engine:
             return False
         call = _call_of(retry_state)
         found = call.classification = classify(exc)
-        if found.retryable and found.category in self.policy.retry_on:
+        # retry_on chooses among the categories retryable by default; a failure retryable outside
+        # them (x-should-retry: true on a 400/401/404, or a user map saying so) is retried as the
+        # SDKs retry it.
+        if found.retryable and (
+            found.category in self.policy.retry_on or found.category not in RETRYABLE_CATEGORIES
+        ):
             return True
         why = "is not retryable" if not found.retryable else "is not in retry_on"
         self._give_up(retry_state, exc, "not_retryable", f"{found.category.value} {why}")
