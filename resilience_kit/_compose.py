@@ -22,7 +22,7 @@ from typing_extensions import ParamSpec
 
 from resilience_kit._breaker import CircuitBreaker
 from resilience_kit._budget import RetryBudget
-from resilience_kit._checks import check_number
+from resilience_kit._checks import check_seconds
 from resilience_kit._gate import RateLimitGate
 from resilience_kit._hooks import AttemptHook
 from resilience_kit._limiter import AdaptiveLimiter
@@ -88,7 +88,7 @@ def resilient(
         raise ConfigurationError("fallback", "must be the decorator returned by rk.fallback(...)")
     layers: list[Decorator] = []
     if timeout is not None:
-        layers.append(timeout_decorator(check_number("timeout", timeout, above=0.0)))
+        layers.append(timeout_decorator(check_seconds("timeout", timeout, above=0.0)))
     layers.extend(tool for tool in (breaker, gate, limiter) if tool is not None)
     hooks = {"on_retry": on_retry, "on_give_up": on_give_up, "on_success": on_success}
     layers.append(retry(preset, policy=policy, budget=budget, **hooks, **overrides))

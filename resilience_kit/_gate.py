@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._checks import check_name, check_number
+from resilience_kit._checks import check_bool, check_instance, check_name, check_seconds
 from resilience_kit._classification import classify
 from resilience_kit._guard import Guard, is_failure
 from resilience_kit.exceptions import GateClosedError
@@ -158,10 +158,12 @@ class RateLimitGate(Guard):
         window: float = 1.0,
     ) -> None:
         self.name = check_name("name", name)
+        if storage is not None:
+            check_instance("storage", storage, Storage, what="a Storage or None")
         self.storage: Storage = MemoryStorage() if storage is None else storage
-        self.max_wait = check_number("max_wait", max_wait, at_least=0.0)
-        self.pace = pace
-        self._pacer = _Pacer(check_number("window", window, above=0.0))
+        self.max_wait = check_seconds("max_wait", max_wait)
+        self.pace = check_bool("pace", pace)
+        self._pacer = _Pacer(check_seconds("window", window, above=0.0))
         self._logged_until = -math.inf  # the end of the last block logged at info
 
     def remaining(self) -> float:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._checks import check_int, check_name, check_number
+from resilience_kit._checks import check_int, check_members, check_name, check_number, check_seconds
 from resilience_kit._classification import classify
 from resilience_kit._guard import Guard, is_failure
 from resilience_kit._slots import Slots
@@ -49,15 +49,15 @@ class AdaptiveLimiter(Guard):
             raise ConfigurationError(
                 "initial", f"must be within [min, max] = [{lowest}, {highest}], got {initial}"
             )
-        window = check_number("window", window, above=0.0)
+        window = check_seconds("window", window, above=0.0)
         decrease = check_number("decrease", decrease, above=0.0)
         if decrease >= 1:
             raise ConfigurationError("decrease", f"must be in (0, 1), got {decrease!r}")
-        categories = frozenset(decrease_on)
-        if not all(isinstance(c, ErrorCategory) for c in categories):
-            raise ConfigurationError("decrease_on", "must hold ErrorCategory members")
+        categories = check_members(
+            "decrease_on", decrease_on, ErrorCategory, what="ErrorCategory members"
+        )
         if max_wait is not None:
-            max_wait = check_number("max_wait", max_wait, at_least=0.0)
+            max_wait = check_seconds("max_wait", max_wait)
         check_name("name", name)
         self.name = name
         self.min = lowest

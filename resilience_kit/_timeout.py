@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from typing_extensions import ParamSpec
 
-from resilience_kit._checks import check_number
+from resilience_kit._checks import check_seconds
 from resilience_kit._guard import function_name
 from resilience_kit.exceptions import CallTimeoutError, ConfigurationError
 
@@ -41,7 +41,7 @@ def timeout(
     classified TIMEOUT, so an outer ``retry`` retries it). Decorating a sync function raises
     ``ConfigurationError`` at once, pointing to the client's own timeout setting.
     """
-    limit = check_number("seconds", seconds, above=0.0)
+    limit = check_seconds("seconds", seconds, above=0.0)
 
     def decorate(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
         if not inspect.iscoroutinefunction(fn):
