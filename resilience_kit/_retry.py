@@ -110,6 +110,14 @@ def _decorate(
     template: Any
     if is_async:
         extra = {} if hooks is None else hooks.tenacity_kwargs()
+        drain = extra.get("before_sleep")
+        if drain is not None:
+
+            async def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+                await drain(retry_state)
+                engine.check_after_hooks(retry_state)
+
+            extra["before_sleep"] = before_sleep
         template = AsyncController(sleep=_clock.async_sleep, **engine.tenacity_kwargs(), **extra)
     else:
         template = SyncController(sleep=_clock.sleep, **engine.tenacity_kwargs())

@@ -175,8 +175,35 @@ class Engine:
             if veto is not None:
                 return self._give_up(retry_state, exc, veto, f"retry refused: {veto}")
             notify(self.observers, "on_retry_scheduled", event)
+            if self.past_deadline(call, wait):  # slow hooks/observers used up the time left
+                return self._give_up_late(retry_state, exc, wait)
         emit("retry_scheduled", level="warning", **event.log_fields())
         return wait
+
+    def past_deadline(self, call: Call, wait: float) -> bool:
+        """Whether waiting *wait* seconds from now would end past the call's deadline."""
+        deadline = self.policy.deadline
+        return deadline is not None and _clock.monotonic() - call.start + wait > deadline
+
+    def _give_up_late(
+        self, retry_state: tenacity.RetryCallState, exc: BaseException, wait: float
+    ) -> float:
+        return self._give_up(
+            retry_state,
+            exc,
+            "deadline",
+            f"after the retry hooks ran, waiting {wait:.2f}s would end past the deadline of "
+            f"{self.policy.deadline:g}s",
+        )
+
+    def check_after_hooks(self, retry_state: tenacity.RetryCallState) -> None:
+        """After async hooks were awaited (tenacity's ``before_sleep``): give up, re-raising the
+        attempt's exception, when the wait would now end past the deadline."""
+        exc = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        wait = retry_state.upcoming_sleep
+        if exc is not None and self.past_deadline(_call_of(retry_state), wait):
+            self._give_up_late(retry_state, exc, wait)
+            raise exc
 
     def stop(self, retry_state: tenacity.RetryCallState) -> bool:
         return _call_of(retry_state).gave_up
