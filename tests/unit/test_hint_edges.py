@@ -8,7 +8,7 @@ import httpx2
 import pytest
 
 import resilience_kit as rk
-from resilience_kit._headers import MAX_HINT, parse_should_retry, server_wait
+from resilience_kit._classify._headers import MAX_HINT, parse_should_retry, server_wait
 from resilience_kit.testing import no_wait
 from tests.unit.sdk_errors import ANTHROPIC_CLIENT, OPENAI_CLIENT, openai_error
 

@@ -9,7 +9,7 @@ import pytest
 
 import resilience_kit as rk
 from resilience_kit import ConfigurationError
-from resilience_kit._presets import _reset_for_tests
+from resilience_kit._retry._presets import _reset_for_tests
 
 INF = math.inf
 
