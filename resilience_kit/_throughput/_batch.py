@@ -22,6 +22,7 @@ from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_number
 from resilience_kit._classify._dispatch import Classification, classify
+from resilience_kit._redact import redact
 from resilience_kit._throughput._guard import function_name
 from resilience_kit.exceptions import ConfigurationError
 
@@ -41,6 +42,13 @@ class BatchFailure(Generic[T]):
     exception: BaseException
     classification: Classification
     attempts: int
+
+    def __repr__(self) -> str:
+        # Never the item (prompts live there) nor the raw exception text (keys live there).
+        return (
+            f"BatchFailure(index={self.index}, category={self.classification.category.value!r}, "
+            f"attempts={self.attempts}, exception={redact(repr(self.exception))})"
+        )
 
 
 @dataclass(frozen=True)

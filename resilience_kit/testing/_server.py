@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from typing_extensions import Self
 
 from resilience_kit import _clock
+from resilience_kit._redact import redact, redact_headers
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.testing._faults import Fault, Provider
 from resilience_kit.testing._handler import QuietHTTPServer, make_handler
@@ -26,9 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FakeLLMServer", "RecordedRequest"]
 
-_SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"}
-)
 _PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic")
 
 
@@ -40,7 +38,8 @@ class RecordedRequest:
     answer); *outcome* is ``"ok"`` or the fault applied (``"status"``, ``"delay"``, ``"drop"``,
     ``"stream_error"``, ``"stream_cut"``, ``"rate_limited"``, ``"outage"``); *client_port* tells
     keep-alive connections apart. Secret headers
-    (authorization, x-api-key, ...) are recorded as ``"***"``.
+    (authorization, x-api-key, x-goog-api-key, ...) are recorded as ``"***"``, and credentials in
+    the path's query (``?key=``) and in other header values are redacted.
     """
 
     time: float
@@ -320,7 +319,7 @@ class FakeLLMServer:
             record = RecordedRequest(
                 time=now,
                 method=method,
-                path=path,
+                path=redact(path),  # ?key=... never reaches a record
                 provider=provider,
                 status=status,
                 outcome=outcome,
@@ -328,10 +327,7 @@ class FakeLLMServer:
                 model=model if isinstance(model, str) else None,
                 request_id=request_id,
                 client_port=client_port,
-                headers={
-                    k.lower(): ("***" if k.lower() in _SECRET_HEADERS else v)
-                    for k, v in headers.items()
-                },
+                headers=redact_headers({k.lower(): v for k, v in headers.items()}),
                 body=dict(body),
             )
             self._records.append(record)
