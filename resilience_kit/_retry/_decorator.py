@@ -11,7 +11,6 @@ import contextlib
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextvars import ContextVar
 from typing import Any, Concatenate, Protocol, TypeVar, overload
 
 import tenacity
@@ -25,6 +24,7 @@ from resilience_kit._retry._engine import (
     AsyncController,
     Call,
     Engine,
+    Statistics,
     StatisticsView,
     SyncController,
     first_try_statistics,
@@ -105,7 +105,7 @@ def _decorate(
     engine = Engine(name, policy, others + (() if metered is None else (metered,)))
     notify_success = bool(others)
     notify_before = bool(engine.before_observers)
-    stats: ContextVar[dict[str, Any]] = ContextVar(f"resilience_kit.retry:{name}")
+    stats = Statistics()
     kind = _kind(func)
     is_async = kind in ("async", "async_generator")
     template: Any

@@ -10,6 +10,8 @@ was added before.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -32,6 +34,7 @@ from resilience_kit._retry._tenacity import backoff_wait
 __all__ = [
     "Call",
     "Engine",
+    "Statistics",
     "StatisticsView",
     "SyncController",
     "AsyncController",
@@ -250,16 +253,52 @@ class Engine:
         emit("retry_gave_up", level="warning", detail=detail, **event.log_fields())
 
 
+# The statistics of every decorated function's most recent call, per thread/task: one ContextVar
+# for the whole kit (a ContextVar per decoration would stay in every thread's context for the
+# life of the thread). Its value is a dict {decoration serial: statistics}, replaced (never
+# mutated) on each call so that tasks copied from a context never share it; entries of
+# decorations that were garbage-collected are dropped when the dict grows past twice the live
+# decorations, so what a context retains is bounded by live decorated functions.
+_STATS: ContextVar[dict[int, dict[str, Any]]] = ContextVar("resilience_kit.retry.statistics")
+_live: set[int] = set()
+_serials = itertools.count(1)
+
+
+class Statistics:
+    """One decorated function's slot in the kit's statistics ContextVar."""
+
+    __slots__ = ("__weakref__", "serial")
+
+    def __init__(self) -> None:
+        self.serial = serial = next(_serials)
+        _live.add(serial)
+        weakref.finalize(self, _live.discard, serial)
+
+    def set(self, value: dict[str, Any]) -> None:
+        """Make *value* this function's statistics in the current thread/task."""
+        current = _STATS.get(None)
+        if current is None:
+            _STATS.set({self.serial: value})
+            return
+        if len(current) > 2 * len(_live) + 16:
+            current = {serial: stats for serial, stats in current.items() if serial in _live}
+        _STATS.set({**current, self.serial: value})
+
+    def get(self) -> dict[str, Any]:
+        current = _STATS.get(None)
+        return {} if current is None else current.get(self.serial, {})
+
+
 class StatisticsView(Mapping[str, Any]):
     """Live view of the current thread's/task's most recent call statistics."""
 
-    __slots__ = ("_var",)
+    __slots__ = ("_slot",)
 
-    def __init__(self, var: ContextVar[dict[str, Any]]) -> None:
-        self._var = var
+    def __init__(self, slot: Statistics) -> None:
+        self._slot = slot
 
     def _current(self) -> dict[str, Any]:
-        return self._var.get({})
+        return self._slot.get()
 
     def __getitem__(self, key: str) -> Any:
         return self._current()[key]

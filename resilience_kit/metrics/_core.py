@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from bisect import bisect_left
 from collections.abc import Callable
 
@@ -61,7 +62,9 @@ class _State:
 STATE = _State()
 _registry_lock = threading.Lock()
 _functions: dict[str, FunctionRecorder] = {}
-_breakers: dict[str, BreakerRecorder] = {}
+# Held weakly: a breaker's recorder lives as long as a breaker of that name (each breaker holds
+# its recorder), so short-lived breakers with unique names do not accumulate recorders.
+_breakers: weakref.WeakValueDictionary[str, BreakerRecorder] = weakref.WeakValueDictionary()
 
 
 class FunctionRecorder:
