@@ -22,9 +22,10 @@ def _clean_metrics() -> Iterator[None]:
 def _record() -> object:
     """Record a few calls; returns the breaker recorder (it lives as long as someone holds it)."""
     rec = core.function("summarize")
-    for _ in range(4):
+    for _ in range(4):  # four calls succeed after one retry, five at once
         rec.retried(ErrorCategory.RATE_LIMIT)
-    for _ in range(9):
+        rec.succeeded(2, 0.2)
+    for _ in range(5):
         rec.succeeded(1, 0.2)
     rec.gave_up_after(1, 0.02, ErrorCategory.QUOTA, "not_retryable")
     breaker = core.breaker("openai")
@@ -42,7 +43,7 @@ def test_prometheus_exposition_has_the_expected_series() -> None:
     text = generate_latest(registry).decode()
     expected = [
         'resilience_kit_calls_total{function="summarize"} 10.0',
-        'resilience_kit_attempts_total{function="summarize"} 10.0',
+        'resilience_kit_attempts_total{function="summarize"} 14.0',
         'resilience_kit_retries_total{function="summarize"} 4.0',
         'resilience_kit_successes_total{function="summarize"} 9.0',
         'resilience_kit_gave_up_total{function="summarize",reason="not_retryable"} 1.0',
