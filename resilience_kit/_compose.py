@@ -15,15 +15,18 @@ Outermost first: fallback → retry → limiter → gate → breaker → timeout
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from typing_extensions import ParamSpec
 
+from resilience_kit import _clock
 from resilience_kit._breaker._circuit import CircuitBreaker
 from resilience_kit._checks import check_seconds
 from resilience_kit._retry._budget import RetryBudget
-from resilience_kit._retry._decorator import retry
+from resilience_kit._retry._decorator import resolve_policy, retry
 from resilience_kit._retry._hooks import AttemptHook
 from resilience_kit._retry._policy import RetryPolicy
 from resilience_kit._throughput._gate import RateLimitGate
@@ -49,6 +52,32 @@ class Resilient:
             wrapped = layer(wrapped)
         result: Callable[P, R] = wrapped
         return result
+
+
+def _within(seconds: float) -> Decorator:
+    """A layer making "done within *seconds* from here" the deadline every inner wait honours
+    (see ``_clock.bounded``). Generators pass through: a bound cannot follow their items."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            return fn
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def abounded(*args: Any, **kwargs: Any) -> Any:
+                with _clock.bounded(seconds):
+                    return await fn(*args, **kwargs)
+
+            return abounded
+
+        @functools.wraps(fn)
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            with _clock.bounded(seconds):
+                return fn(*args, **kwargs)
+
+        return bounded
+
+    return decorate
 
 
 def _typed(field: str, value: object, kind: type) -> None:
@@ -88,10 +117,16 @@ def resilient(
         raise ConfigurationError("fallback", "must be the decorator returned by rk.fallback(...)")
     layers: list[Decorator] = []
     if timeout is not None:
-        layers.append(timeout_decorator(check_seconds("timeout", timeout, above=0.0)))
+        timeout = check_seconds("timeout", timeout, above=0.0)
+        layers.append(timeout_decorator(timeout))
     layers.extend(tool for tool in (breaker, gate, limiter) if tool is not None)
+    if timeout is not None:  # each attempt, its queueing at the limiter and gate included
+        layers.append(_within(timeout))
     hooks = {"on_retry": on_retry, "on_give_up": on_give_up, "on_success": on_success}
     layers.append(retry(preset, policy=policy, budget=budget, **hooks, **overrides))
+    deadline = resolve_policy(preset, policy, overrides).deadline
+    if deadline is not None:  # the whole call: every wait inside counts against the deadline
+        layers.append(_within(deadline))
     if fallback is not None:
         layers.append(fallback)
     return Resilient(tuple(layers))

@@ -202,7 +202,8 @@ class RateLimitGate(Guard):
         return blocked
 
     def _check(self, wait: float, waited: float) -> None:
-        if waited + wait > self.max_wait:
+        # A wait past the call's deadline (resilient(): retry deadline, timeout=) fails at once.
+        if waited + wait > self.max_wait or wait > _clock.time_left():
             raise GateClosedError(self.name, wait)
 
     def _paced(self, waited: float) -> tuple[float, int]:

@@ -81,12 +81,21 @@ class AdaptiveLimiter(Guard):
         """Calls running under the limiter right now."""
         return self._slots.in_use
 
+    def _timeout(self) -> float | None:
+        """How long a caller may queue: *max_wait*, cut to the time left before the call's
+        deadline (``resilient()``'s retry deadline or ``timeout=``)."""
+        left = _clock.time_left()
+        if left == math.inf:
+            return self.max_wait
+        left = max(left, 0.0)
+        return left if self.max_wait is None else min(self.max_wait, left)
+
     def _enter(self) -> None:
-        if not self._slots.acquire(self.max_wait):
+        if not self._slots.acquire(self._timeout()):
             raise BulkheadFullError(self.name, self.limit)
 
     async def _aenter(self) -> None:
-        if not await self._slots.aacquire(self.max_wait):
+        if not await self._slots.aacquire(self._timeout()):
             raise BulkheadFullError(self.name, self.limit)
 
     def _exit(self, exc: BaseException | None) -> None:

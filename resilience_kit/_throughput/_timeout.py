@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from typing_extensions import ParamSpec
 
+from resilience_kit import _clock
 from resilience_kit._checks import check_seconds
 from resilience_kit._throughput._guard import function_name
 from resilience_kit.exceptions import CallTimeoutError, ConfigurationError
@@ -58,8 +59,12 @@ def timeout(
 
         @functools.wraps(fn)
         async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+            # Time already spent queueing in this attempt (gate, limiter) counts against it.
+            left = min(limit, _clock.time_left())
+            if left <= 0:
+                raise CallTimeoutError(name, limit)
             try:
-                return await asyncio.wait_for(shielded(*args, **kwargs), limit)
+                return await asyncio.wait_for(shielded(*args, **kwargs), left)
             except _InnerTimeoutError as inner:
                 original = inner.original
             except asyncio.TimeoutError as exc:
