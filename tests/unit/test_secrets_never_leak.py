@@ -100,7 +100,12 @@ def _surfaces(message: str) -> Iterator[str]:
     yield redact(message)
 
 
-@settings(max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=10_000,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(st.integers(min_value=0, max_value=2**64))
 def test_no_secret_survives_any_surface(seed: int) -> None:
     """Every generated secret, in a realistic message, is gone from every surface."""
