@@ -262,6 +262,12 @@ class Engine:
 _STATS: ContextVar[dict[int, dict[str, Any]]] = ContextVar("resilience_kit.retry.statistics")
 _live: set[int] = set()
 _serials = itertools.count(1)
+_cap = [16]  # prune a context's dict when it reaches this size: twice the live decorations + 16
+
+
+def _forget(serial: int) -> None:
+    _live.discard(serial)
+    _cap[0] = 2 * len(_live) + 16
 
 
 class Statistics:
@@ -272,17 +278,22 @@ class Statistics:
     def __init__(self) -> None:
         self.serial = serial = next(_serials)
         _live.add(serial)
-        weakref.finalize(self, _live.discard, serial)
+        _cap[0] = 2 * len(_live) + 16
+        weakref.finalize(self, _forget, serial)
 
     def set(self, value: dict[str, Any]) -> None:
         """Make *value* this function's statistics in the current thread/task."""
         current = _STATS.get(None)
-        if current is None:
-            _STATS.set({self.serial: value})
+        serial = self.serial
+        if current is None or (len(current) == 1 and serial in current):
+            _STATS.set({serial: value})  # the common case: one function called over and over
             return
-        if len(current) > 2 * len(_live) + 16:
-            current = {serial: stats for serial, stats in current.items() if serial in _live}
-        _STATS.set({**current, self.serial: value})
+        if len(current) < _cap[0]:
+            fresh = current.copy()
+        else:  # drop the entries of collected decorations
+            fresh = {serial: stats for serial, stats in current.items() if serial in _live}
+        fresh[serial] = value
+        _STATS.set(fresh)
 
     def get(self) -> dict[str, Any]:
         current = _STATS.get(None)
