@@ -104,13 +104,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", action="append", type=Path, help="checkout to measure")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the workload sizes")
+    parser.add_argument("--only", choices=sorted(WORKLOADS), help="run one workload")
+    parser.add_argument("--metrics", choices=["on", "off"], help="only with metrics on or off")
     args = parser.parse_args()
     trees = args.tree or [HERE]
     rows = []
     print(f"{'tree':<40} {'workload':<12} {'metrics':<8} {'retained B':>12} {'B per object':>13}")
     for workload, size in WORKLOADS.items():
+        if args.only is not None and workload != args.only:
+            continue
         count = max(int(size * args.scale), 1)
-        for metrics in ("on", "off"):
+        for metrics in ("on", "off") if args.metrics is None else (args.metrics,):
             for tree in trees:
                 found = measure(tree.resolve(), workload, metrics, count)
                 per = found["retained"] / count
