@@ -15,13 +15,16 @@ Outermost first: fallback → retry → limiter → gate → breaker → timeout
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, cast, overload
 
 from typing_extensions import ParamSpec, Unpack
 
+from resilience_kit import _clock
 from resilience_kit._breaker._circuit import CircuitBreaker
-from resilience_kit._checks import check_number
+from resilience_kit._checks import check_seconds
 from resilience_kit._retry._budget import RetryBudget
 from resilience_kit._retry._decorator import AsyncOnlyDecorator, RetryingCallable, retry
 from resilience_kit._retry._hooks import AttemptHook, SyncAttemptHook
@@ -65,6 +68,9 @@ class Resilient:
         self, retrying: RetryingCallable[..., Any], fn: Callable[P, R]
     ) -> RetryingCallable[P, R]:
         outer: Any = retrying
+        deadline = retrying.policy.deadline
+        if deadline is not None:  # the whole call: every wait inside counts against the deadline
+            outer = _within(deadline)(outer)
         for layer in self._outer:
             outer = layer(outer)
         if outer is not retrying:
@@ -80,6 +86,32 @@ class Resilient:
         outer.retry_with = retry_with
         outer.__wrapped__ = fn
         return cast("RetryingCallable[P, R]", outer)
+
+
+def _within(seconds: float) -> Decorator:
+    """A layer making "done within *seconds* from here" the deadline every inner wait honours
+    (see ``_clock.bounded``). Generators pass through: a bound cannot follow their items."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            return fn
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def abounded(*args: Any, **kwargs: Any) -> Any:
+                with _clock.bounded(seconds):
+                    return await fn(*args, **kwargs)
+
+            return abounded
+
+        @functools.wraps(fn)
+        def bounded(*args: Any, **kwargs: Any) -> Any:
+            with _clock.bounded(seconds):
+                return fn(*args, **kwargs)
+
+        return bounded
+
+    return decorate
 
 
 def _typed(field: str, value: object, kind: type) -> None:
@@ -155,8 +187,11 @@ def resilient(
         raise ConfigurationError("fallback", "must be the decorator returned by rk.fallback(...)")
     layers: list[Decorator] = []
     if timeout is not None:
-        layers.append(timeout_decorator(check_number("timeout", timeout, above=0.0)))
+        timeout = check_seconds("timeout", timeout, above=0.0)
+        layers.append(timeout_decorator(timeout))
     layers.extend(tool for tool in (breaker, gate, limiter) if tool is not None)
+    if timeout is not None:  # each attempt, its queueing at the limiter and gate included
+        layers.append(_within(timeout))
     retry_layer: Any = retry(
         preset,
         policy=policy,

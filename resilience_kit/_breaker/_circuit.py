@@ -22,6 +22,7 @@ from resilience_kit._breaker._window import (
 )
 from resilience_kit._breaker._wrap import wrap
 from resilience_kit._categories import ErrorCategory
+from resilience_kit._checks import check_callables
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.storage._base import Storage
 from resilience_kit.storage._memory import MemoryStorage
@@ -115,7 +116,7 @@ class CircuitBreaker(BreakerCore):
         if jitter >= 1.0:
             raise ConfigurationError("recovery_jitter", f"must be in [0, 1), got {jitter!r}")
         self._recovery_jitter = jitter
-        self._listeners = [_check_callable("listeners", item) for item in listeners]
+        self._listeners = check_callables("listeners", listeners)
         if storage is not None and not isinstance(storage, Storage):
             raise ConfigurationError("storage", f"must be a Storage or None, got {storage!r}")
         self._sync_interval = check_float("sync_interval", sync_interval, minimum=0.0)

@@ -72,6 +72,7 @@ class BreakerCore(Judge):
         self._generation = 0
         self._logged_rejection: tuple[int, CircuitState] | None = None
         self._open_until = 0.0
+        self._open_span = 0.0  # how long the current open spell lasts (bounds every wait)
         self._opened_at: float | None = None
         self._trips = 0
         self._probes = 0
@@ -100,9 +101,18 @@ class BreakerCore(Judge):
             return CLOSED
         if self._forced:
             return OPEN
-        if self._state is OPEN and now >= self._open_until:
+        if self._state is OPEN and self._open_left(now) <= 0:
             return HALF_OPEN
         return self._state
+
+    def _open_left(self, now: float) -> float:
+        """Seconds of the open spell left; a clock that jumped back (freezegun, a suspended VM)
+        never makes it longer than the spell itself: the spell is re-anchored at *now*."""
+        left = self._open_until - now
+        if left > self._open_span:
+            self._open_until = now + self._open_span
+            return self._open_span
+        return left
 
     def _open_seconds(self, trips: int) -> float:
         cap = self._max_recovery_timeout
@@ -129,6 +139,7 @@ class BreakerCore(Judge):
             self._trips += 1
             open_seconds = self._open_seconds(self._trips)
             self._open_until = now + open_seconds
+            self._open_span = open_seconds
             self._opened_at = now
         elif new is CLOSED:
             self._trips = 0
@@ -168,7 +179,10 @@ class BreakerCore(Judge):
         self._probes = 0
         self._probe_successes = 0
         if new is OPEN:
-            self._open_until = now + record.open_remaining
+            # The storage's clock may have jumped too: never adopt more than the longest spell.
+            span = min(max(record.open_remaining, 0.0), self._max_recovery_timeout)
+            self._open_until = now + span
+            self._open_span = span
             if old is not OPEN:
                 self._opened_at = now
         elif new is CLOSED:
@@ -265,8 +279,8 @@ class BreakerCore(Judge):
                     return self._generation
                 if self._forced:
                     reject = (OPEN, self._recovery_timeout)
-                elif state is OPEN and now < self._open_until:
-                    reject = (OPEN, self._open_until - now)
+                elif state is OPEN and self._open_left(now) > 0:
+                    reject = (OPEN, self._open_left(now))
                 elif state is OPEN:
                     # The open time is over. Not optimistic: probe permits may only be asked for
                     # a generation the storage already holds, so everyone waits for the CAS.
@@ -299,7 +313,7 @@ class BreakerCore(Judge):
         return Probe(generation, token)
 
     def _retry_after(self, now: float) -> float:
-        return max(self._open_until - now, 0.0) if self._state is OPEN else 0.0
+        return max(self._open_left(now), 0.0) if self._state is OPEN else 0.0
 
     def _succeed(self, permit: Permit) -> Plan | None:
         """Record a success: the hot path of a healthy circuit (no storage, one short lock)."""

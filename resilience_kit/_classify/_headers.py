@@ -6,9 +6,11 @@ treats zero and past dates as no hint, as the SDKs do); absurdly large numbers a
 ``MAX_HINT`` so a policy's ``max_retry_after`` refuses them instead of backing off.
 
 Precedence follows the openai and anthropic SDKs: ``retry-after-ms``, then ``retry-after``
-(seconds, fractional seconds, or an HTTP-date). Only for a 429 without either, the rate-limit reset
-headers are read: OpenAI's ``x-ratelimit-reset-{requests,tokens}`` (Go durations: ``"6m0s"``) and
-Anthropic's ``anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-reset`` (RFC 3339).
+(seconds, fractional seconds, or an HTTP-date); a numeric ``retry-after-ms`` that is no usable wait
+(zero, negative, NaN, inf) means "back off", never "read ``retry-after``". Only for a 429
+without either, the rate-limit reset headers are read: OpenAI's
+``x-ratelimit-reset-{requests,tokens}`` (Go durations: ``"6m0s"``) and Anthropic's
+``anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-reset`` (RFC 3339).
 Of those, the resets of the limits whose ``-remaining`` header reads ``0`` count (that is the limit
 that was hit); when none reads ``0`` the largest reset counts, the one wait after which every limit
 has reset.
@@ -99,11 +101,22 @@ def _finite_wait(value: float) -> float | None:
     return min(value, MAX_HINT)
 
 
+_MAX_DIGITS = 20  # any whole number with more digits is far beyond MAX_HINT
+
+
 def parse_seconds(value: str | None, *, divisor: float = 1.0) -> float | None:
-    """A number of seconds (``"3"``, ``"1.5"``); ``divisor=1000`` for milliseconds."""
-    if value is None or len(value) > _MAX_HEADER_LEN:
+    """A number of seconds (``"3"``, ``"1.5"``); ``divisor=1000`` for milliseconds.
+
+    A long run of digits (``"9" * 400``) is an overflow (``MAX_HINT``), as ``float()`` makes it.
+    """
+    if value is None:
         return None
     text = value.strip()
+    if len(text) > _MAX_HEADER_LEN:
+        digits = text.removeprefix("+").lstrip("0")
+        if not (digits.isascii() and digits.isdigit()):
+            return None
+        return MAX_HINT if len(digits) > _MAX_DIGITS else _finite_wait(float(digits) / divisor)
     try:
         number = float(text)
     except ValueError:
@@ -196,14 +209,14 @@ def parse_rfc3339_delay(value: str | None, *, now: float | None = None) -> float
 
 
 def parse_should_retry(headers: object) -> bool | None:
-    """``x-should-retry``: ``True`` for "true", ``False`` for "false", else ``None``."""
+    """``x-should-retry``: ``True`` for exactly "true", ``False`` for "false", else ``None``.
+
+    Compared as both SDKs compare it (``== "true"``): "True", "TRUE" or " true" are no instruction.
+    """
     value = snapshot(headers).get("x-should-retry")
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if text == "true":
+    if value == "true":
         return True
-    if text == "false":
+    if value == "false":
         return False
     return None
 
@@ -215,12 +228,13 @@ def server_wait(
 
     *now* is a ``time.time()`` value for date headers (read at call time when omitted). A hint
     must be positive: like the SDKs, zero, a past date or garbage means "no hint" (back off
-    instead), and the next header in precedence order is tried.
+    instead), and the next header in precedence order is tried; but, as in both SDKs, a
+    ``retry-after-ms`` that is a number at all (``0``, negative, NaN, inf) ends the search.
     """
     lowered = snapshot(headers)
-    wait = _positive(parse_seconds(lowered.get("retry-after-ms"), divisor=1000.0))
-    if wait is not None:
-        return wait
+    raw_ms = lowered.get("retry-after-ms")
+    if _is_number(raw_ms):
+        return _positive(parse_seconds(raw_ms, divisor=1000.0))
     wait = _positive(parse_retry_after(lowered.get("retry-after"), now=now))
     if wait is not None or status_code != 429:  # resets only explain a 429
         return wait
@@ -236,6 +250,21 @@ def server_wait(
     if exhausted:
         return max(exhausted)
     return max(others, default=None)
+
+
+def _is_number(value: str | None) -> bool:
+    """Whether ``float(value)`` succeeds, as the SDKs test it (long digit runs included)."""
+    if value is None:
+        return False
+    text = value.strip()
+    if len(text) > _MAX_HEADER_LEN:
+        digits = text.removeprefix("+")
+        return digits.isascii() and digits.isdigit()
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _positive(wait: float | None) -> float | None:

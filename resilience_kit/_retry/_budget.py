@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 
 from resilience_kit import _events
-from resilience_kit._checks import check_name, check_number
+from resilience_kit._checks import check_instance, check_name, check_number, check_seconds
 from resilience_kit._retry._observers import RetryEvent, RetryObserver
 from resilience_kit.storage._base import Storage
 from resilience_kit.storage._memory import MemoryStorage
@@ -39,10 +39,14 @@ class RetryBudget:
         name: str | None = None,
         storage: Storage | None = None,
     ) -> None:
-        self.ratio: float = check_number("ratio", ratio, at_least=0.0)
-        self.min_per_second: float = check_number("min_per_second", min_per_second, at_least=0.0)
-        self.window: float = check_number("window", window, above=0.0)
+        self.ratio: float = check_number("ratio", ratio, at_least=0.0, at_most=1e6)
+        self.min_per_second: float = check_number(
+            "min_per_second", min_per_second, at_least=0.0, at_most=1e9
+        )
+        self.window: float = check_seconds("window", window, above=0.0)
         self.name: str = check_name("name", f"budget-{next(_anonymous)}" if name is None else name)
+        if storage is not None:
+            check_instance("storage", storage, Storage, what="a Storage or None")
         self.storage: Storage = MemoryStorage() if storage is None else storage
 
     def record_request(self) -> None:

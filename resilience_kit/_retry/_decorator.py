@@ -11,7 +11,6 @@ import contextlib
 import functools
 import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from contextvars import ContextVar
 from typing import Any, Concatenate, Protocol, TypeVar, overload
 
 import tenacity
@@ -26,6 +25,7 @@ from resilience_kit._retry._engine import (
     AsyncController,
     Call,
     Engine,
+    Statistics,
     StatisticsView,
     SyncController,
     first_try_statistics,
@@ -152,12 +152,20 @@ def _decorate(
     engine = Engine(name, policy, others + (() if metered is None else (metered,)))
     notify_success = bool(others)
     notify_before = bool(engine.before_observers)
-    stats: ContextVar[dict[str, Any]] = ContextVar(f"resilience_kit.retry:{name}")
+    stats = Statistics()
     kind = _kind(func)
     is_async = kind in ("async", "async_generator")
     template: Any
     if is_async:
         extra = {} if hooks is None else hooks.tenacity_kwargs()
+        drain = extra.get("before_sleep")
+        if drain is not None:
+
+            async def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+                await drain(retry_state)
+                engine.check_after_hooks(retry_state)
+
+            extra["before_sleep"] = before_sleep
         template = AsyncController(sleep=_clock.async_sleep, **engine.tenacity_kwargs(), **extra)
     else:
         template = SyncController(sleep=_clock.sleep, **engine.tenacity_kwargs())

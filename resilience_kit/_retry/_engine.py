@@ -10,6 +10,8 @@ was added before.
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -17,6 +19,7 @@ from typing import Any, TypeVar
 import tenacity
 
 from resilience_kit import _clock
+from resilience_kit._categories import RETRYABLE_CATEGORIES
 from resilience_kit._classify._dispatch import Classification, classify
 from resilience_kit._events import emit
 from resilience_kit._retry._observers import (
@@ -31,6 +34,7 @@ from resilience_kit._retry._tenacity import backoff_wait
 __all__ = [
     "Call",
     "Engine",
+    "Statistics",
     "StatisticsView",
     "SyncController",
     "AsyncController",
@@ -123,7 +127,12 @@ class Engine:
             return False
         call = _call_of(retry_state)
         found = call.classification = classify(exc)
-        if found.retryable and found.category in self.policy.retry_on:
+        # retry_on chooses among the categories retryable by default; a failure retryable outside
+        # them (x-should-retry: true on a 400/401/404, or a user map saying so) is retried as the
+        # SDKs retry it.
+        if found.retryable and (
+            found.category in self.policy.retry_on or found.category not in RETRYABLE_CATEGORIES
+        ):
             return True
         why = "is not retryable" if not found.retryable else "is not in retry_on"
         self._give_up(retry_state, exc, "not_retryable", f"{found.category.value} {why}")
@@ -169,8 +178,35 @@ class Engine:
             if veto is not None:
                 return self._give_up(retry_state, exc, veto, f"retry refused: {veto}")
             notify(self.observers, "on_retry_scheduled", event)
+            if self.past_deadline(call, wait):  # slow hooks/observers used up the time left
+                return self._give_up_late(retry_state, exc, wait)
         emit("retry_scheduled", level="warning", **event.log_fields())
         return wait
+
+    def past_deadline(self, call: Call, wait: float) -> bool:
+        """Whether waiting *wait* seconds from now would end past the call's deadline."""
+        deadline = self.policy.deadline
+        return deadline is not None and _clock.monotonic() - call.start + wait > deadline
+
+    def _give_up_late(
+        self, retry_state: tenacity.RetryCallState, exc: BaseException, wait: float
+    ) -> float:
+        return self._give_up(
+            retry_state,
+            exc,
+            "deadline",
+            f"after the retry hooks ran, waiting {wait:.2f}s would end past the deadline of "
+            f"{self.policy.deadline:g}s",
+        )
+
+    def check_after_hooks(self, retry_state: tenacity.RetryCallState) -> None:
+        """After async hooks were awaited (tenacity's ``before_sleep``): give up, re-raising the
+        attempt's exception, when the wait would now end past the deadline."""
+        exc = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        wait = retry_state.upcoming_sleep
+        if exc is not None and self.past_deadline(_call_of(retry_state), wait):
+            self._give_up_late(retry_state, exc, wait)
+            raise exc
 
     def stop(self, retry_state: tenacity.RetryCallState) -> bool:
         return _call_of(retry_state).gave_up
@@ -217,16 +253,63 @@ class Engine:
         emit("retry_gave_up", level="warning", detail=detail, **event.log_fields())
 
 
+# The statistics of every decorated function's most recent call, per thread/task: one ContextVar
+# for the whole kit (a ContextVar per decoration would stay in every thread's context for the
+# life of the thread). Its value is a dict {decoration serial: statistics}, replaced (never
+# mutated) on each call so that tasks copied from a context never share it; entries of
+# decorations that were garbage-collected are dropped when the dict grows past twice the live
+# decorations, so what a context retains is bounded by live decorated functions.
+_STATS: ContextVar[dict[int, dict[str, Any]]] = ContextVar("resilience_kit.retry.statistics")
+_live: set[int] = set()
+_serials = itertools.count(1)
+_cap = [16]  # prune a context's dict when it reaches this size: twice the live decorations + 16
+
+
+def _forget(serial: int) -> None:
+    _live.discard(serial)
+    _cap[0] = 2 * len(_live) + 16
+
+
+class Statistics:
+    """One decorated function's slot in the kit's statistics ContextVar."""
+
+    __slots__ = ("__weakref__", "serial")
+
+    def __init__(self) -> None:
+        self.serial = serial = next(_serials)
+        _live.add(serial)
+        _cap[0] = 2 * len(_live) + 16
+        weakref.finalize(self, _forget, serial)
+
+    def set(self, value: dict[str, Any]) -> None:
+        """Make *value* this function's statistics in the current thread/task."""
+        current = _STATS.get(None)
+        serial = self.serial
+        if current is None or (len(current) == 1 and serial in current):
+            _STATS.set({serial: value})  # the common case: one function called over and over
+            return
+        if len(current) < _cap[0]:
+            fresh = current.copy()
+        else:  # drop the entries of collected decorations
+            fresh = {serial: stats for serial, stats in current.items() if serial in _live}
+        fresh[serial] = value
+        _STATS.set(fresh)
+
+    def get(self) -> dict[str, Any]:
+        current = _STATS.get(None)
+        return {} if current is None else current.get(self.serial, {})
+
+
 class StatisticsView(Mapping[str, Any]):
     """Live view of the current thread's/task's most recent call statistics."""
 
-    __slots__ = ("_var",)
+    __slots__ = ("_slot",)
 
-    def __init__(self, var: ContextVar[dict[str, Any]]) -> None:
-        self._var = var
+    def __init__(self, slot: Statistics) -> None:
+        self._slot = slot
 
     def _current(self) -> dict[str, Any]:
-        return self._var.get({})
+        return self._slot.get()
 
     def __getitem__(self, key: str) -> Any:
         return self._current()[key]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, cast
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from resilience_kit._categories import RETRYABLE_CATEGORIES, ErrorCategory
+from resilience_kit._checks import MAX_SECONDS, SECONDS_RANGE
 from resilience_kit.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -21,14 +22,14 @@ if TYPE_CHECKING:
 __all__ = ["RetryOverrides", "RetryPolicy", "validated_policy"]
 
 _RANGES: dict[str, str] = {
-    "max_attempts": "an integer from 1 to 1000",
-    "initial_wait": "seconds >= 0",
-    "max_wait": "seconds >= 0 and >= initial_wait",
-    "exp_base": "a number >= 1",
-    "jitter": "seconds >= 0",
-    "deadline": "seconds > 0, or None for no deadline",
-    "respect_retry_after": "true or false",
-    "max_retry_after": "seconds >= 0",
+    "max_attempts": "an int from 1 to 1000 (not a bool or a string)",
+    "initial_wait": f"seconds {SECONDS_RANGE}",
+    "max_wait": f"seconds {SECONDS_RANGE}, and >= initial_wait",
+    "exp_base": "a number >= 1 and <= 100",
+    "jitter": f"seconds {SECONDS_RANGE}",
+    "deadline": f"seconds > 0 and <= {MAX_SECONDS:.0f} (one year), or None for no deadline",
+    "respect_retry_after": "True or False (a bool, not a string or a number)",
+    "max_retry_after": f"seconds {SECONDS_RANGE}",
     "retry_on": "a set of ErrorCategory names, e.g. {'rate_limit', 'server'}",
 }
 
@@ -60,14 +61,16 @@ class RetryPolicy(BaseModel):
 
     model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="forbid")
 
-    max_attempts: int = Field(default=10, ge=1, le=1000)
-    initial_wait: float = Field(default=0.1, ge=0)
-    max_wait: float = Field(default=5.0, ge=0)
-    exp_base: float = Field(default=2.0, ge=1)
-    jitter: float = Field(default=1.0, ge=0)
-    deadline: float | None = Field(default=45.0, gt=0)
-    respect_retry_after: bool = True
-    max_retry_after: float = Field(default=30.0, ge=0)
+    # Strict: True is not 1 attempt and "yes" is not True; every duration is finite and at most
+    # a year (longer sleeps are typos, and far longer ones overflow inside a call).
+    max_attempts: int = Field(default=10, ge=1, le=1000, strict=True)
+    initial_wait: float = Field(default=0.1, ge=0, le=MAX_SECONDS, strict=True)
+    max_wait: float = Field(default=5.0, ge=0, le=MAX_SECONDS, strict=True)
+    exp_base: float = Field(default=2.0, ge=1, le=100, strict=True)
+    jitter: float = Field(default=1.0, ge=0, le=MAX_SECONDS, strict=True)
+    deadline: float | None = Field(default=45.0, gt=0, le=MAX_SECONDS, strict=True)
+    respect_retry_after: bool = Field(default=True, strict=True)
+    max_retry_after: float = Field(default=30.0, ge=0, le=MAX_SECONDS, strict=True)
     retry_on: frozenset[ErrorCategory] = RETRYABLE_CATEGORIES
 
     def __init__(self, **data: Unpack[RetryOverrides]) -> None:
@@ -90,7 +93,10 @@ class RetryPolicy(BaseModel):
 
     def backoff_range(self, attempt: int) -> tuple[float, float]:
         """The (min, max) backoff wait after failed attempt number *attempt* (1-based)."""
-        base = min(self.initial_wait * self.exp_base ** (attempt - 1), self.max_wait)
+        try:
+            base = min(self.initial_wait * self.exp_base ** (attempt - 1), self.max_wait)
+        except OverflowError:
+            base = self.max_wait
         return base, base + self.jitter
 
     def worst_case_total(self, *, with_hints: bool = False) -> float:
@@ -141,7 +147,5 @@ def _configuration_error(exc: ValidationError) -> ConfigurationError:
         return ConfigurationError("max_wait", message)
     got = error.get("input")
     return ConfigurationError(
-        field,
-        f"{error.get('msg', 'invalid value')} (got {got!r}); allowed: "
-        f"{_RANGES.get(field, 'see RetryPolicy')}",
+        field, f"must be {_RANGES.get(field, 'see RetryPolicy')}, got {got!r}"
     )

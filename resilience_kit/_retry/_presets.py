@@ -159,30 +159,62 @@ def get_preset(name: str) -> RetryPolicy:
 
 def _apply_environment(name: str, policy: RetryPolicy) -> RetryPolicy:
     prefix = f"RESILIENCE_KIT_{name.upper()}_"
+    fields = {field.upper(): field for field in RetryPolicy.model_fields}
     found: dict[str, str] = {}
-    for field in RetryPolicy.model_fields:
-        value = os.environ.get(prefix + field.upper())
-        if value is not None:
-            found[field] = value
-    if not found:
-        return policy
-    for field, raw in found.items():
+    for variable, value in os.environ.items():
+        if not variable.startswith(prefix):
+            continue
+        field = fields.get(variable.removeprefix(prefix))
+        if field is None:
+            if _belongs_to_longer_preset(variable, name):
+                continue
+            # A misspelled variable (MAX_ATEMPTS) is an error, never silently ignored.
+            raise ConfigurationError(
+                variable,
+                f"unknown retry setting for preset {name!r}; allowed: "
+                + ", ".join(prefix + upper for upper in fields),
+            )
+        found[field] = value
+    for field, raw in sorted(found.items()):
         variable = prefix + field.upper()
-        parsed: Any = _parse_env(field, raw)
         try:
-            policy = validated_policy(policy, {field: parsed})
+            policy = validated_policy(policy, {field: _parse_env(field, raw)})
         except ConfigurationError as exc:
             raise ConfigurationError(variable, f"{exc} (value {raw!r})") from None
     return policy
 
 
+def _belongs_to_longer_preset(variable: str, name: str) -> bool:
+    """Whether *variable* is for another preset whose name starts with *name* + "_"."""
+    with _lock:
+        names = list(_registry)
+    return any(
+        other.startswith(name + "_") and variable.startswith(f"RESILIENCE_KIT_{other.upper()}_")
+        for other in names
+    )
+
+
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
+
+
 def _parse_env(field: str, raw: str) -> Any:
+    """The text of an environment variable as the field's type (validated afterwards)."""
     text = raw.strip()
     if field == "retry_on":
         return frozenset(part.strip().lower() for part in text.split(",") if part.strip())
     if field == "deadline" and text.lower() in {"none", ""}:
         return None
-    return text
+    if field == "respect_retry_after":
+        lowered = text.lower()
+        if lowered in _TRUE | _FALSE:
+            return lowered in _TRUE
+        raise ConfigurationError(field, "must be true or false (or 1/0, yes/no, on/off)")
+    try:
+        return int(text) if field == "max_attempts" else float(text)
+    except ValueError:
+        kind = "an integer" if field == "max_attempts" else "a number of seconds"
+        raise ConfigurationError(field, f"must be {kind}") from None
 
 
 def load_presets(path: str | os.PathLike[str]) -> list[PresetName]:

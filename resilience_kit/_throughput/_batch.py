@@ -14,14 +14,15 @@ import inspect
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from resilience_kit import _clock
+from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_number
 from resilience_kit._classify._dispatch import Classification, classify
+from resilience_kit._redact import redact
 from resilience_kit._throughput._guard import function_name
 from resilience_kit.exceptions import ConfigurationError
 
@@ -41,6 +42,13 @@ class BatchFailure(Generic[T]):
     exception: BaseException
     classification: Classification
     attempts: int
+
+    def __repr__(self) -> str:
+        # Never the item (prompts live there) nor the raw exception text (keys live there).
+        return (
+            f"BatchFailure(index={self.index}, category={self.classification.category.value!r}, "
+            f"attempts={self.attempts}, exception={redact(repr(self.exception))})"
+        )
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,7 @@ class _Run(Generic[T, R]):
         self.attempts = [0] * len(items)
         self.results: dict[int, R] = {}
         self.failures: dict[int, BatchFailure[T]] = {}
-        self.show = sys.stderr.isatty() if progress is None else progress
+        self.show = _stderr_is_terminal() if progress is None else progress
         self.done = 0
         self.last_draw = -1.0
 
@@ -118,16 +126,28 @@ class _Run(Generic[T, R]):
         now = _clock.monotonic()
         if now - self.last_draw >= 0.1 or self.done == len(self.items):
             self.last_draw = now
-            sys.stderr.write(
-                f"\rbatch: {self.done}/{len(self.items)} done, {len(self.failures)} failed "
-            )
+            self._draw(f"\rbatch: {self.done}/{len(self.items)} done, {len(self.failures)} failed ")
+
+    def _draw(self, text: str) -> None:
+        """Write *text* to stderr; a sink that fails is logged once and switched off."""
+        try:
+            sys.stderr.write(text)
             sys.stderr.flush()
+        except Exception as exc:  # cosmetics never lose results (BrokenPipeError, closed stream)
+            self.show = False
+            _events.emit("batch_progress_failed", level="warning", error=type(exc).__name__)
 
     def finish(self, rounds: int) -> BatchResult[T, R]:
         if self.show:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+            self._draw("\n")
         return BatchResult(dict(sorted(self.results.items())), self.failures, rounds)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return sys.stderr.isatty()
+    except Exception:  # a replaced or closed stderr is not a terminal
+        return False
 
 
 class _NotAsyncError(ConfigurationError):
@@ -142,7 +162,13 @@ async def _awaited(fn: Callable[[T], Awaitable[R]], item: T) -> R:
     return await pending
 
 
-def _check(concurrency: int, rounds: int, pause: float) -> tuple[int, int, float]:
+def _check(
+    concurrency: int, rounds: int, pause: float, progress: bool | None
+) -> tuple[int, int, float]:
+    if progress is not None and not isinstance(progress, bool):
+        raise ConfigurationError(
+            "progress", f"must be True, False or None (auto), got {type(progress).__name__}"
+        )
     return (
         check_int("concurrency", concurrency, 1),
         check_int("rounds", rounds, 1),
@@ -164,10 +190,13 @@ def run_batch(
     Up to *rounds* rounds: after each, inputs that failed with a retryable category (or an open
     circuit) run again at half the concurrency, after at least *pause* seconds (longer when a
     server hint asks, up to 60 s). *progress* draws a line on stderr (default: when stderr is a
-    terminal). ``KeyboardInterrupt`` and other non-``Exception`` errors abort the batch.
-    For async functions use :func:`arun_batch`.
+    terminal; a stream that fails to write is logged once and the line switched off).
+    ``KeyboardInterrupt`` (from *fn* or a Ctrl-C) and other non-``Exception`` errors abort the
+    batch at once: no further item starts, the at most *concurrency* calls already running are
+    abandoned (they finish in their threads; their results are dropped) and the error is
+    re-raised. For async functions use :func:`arun_batch`.
     """
-    concurrency, rounds, pause = _check(concurrency, rounds, pause)
+    concurrency, rounds, pause = _check(concurrency, rounds, pause, progress)
     if inspect.iscoroutinefunction(fn):
         raise ConfigurationError("fn", f"{function_name(fn)} is async; use arun_batch")
     run: _Run[T, R] = _Run(list(items), rounds, pause, progress)
@@ -184,15 +213,38 @@ def run_batch(
     pending = list(range(len(run.items)))
     round_no = 0
     while pending:
-        workers = max(concurrency >> round_no, 1)
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rk-batch") as pool:
-            for future in [pool.submit(one, index) for index in pending]:
-                future.result()
-        pending, wait = run.next_round(round_no)
+        _run_round(one, pending, max(concurrency >> round_no, 1))
+        pending, pause_for = run.next_round(round_no)
         round_no += 1
         if pending:
-            _clock.sleep(wait)
+            _clock.sleep(pause_for)
     return run.finish(round_no)
+
+
+def _run_round(one: Callable[[int], None], indexes: list[int], workers: int) -> None:
+    """Run ``one(index)`` for *indexes* on *workers* threads, never more than *workers* queued.
+
+    Submitting only as slots free up means an abort (an error from a worker, or a Ctrl-C while
+    waiting here) leaves nothing queued: the pool is shut down without waiting for the calls
+    still running, and the error propagates.
+    """
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rk-batch")
+    queue = iter(indexes)
+    running: set[Future[None]] = set()
+    try:
+        for index in queue:
+            running.add(pool.submit(one, index))
+            if len(running) < workers:
+                continue
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                future.result()  # a non-Exception error from fn (one() keeps the others)
+        for future in running:
+            future.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 async def arun_batch(
@@ -205,7 +257,7 @@ async def arun_batch(
     progress: bool | None = None,
 ) -> BatchResult[T, R]:
     """Async :func:`run_batch`: *concurrency* tasks on the running loop await ``fn(item)``."""
-    concurrency, rounds, pause = _check(concurrency, rounds, pause)
+    concurrency, rounds, pause = _check(concurrency, rounds, pause, progress)
     run: _Run[T, R] = _Run(list(items), rounds, pause, progress)
 
     async def worker(queue: list[int]) -> None:
@@ -226,9 +278,18 @@ async def arun_batch(
     while pending:
         queue = pending[::-1]
         workers = min(max(concurrency >> round_no, 1), len(queue))
-        await asyncio.gather(*(worker(queue) for _ in range(workers)))
-        pending, wait = run.next_round(round_no)
+        tasks = [asyncio.ensure_future(worker(queue)) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # One worker failed (or the batch was cancelled): stop the others before raising,
+            # so no call of fn runs after arun_batch has returned control.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        pending, pause_for = run.next_round(round_no)
         round_no += 1
         if pending:
-            await _clock.async_sleep(wait)
+            await _clock.async_sleep(pause_for)
     return run.finish(round_no)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import math
-
-from resilience_kit._checks import check_int, check_name, check_number
+from resilience_kit._checks import check_int, check_name, check_seconds
 from resilience_kit._throughput._guard import Guard
 from resilience_kit._throughput._slots import Slots
 from resilience_kit.exceptions import BulkheadFullError
@@ -17,7 +15,7 @@ class Bulkhead(Guard):
     def __init__(self, max_concurrent: int, max_wait: float = 0.0, *, name: str = "bulkhead"):
         self.name: str = check_name("name", name)
         self.max_concurrent: int = check_int("max_concurrent", max_concurrent, 1)
-        self.max_wait: float = check_number("max_wait", max_wait, at_least=0.0)
+        self.max_wait: float = check_seconds("max_wait", max_wait)
         self._slots = Slots(max_concurrent)
 
     @property
@@ -25,18 +23,15 @@ class Bulkhead(Guard):
         """Calls running inside the bulkhead right now."""
         return self._slots.in_use
 
-    def _timeout(self) -> float | None:
-        return None if math.isinf(self.max_wait) else self.max_wait
-
     def _enter(self) -> None:
-        if not self._slots.acquire(self._timeout()):
+        if not self._slots.acquire(self.max_wait):
             raise BulkheadFullError(self.name, self.max_concurrent)
 
     def _exit(self, exc: BaseException | None) -> None:
         self._slots.release()
 
     async def _aenter(self) -> None:
-        if not await self._slots.aacquire(self._timeout()):
+        if not await self._slots.aacquire(self.max_wait):
             raise BulkheadFullError(self.name, self.max_concurrent)
 
     async def _aexit(self, exc: BaseException | None) -> None:

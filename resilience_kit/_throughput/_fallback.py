@@ -11,6 +11,7 @@ from typing_extensions import ParamSpec
 
 from resilience_kit import _events
 from resilience_kit._categories import ErrorCategory
+from resilience_kit._checks import check_members
 from resilience_kit._classify._dispatch import classify
 from resilience_kit._throughput._guard import add_note, function_name
 from resilience_kit.exceptions import ConfigurationError
@@ -89,8 +90,11 @@ def fallback(
             raise ConfigurationError("alternatives", f"must be callables, got {alternative!r}")
     if not alternatives and default is _MISSING:
         raise ConfigurationError("alternatives", "give at least one alternative or a default")
-    categories = DEFAULT_FALLBACK_ON if on is None else frozenset(on)
-    if not categories or not all(isinstance(c, ErrorCategory) for c in categories):
+    what = "ErrorCategory members"
+    categories = (
+        DEFAULT_FALLBACK_ON if on is None else check_members("on", on, ErrorCategory, what=what)
+    )
+    if not categories:
         raise ConfigurationError("on", "must be a non-empty collection of ErrorCategory members")
     return _Fallback(alternatives, categories, default)
 

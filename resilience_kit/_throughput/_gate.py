@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._checks import check_name, check_number
+from resilience_kit._checks import check_bool, check_instance, check_name, check_seconds
 from resilience_kit._classify._dispatch import classify
 from resilience_kit._throughput._guard import Guard, is_failure
 from resilience_kit.exceptions import GateClosedError
@@ -28,6 +28,7 @@ _CUT = 0.9  # a 429 while paced lowers the pace to 90% of what the server accept
 _START = 0.8  # the first pace: 80% of the estimated server rate
 _CUT_SPACING = 0.25  # a 429 of unknown send time cuts at most once per quarter window
 _COOLDOWN_WINDOWS = 10  # pacing ends after this many windows without a 429
+DEFAULT_MAX_BLOCK = 300.0  # the largest max_retry_after of the built-in presets ("batch")
 _SAME_BLOCK = 0.05  # a block ending within this many seconds of the last logged one is the same
 
 # (id(gate), epoch) of each gated call in flight in this context, innermost last: which pace
@@ -143,7 +144,10 @@ class RateLimitGate(Guard):
     wait longer than *max_wait* seconds raises ``GateClosedError`` (RATE_LIMIT, with
     ``retry_after``) at once instead of sleeping. With *pace* (default on), after a 429 this
     process's calls are also spaced at the rate the server was accepting, measured over *window*
-    seconds, so the waiters do not stampede when the hint expires. Usable as ``@gate``,
+    seconds, so the waiters do not stampede when the hint expires. A hint longer than *max_block*
+    seconds (default 300, the longest hint a built-in preset accepts) is not adopted: it fails only
+    the call that got it (logged as ``gate_hint_refused``), never everyone sharing the gate. Usable
+    as ``@gate``,
     ``with gate:`` and ``async with gate:``; sleeps use the kit's clock (``no_wait`` works) and
     async callers never block the event loop.
     """
@@ -156,12 +160,16 @@ class RateLimitGate(Guard):
         max_wait: float = 60.0,
         pace: bool = True,
         window: float = 1.0,
+        max_block: float = DEFAULT_MAX_BLOCK,
     ) -> None:
         self.name: str = check_name("name", name)
+        self.max_block: float = check_seconds("max_block", max_block)
+        if storage is not None:
+            check_instance("storage", storage, Storage, what="a Storage or None")
         self.storage: Storage = MemoryStorage() if storage is None else storage
-        self.max_wait: float = check_number("max_wait", max_wait, at_least=0.0)
-        self.pace = pace
-        self._pacer = _Pacer(check_number("window", window, above=0.0))
+        self.max_wait: float = check_seconds("max_wait", max_wait)
+        self.pace: bool = check_bool("pace", pace)
+        self._pacer = _Pacer(check_seconds("window", window, above=0.0))
         self._logged_until = -math.inf  # the end of the last block logged at info
 
     def remaining(self) -> float:
@@ -194,7 +202,8 @@ class RateLimitGate(Guard):
         return blocked
 
     def _check(self, wait: float, waited: float) -> None:
-        if waited + wait > self.max_wait:
+        # A wait past the call's deadline (resilient(): retry deadline, timeout=) fails at once.
+        if waited + wait > self.max_wait or wait > _clock.time_left():
             raise GateClosedError(self.name, wait)
 
     def _paced(self, waited: float) -> tuple[float, int]:
@@ -272,6 +281,15 @@ class RateLimitGate(Guard):
             return None
         found = classify(exc)
         if found.category is not ErrorCategory.RATE_LIMIT or found.retry_after is None:
+            return None
+        if found.retry_after > self.max_block:  # "62291" or "1e309": not everyone's problem
+            _events.emit(
+                "gate_hint_refused",
+                level="warning",
+                gate=self.name,
+                hint=found.retry_after,
+                max_block=self.max_block,
+            )
             return None
         if self.pace:
             self._pacer.limited(_clock.monotonic(), found.retry_after, sent)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._checks import check_int, check_name, check_number
+from resilience_kit._checks import check_int, check_members, check_name, check_number, check_seconds
 from resilience_kit._classify._dispatch import classify
 from resilience_kit._throughput._guard import Guard, is_failure
 from resilience_kit._throughput._slots import Slots
@@ -49,15 +49,15 @@ class AdaptiveLimiter(Guard):
             raise ConfigurationError(
                 "initial", f"must be within [min, max] = [{lowest}, {highest}], got {initial}"
             )
-        window = check_number("window", window, above=0.0)
+        window = check_seconds("window", window, above=0.0)
         decrease = check_number("decrease", decrease, above=0.0)
         if decrease >= 1:
             raise ConfigurationError("decrease", f"must be in (0, 1), got {decrease!r}")
-        categories = frozenset(decrease_on)
-        if not all(isinstance(c, ErrorCategory) for c in categories):
-            raise ConfigurationError("decrease_on", "must hold ErrorCategory members")
+        categories = check_members(
+            "decrease_on", decrease_on, ErrorCategory, what="ErrorCategory members"
+        )
         if max_wait is not None:
-            max_wait = check_number("max_wait", max_wait, at_least=0.0)
+            max_wait = check_seconds("max_wait", max_wait)
         check_name("name", name)
         self.name = name
         self.min = lowest
@@ -81,12 +81,21 @@ class AdaptiveLimiter(Guard):
         """Calls running under the limiter right now."""
         return self._slots.in_use
 
+    def _timeout(self) -> float | None:
+        """How long a caller may queue: *max_wait*, cut to the time left before the call's
+        deadline (``resilient()``'s retry deadline or ``timeout=``)."""
+        left = _clock.time_left()
+        if left == math.inf:
+            return self.max_wait
+        left = max(left, 0.0)
+        return left if self.max_wait is None else min(self.max_wait, left)
+
     def _enter(self) -> None:
-        if not self._slots.acquire(self.max_wait):
+        if not self._slots.acquire(self._timeout()):
             raise BulkheadFullError(self.name, self.limit)
 
     async def _aenter(self) -> None:
-        if not await self._slots.aacquire(self.max_wait):
+        if not await self._slots.aacquire(self._timeout()):
             raise BulkheadFullError(self.name, self.limit)
 
     def _exit(self, exc: BaseException | None) -> None:

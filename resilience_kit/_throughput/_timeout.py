@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 
 from typing_extensions import ParamSpec
 
-from resilience_kit._checks import check_number
+from resilience_kit import _clock
+from resilience_kit._checks import check_seconds
 from resilience_kit._throughput._guard import function_name
 from resilience_kit.exceptions import CallTimeoutError, ConfigurationError
 
@@ -41,7 +42,7 @@ def timeout(
     classified TIMEOUT, so an outer ``retry`` retries it). Decorating a sync function raises
     ``ConfigurationError`` at once, pointing to the client's own timeout setting.
     """
-    limit = check_number("seconds", seconds, above=0.0)
+    limit = check_seconds("seconds", seconds, above=0.0)
 
     def decorate(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
         if not inspect.iscoroutinefunction(fn):
@@ -58,8 +59,12 @@ def timeout(
 
         @functools.wraps(fn)
         async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+            # Time already spent queueing in this attempt (gate, limiter) counts against it.
+            left = min(limit, _clock.time_left())
+            if left <= 0:
+                raise CallTimeoutError(name, limit)
             try:
-                return await asyncio.wait_for(shielded(*args, **kwargs), limit)
+                return await asyncio.wait_for(shielded(*args, **kwargs), left)
             except _InnerTimeoutError as inner:
                 original = inner.original
             except asyncio.TimeoutError as exc:

@@ -29,6 +29,7 @@ class BreakerRecorder:
     """Counters and state timeline of one circuit breaker as this process saw it."""
 
     __slots__ = (
+        "__weakref__",
         "_ok",
         "_ok_base",
         "_paused_at",

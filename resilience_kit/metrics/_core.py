@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from bisect import bisect_left
 from collections.abc import Callable
 
@@ -61,7 +62,9 @@ class _State:
 STATE = _State()
 _registry_lock = threading.Lock()
 _functions: dict[str, FunctionRecorder] = {}
-_breakers: dict[str, BreakerRecorder] = {}
+# Held weakly: a breaker's recorder lives as long as a breaker of that name (each breaker holds
+# its recorder), so short-lived breakers with unique names do not accumulate recorders.
+_breakers: weakref.WeakValueDictionary[str, BreakerRecorder] = weakref.WeakValueDictionary()
 
 
 class FunctionRecorder:
@@ -121,12 +124,15 @@ class FunctionRecorder:
                 _run_sink(sink, self.name, latency, ok=True, weight=weight)
 
     def retried(self, category: ErrorCategory | None) -> None:
-        """An attempt failed with *category* and a retry was scheduled."""
+        """An attempt failed with *category* and a retry was scheduled.
+
+        The retry itself is counted when the call ends (``attempts - 1`` of them): a call
+        cancelled meanwhile is not counted at all, so ``attempts == calls + retries`` holds.
+        """
         if not STATE.enabled:
             return
         category = ErrorCategory.UNKNOWN if category is None else category
         with self.lock:
-            self.retries += 1
             self.failures[category] = self.failures.get(category, 0) + 1
 
     def succeeded(self, attempts: int, latency: float) -> None:
@@ -138,6 +144,7 @@ class FunctionRecorder:
             self.calls += 1
             self.successes += 1
             self.attempts += attempts
+            self.retries += attempts - 1
             self.buckets[index] += 1
             self.latency_sum += latency
             if latency > self.latency_max:
@@ -157,6 +164,7 @@ class FunctionRecorder:
             self.calls += 1
             self.gave_up += 1
             self.attempts += attempts
+            self.retries += attempts - 1
             self.failures[category] = self.failures.get(category, 0) + 1
             self.reasons[reason] = self.reasons.get(reason, 0) + 1
             self.buckets[index] += 1

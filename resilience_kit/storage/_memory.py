@@ -34,7 +34,7 @@ class MemoryStorage(Storage):
         self._clock = clock
         self._lock = threading.Lock()
         self._breakers: dict[str, _Breaker] = {}
-        self._gates: dict[str, float] = {}
+        self._gates: dict[str, tuple[float, float]] = {}  # name -> (until, length of the block)
         self._budgets: dict[str, _Budget] = {}
         self._tokens = itertools.count(1)
 
@@ -96,14 +96,24 @@ class MemoryStorage(Storage):
     def gate_extend(self, name: str, seconds: float) -> float:
         now = self._now()
         with self._lock:
-            until = max(self._gates.get(name, now), now + max(seconds, 0.0))
-            self._gates[name] = until
+            until = max(now + self._gate_left(name, now), now + max(seconds, 0.0))
+            self._gates[name] = (until, until - now)
             return until - now
 
     def gate_remaining(self, name: str) -> float:
         now = self._now()
         with self._lock:
-            return max(self._gates.get(name, now) - now, 0.0)
+            return self._gate_left(name, now)
+
+    def _gate_left(self, name: str, now: float) -> float:
+        """Seconds the gate stays closed; a clock that jumped back never makes that longer than
+        the block that was set (it is re-anchored at *now*). Call with the lock held."""
+        until, length = self._gates.get(name, (now, 0.0))
+        left = until - now
+        if left > length:
+            self._gates[name] = (now + length, length)
+            return length
+        return max(left, 0.0)
 
     def budget_record_request(self, name: str, *, window: float) -> None:
         now = self._now()

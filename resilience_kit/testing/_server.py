@@ -15,6 +15,7 @@ from typing import Any
 from typing_extensions import Self
 
 from resilience_kit import _clock
+from resilience_kit._redact import redact, redact_headers
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.testing._clients import ClientFactories
 from resilience_kit.testing._faults import Fault, Provider, non_stream_error
@@ -23,17 +24,6 @@ from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rat
 
 __all__ = ["FakeLLMServer", "RecordedRequest"]
 
-_SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "x-api-key",
-        "api-key",
-        "x-goog-api-key",
-        "x-amz-security-token",
-        "cookie",
-        "proxy-authorization",
-    }
-)
 _PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "gemini", "bedrock")
 
 
@@ -45,7 +35,8 @@ class RecordedRequest:
     answer); *outcome* is ``"ok"`` or the fault applied (``"status"``, ``"delay"``, ``"drop"``,
     ``"stream_error"``, ``"stream_cut"``, ``"rate_limited"``, ``"outage"``); *client_port* tells
     keep-alive connections apart. Secret headers
-    (authorization, x-api-key, x-goog-api-key, ...) are recorded as ``"***"``.
+    (authorization, x-api-key, x-goog-api-key, ...) are recorded as ``"***"``, and credentials in
+    the path's query (``?key=``) and in other header values are redacted.
     """
 
     time: float
@@ -291,7 +282,7 @@ class FakeLLMServer(ClientFactories):
             record = RecordedRequest(
                 time=now,
                 method=method,
-                path=path,
+                path=redact(path),  # ?key=... never reaches a record
                 provider=provider,
                 status=status,
                 outcome=outcome,
@@ -299,10 +290,7 @@ class FakeLLMServer(ClientFactories):
                 model=model if isinstance(model, str) else None,
                 request_id=request_id,
                 client_port=client_port,
-                headers={
-                    k.lower(): ("***" if k.lower() in _SECRET_HEADERS else v)
-                    for k, v in headers.items()
-                },
+                headers=redact_headers({k.lower(): v for k, v in headers.items()}),
                 body=dict(body),
             )
             self._records.append(record)

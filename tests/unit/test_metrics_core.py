@@ -203,7 +203,8 @@ def test_breaker_successes_are_not_counted_while_disabled() -> None:
 def test_snapshot_to_dict_is_json_safe() -> None:
     """The snapshot serialises to JSON with categories as strings."""
     core.function("j").gave_up_after(3, 1.5, ErrorCategory.RATE_LIMIT, "max_attempts")
-    core.breaker("j-breaker").rejected()
+    held = core.breaker("j-breaker")  # a breaker recorder lives while a breaker holds it
+    held.rejected()
     data = json.loads(json.dumps(metrics.snapshot().to_dict()))
     assert {"rate_limit": 1} == data["functions"]["j"]["failures"]
     assert 1 == data["breakers"]["j-breaker"]["rejections"]
@@ -214,7 +215,8 @@ def test_summary_table_lists_functions_and_breakers() -> None:
     rec = core.function("summarize")
     rec.retried(ErrorCategory.RATE_LIMIT)
     rec.succeeded(2, 0.3)
-    core.breaker("summary-breaker").rejected()
+    held = core.breaker("summary-breaker")  # lives while held, as by a breaker
+    held.rejected()
     table = metrics.snapshot().summary_table()
     lines = table.splitlines()
     assert lines[0].split()[:4] == ["function", "calls", "ok", "gave"]

@@ -1,0 +1,57 @@
+"""What the README says about edge cases is what the code does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tenacity
+
+import resilience_kit as rk
+from resilience_kit import ConfigurationError
+from resilience_kit.testing import no_wait
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+FLAT = " ".join(README.split())
+
+
+def test_fallback_refuses_generators_as_the_readme_says() -> None:
+    """fallback() refuses a generator, and the README no longer claims every tool takes one."""
+
+    def stream() -> Iterator[str]:
+        yield "a"
+
+    with pytest.raises(ConfigurationError):
+        rk.fallback(default=None)(stream)  # type: ignore[arg-type]
+    assert "Every tool is a decorator (sync, async, generator" not in FLAT
+    assert "`fallback` only sync and async functions" in FLAT
+
+
+def test_tenacity_kwargs_deadline_is_real_time_as_the_readme_says() -> None:
+    """Under no_wait a plain-tenacity deadline does not end the call; the README says so."""
+    policy = rk.RetryPolicy(
+        max_attempts=10, initial_wait=0.3, max_wait=0.3, jitter=0.0, deadline=1.0
+    )
+    calls = {"tenacity": 0, "kit": 0}
+
+    def ask(who: str) -> None:
+        calls[who] += 1
+        raise TimeoutError
+
+    plain: Any = tenacity.retry(**rk.tenacity_kwargs(policy))(ask)
+    kit = rk.retry(policy=policy)(ask)
+    with no_wait():
+        with pytest.raises(TimeoutError):
+            plain("tenacity")
+        with pytest.raises(TimeoutError):
+            kit("kit")
+    assert {"tenacity": 10, "kit": 4} == calls  # 2.7 s of virtual waits past a 1 s deadline
+    assert "reads tenacity's own real clock" in FLAT
+
+
+def test_readme_does_not_say_the_sdks_back_off_on_every_infinite_hint() -> None:
+    """Anthropic's SDK sleeps a finite hint of any size; the README says which SDK does what."""
+    assert "infinite values are no hint (back off instead, as the SDKs do)" not in FLAT
+    assert "though it sleeps a finite hint of any size" in FLAT
