@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import inspect
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextvars import ContextVar
 from typing import Any, Concatenate, Protocol, TypeVar, overload
@@ -18,7 +17,7 @@ import tenacity
 from typing_extensions import ParamSpec
 
 from resilience_kit import _clock
-from resilience_kit._relay import relay_async
+from resilience_kit._callables import callable_kind, through_descriptor
 from resilience_kit._retry import _metrics as _metrics_observer
 from resilience_kit._retry._budget import BudgetObserver, RetryBudget
 from resilience_kit._retry._engine import (
@@ -35,7 +34,7 @@ from resilience_kit._retry._hooks import AttemptHook, Hooks
 from resilience_kit._retry._observers import RetryObserver, global_observers
 from resilience_kit._retry._policy import RetryPolicy, validated_policy
 from resilience_kit._retry._presets import get_preset
-from resilience_kit._streams import EMPTY, Resumed, first_async_item, first_item
+from resilience_kit._streams import EMPTY, Resumed, first_async_item, first_item, relay_async
 from resilience_kit.exceptions import ConfigurationError
 
 __all__ = ["RetryingCallable", "retry"]
@@ -72,25 +71,6 @@ class RetryingCallable(Protocol[P, R_co]):
     ) -> RetryingCallable[P2, R2]: ...
 
 
-def _kind(func: Callable[..., Any]) -> str:
-    """sync, async, generator or async_generator (callable objects judged by ``__call__``)."""
-    target: Any = func
-    if not inspect.isfunction(func) and not inspect.ismethod(func) and callable(func):
-        for klass in type(func).__mro__:
-            if "__call__" in vars(klass):
-                dunder = vars(klass)["__call__"]
-                if inspect.isfunction(dunder):
-                    target = dunder
-                break
-    if inspect.isasyncgenfunction(target) or inspect.isasyncgenfunction(func):
-        return "async_generator"
-    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(func):
-        return "async"
-    if inspect.isgeneratorfunction(target) or inspect.isgeneratorfunction(func):
-        return "generator"
-    return "sync"
-
-
 def _decorate(
     func: Callable[P, R],
     policy: RetryPolicy,
@@ -106,7 +86,7 @@ def _decorate(
     notify_success = bool(others)
     notify_before = bool(engine.before_observers)
     stats: ContextVar[dict[str, Any]] = ContextVar(f"resilience_kit.retry:{name}")
-    kind = _kind(func)
+    kind = callable_kind(func)
     is_async = kind in ("async", "async_generator")
     template: Any
     if is_async:
@@ -291,8 +271,9 @@ def retry(
     :class:`~resilience_kit.AttemptRecord` (async hooks only on coroutine functions).
     A shared *budget* (:class:`RetryBudget`) caps retries across every function using it.
     """
-    if callable(preset):
-        return _decorate(preset, get_preset("default"), ())
+    if callable(preset) or isinstance(preset, (classmethod, staticmethod)):
+        bare = get_preset("default")
+        return through_descriptor(preset, lambda func: _decorate(func, bare, ()))
     resolved = resolve_policy(preset, policy, overrides)
     hooks = Hooks.build(on_retry, on_give_up, on_success)
     if budget is not None and not isinstance(budget, RetryBudget):
@@ -302,6 +283,6 @@ def retry(
     def decorate(func: Callable[P, R]) -> RetryingCallable[P, R]:
         if hooks is not None:
             hooks.check_function(func)
-        return _decorate(func, resolved, observers, hooks)
+        return through_descriptor(func, lambda f: _decorate(f, resolved, observers, hooks))
 
     return decorate

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import tenacity
 
 from resilience_kit import _clock
+from resilience_kit._callables import add_note
 from resilience_kit._classify._dispatch import Classification, classify
 from resilience_kit._events import emit
 from resilience_kit._retry._observers import (
@@ -34,7 +35,6 @@ __all__ = [
     "StatisticsView",
     "SyncController",
     "AsyncController",
-    "add_note",
     "first_try_statistics",
     "replay",
     "replay_async",
@@ -69,15 +69,6 @@ def _call_of(retry_state: tenacity.RetryCallState) -> Call:
     if call is None:  # the template used directly (``for attempt in fn.retry: ...``)
         call = controller.rk_call = Call(_clock.monotonic())
     return call
-
-
-def add_note(exc: BaseException, note: str) -> None:
-    """``exc.add_note(note)``, also on Python 3.10."""
-    adder = getattr(exc, "add_note", None)
-    if adder is not None:
-        adder(note)
-    else:  # pragma: no cover - Python 3.10
-        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
 
 
 class Engine:

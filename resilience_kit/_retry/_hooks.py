@@ -17,6 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
+from resilience_kit._callables import callable_kind
 from resilience_kit._classify._dispatch import Classification
 from resilience_kit._events import emit
 from resilience_kit._retry._observers import RetryEvent, RetryObserver
@@ -56,8 +57,7 @@ _PENDING: ContextVar[_Pending | None] = ContextVar("resilience_kit.hooks.pending
 
 
 def _is_async(hook: Callable[..., Any]) -> bool:
-    call = getattr(hook, "__call__", None)  # noqa: B004 - async __call__ on callable objects
-    return inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(call)
+    return callable_kind(hook) == "async"
 
 
 class Hooks:
@@ -104,7 +104,8 @@ class Hooks:
         """Reject async hooks on functions that cannot await them (decoration time)."""
         if not self.any_async:
             return
-        if inspect.isasyncgenfunction(func) or not inspect.iscoroutinefunction(func):
+        kind = callable_kind(func)
+        if kind != "async":
             field = next(
                 name
                 for name, hook in zip(
@@ -112,11 +113,11 @@ class Hooks:
                 )
                 if hook is not None and _is_async(hook)
             )
-            kind = "an async generator" if inspect.isasyncgenfunction(func) else "a sync function"
+            what = "an async generator" if kind == "async_generator" else "a sync function"
             raise ConfigurationError(
                 field,
                 f"an async hook needs an async (coroutine) function; "
-                f"{getattr(func, '__qualname__', func)!r} is {kind}: use a sync hook",
+                f"{getattr(func, '__qualname__', func)!r} is {what}: use a sync hook",
             )
 
     def observer(self) -> RetryObserver:

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from resilience_kit import _clock
+from resilience_kit._callables import callable_kind, function_name
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_number
 from resilience_kit._classify._dispatch import Classification, classify
-from resilience_kit._throughput._guard import function_name
 from resilience_kit.exceptions import ConfigurationError
 
 T = TypeVar("T")
@@ -168,7 +168,7 @@ def run_batch(
     For async functions use :func:`arun_batch`.
     """
     concurrency, rounds, pause = _check(concurrency, rounds, pause)
-    if inspect.iscoroutinefunction(fn):
+    if callable_kind(fn) == "async":
         raise ConfigurationError("fn", f"{function_name(fn)} is async; use arun_batch")
     run: _Run[T, R] = _Run(list(items), rounds, pause, progress)
 
