@@ -13,6 +13,7 @@ from collections.abc import Callable
 from resilience_kit._retry._observers import RetryEvent, RetryObserver
 from resilience_kit.metrics import _core as _metrics
 from resilience_kit.metrics import _fast as _metrics_fast
+from resilience_kit.metrics._state import STATE
 
 __all__ = ["MetricsObserver", "first_success_handler", "first_success_parts", "observer_for"]
 
@@ -42,7 +43,7 @@ class MetricsObserver(RetryObserver):
 
 def observer_for(name: str) -> MetricsObserver | None:
     """A metrics observer for function *name*, or None while metrics are disabled."""
-    return MetricsObserver(name) if _metrics.STATE.enabled else None
+    return MetricsObserver(name) if STATE.enabled else None
 
 
 def first_success_handler(

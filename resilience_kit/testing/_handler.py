@@ -6,16 +6,41 @@ import contextlib
 import json
 import socket
 import sys
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from resilience_kit.testing import _sse
 from resilience_kit.testing._faults import Fault, Provider, error_body, error_payload
 
-if TYPE_CHECKING:
-    from resilience_kit.testing._server import FakeLLMServer
+__all__ = ["Owner", "QuietHTTPServer", "make_handler", "provider_of"]
 
-__all__ = ["QuietHTTPServer", "make_handler", "provider_of"]
+
+class Owner(Protocol):
+    """What the handler needs from its ``FakeLLMServer`` (so the two modules need not import
+    each other)."""
+
+    reply: str
+    chunks: int
+
+    def _decide(
+        self,
+        *,
+        method: str,
+        path: str,
+        provider: Provider | None,
+        headers: Mapping[str, str],
+        body: Mapping[str, Any],
+        stream: bool,
+        client_port: int,
+    ) -> tuple[Fault, Any]: ...
+
+    def _wait(self, seconds: float) -> None: ...
+
+    def _track(self, conn: socket.socket) -> None: ...
+
+    def _untrack(self, conn: socket.socket) -> None: ...
+
 
 _ROUTES: dict[str, Provider] = {
     "/v1/chat/completions": "openai",
@@ -45,7 +70,7 @@ class _DisconnectError(Exception):
     """The connection must be closed without (or without finishing) an answer."""
 
 
-def make_handler(owner: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
+def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
     """A handler class bound to *owner* (its script, records and reply settings)."""
 
     class Handler(BaseHTTPRequestHandler):
