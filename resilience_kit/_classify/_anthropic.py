@@ -25,12 +25,12 @@ from resilience_kit._classify._common import (
     text_field,
     timed_out,
 )
-from resilience_kit._classify._dispatch import Classification, classify, make
+from resilience_kit._classify._model import Classification, FollowCause, make
 
 PROVIDER = "anthropic"
 
 
-def classify_anthropic(exc: BaseException) -> Classification | None:
+def classify_anthropic(exc: BaseException) -> Classification | FollowCause | None:
     """Classify an ``anthropic`` exception; ``None`` for a class the table does not know."""
     decision = decide(exc, DECISIONS, "anthropic")
     if decision is None:
@@ -86,13 +86,11 @@ def _body_only(exc: BaseException) -> Classification:
     )
 
 
-def _by_cause(exc: BaseException) -> Classification | None:
+def _by_cause(exc: BaseException) -> FollowCause | None:
     if type(exc).__name__ != "RetryableError":
         return None  # a base class: the classifier follows __cause__ next
-    cause = exc.__cause__
-    if cause is not None and cause is not exc:
-        inner = classify(cause)
-        if inner.category is not ErrorCategory.UNKNOWN:
-            return inner.with_changes(retryable=True)
-    # The middleware asked for a retry without saying why: treat it as a server-side failure.
-    return make(ErrorCategory.SERVER, exc, retryable=True, provider=PROVIDER)
+    # The cause's answer, made retryable; without a known cause the middleware asked for a retry
+    # without saying why: treat it as a server-side failure.
+    return FollowCause(
+        make(ErrorCategory.SERVER, exc, retryable=True, provider=PROVIDER), retryable=True
+    )

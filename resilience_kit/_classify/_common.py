@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify._dispatch import Classification, make
 from resilience_kit._classify._headers import parse_should_retry, server_wait, snapshot
+from resilience_kit._classify._model import Classification, make
 
 _STATUS: dict[int, ErrorCategory] = {
     401: ErrorCategory.AUTH,

@@ -20,7 +20,7 @@ from resilience_kit._classify._common import (
     text_field,
     timed_out,
 )
-from resilience_kit._classify._dispatch import Classification, make
+from resilience_kit._classify._model import Classification, make
 
 PROVIDER = "openai"
 

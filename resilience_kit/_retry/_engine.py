@@ -18,7 +18,7 @@ import tenacity
 
 from resilience_kit import _clock
 from resilience_kit._callables import add_note
-from resilience_kit._classify._dispatch import Classification, classify
+from resilience_kit._classify._dispatch import Classification, classify_once, forget
 from resilience_kit._events import emit
 from resilience_kit._retry._observers import (
     RetryEvent,
@@ -113,7 +113,7 @@ class Engine:
         if not isinstance(exc, Exception):  # cancellation, KeyboardInterrupt: not our business
             return False
         call = _call_of(retry_state)
-        found = call.classification = classify(exc)
+        found = call.classification = classify_once(exc)
         if found.retryable and found.category in self.policy.retry_on:
             return True
         why = "is not retryable" if not found.retryable else "is not in retry_on"
@@ -161,6 +161,7 @@ class Engine:
                 return self._give_up(retry_state, exc, veto, f"retry refused: {veto}")
             notify(self.observers, "on_retry_scheduled", event)
         emit("retry_scheduled", level="warning", **event.log_fields())
+        forget(exc)  # a reused exception object raised by the next attempt is judged afresh
         return wait
 
     def stop(self, retry_state: tenacity.RetryCallState) -> bool:
@@ -202,7 +203,9 @@ class Engine:
         detail = "the stream failed after yielding output; not retried to avoid duplicates"
         elapsed = _clock.monotonic() - start
         add_note(exc, f"resilience_kit.retry: {self.name}: {detail}")
-        event = RetryEvent(self.name, attempts, elapsed, classify(exc), 0.0, "after_first_item")
+        event = RetryEvent(
+            self.name, attempts, elapsed, classify_once(exc), 0.0, "after_first_item"
+        )
         if self.observers:
             notify(self.observers, "on_give_up", event)
         emit("retry_gave_up", level="warning", detail=detail, **event.log_fields())

@@ -22,7 +22,7 @@ from resilience_kit import _clock
 from resilience_kit._callables import callable_kind, function_name
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_number
-from resilience_kit._classify._dispatch import Classification, classify
+from resilience_kit._classify._dispatch import Classification, classify_once
 from resilience_kit.exceptions import ConfigurationError
 
 T = TypeVar("T")
@@ -97,7 +97,7 @@ class _Run(Generic[T, R]):
 
     def failed(self, index: int, exc: Exception) -> None:
         self.failures[index] = BatchFailure(
-            index, self.items[index], exc, classify(exc), self.attempts[index]
+            index, self.items[index], exc, classify_once(exc), self.attempts[index]
         )
         self._tick()
 

@@ -12,7 +12,7 @@ from typing_extensions import ParamSpec
 from resilience_kit import _events
 from resilience_kit._callables import add_note, callable_kind, function_name, through_descriptor
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify._dispatch import classify
+from resilience_kit._classify._dispatch import classify_once
 from resilience_kit.exceptions import ConfigurationError
 
 P = ParamSpec("P")
@@ -148,7 +148,7 @@ class _Fallback:
         candidate: Callable[..., Any],
         tried: list[tuple[str, ErrorCategory]],
     ) -> Exception:
-        category = classify(exc).category
+        category = classify_once(exc).category
         if category not in self.on:
             raise exc
         tried.append((function_name(candidate), category))
