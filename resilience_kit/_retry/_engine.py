@@ -21,7 +21,7 @@ from resilience_kit._callables import add_note
 from resilience_kit._classify._dispatch import Classification, classify_once, forget
 from resilience_kit._events import emit
 from resilience_kit._retry._observers import (
-    RetryEvent,
+    AttemptRecord,
     RetryObserver,
     first_veto,
     notify,
@@ -154,7 +154,7 @@ class Engine:
                 f"waiting {wait:.2f}s ({reason}) would end past the deadline of "
                 f"{policy.deadline:g}s",
             )
-        event = RetryEvent(self.name, attempt, elapsed, found, wait, reason)
+        event = AttemptRecord(self.name, attempt, elapsed, wait, found, "retry", reason)
         if self.observers:
             veto = first_veto(self.observers, event)
             if veto is not None:
@@ -180,7 +180,9 @@ class Engine:
             f"resilience_kit.retry: gave up on {self.name} after {attempts} "
             f"attempt{'s' if attempts != 1 else ''} in {elapsed:.2f}s: {detail}",
         )
-        event = RetryEvent(self.name, attempts, elapsed, call.classification, 0.0, reason, detail)
+        event = AttemptRecord(
+            self.name, attempts, elapsed, 0.0, call.classification, "give_up", reason, detail
+        )
         if self.observers:
             notify(self.observers, "on_give_up", event)
         level = "info" if reason == "not_retryable" else "warning"
@@ -192,7 +194,7 @@ class Engine:
 
     def succeeded(self, attempts: int, start: float) -> None:
         """The call returned after *attempts* attempts."""
-        event = RetryEvent(self.name, attempts, _clock.monotonic() - start)
+        event = AttemptRecord(self.name, attempts, _clock.monotonic() - start, 0.0, None, "success")
         if self.observers:
             notify(self.observers, "on_success", event)
         if attempts > 1:
@@ -203,8 +205,9 @@ class Engine:
         detail = "the stream failed after yielding output; not retried to avoid duplicates"
         elapsed = _clock.monotonic() - start
         add_note(exc, f"resilience_kit.retry: {self.name}: {detail}")
-        event = RetryEvent(
-            self.name, attempts, elapsed, classify_once(exc), 0.0, "after_first_item"
+        found = classify_once(exc)
+        event = AttemptRecord(
+            self.name, attempts, elapsed, 0.0, found, "give_up", "after_first_item", detail
         )
         if self.observers:
             notify(self.observers, "on_give_up", event)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from resilience_kit._retry._observers import RetryEvent, RetryObserver
+from resilience_kit._retry._observers import AttemptRecord, RetryObserver
 from resilience_kit.metrics import _core as _metrics
 from resilience_kit.metrics import _fast as _metrics_fast
 from resilience_kit.metrics._state import STATE
@@ -24,11 +24,11 @@ class MetricsObserver(RetryObserver):
     def __init__(self, name: str) -> None:
         self.recorder = _metrics.function(name)
 
-    def on_retry_scheduled(self, event: RetryEvent) -> None:
+    def on_retry_scheduled(self, event: AttemptRecord) -> None:
         c = event.classification
         self.recorder.retried(None if c is None else c.category)
 
-    def on_give_up(self, event: RetryEvent) -> None:
+    def on_give_up(self, event: AttemptRecord) -> None:
         c = event.classification
         category = None if c is None else c.category
         if event.reason == "after_first_item":
@@ -36,7 +36,7 @@ class MetricsObserver(RetryObserver):
         else:
             self.recorder.gave_up_after(event.attempt, event.elapsed, category, event.reason)
 
-    def on_success(self, event: RetryEvent) -> None:
+    def on_success(self, event: AttemptRecord) -> None:
         if event.attempt > 1:  # first-attempt successes were counted by record_first
             self.recorder.succeeded(event.attempt, event.elapsed)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,7 +13,7 @@ from tests.unit.sdk_errors import openai_error
 
 
 @pytest.fixture
-def dispatcher_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[BaseException]]:
+def dispatcher_calls(monkeypatch: pytest.MonkeyPatch) -> list[BaseException]:
     """Every top-level trip through the dispatcher (causes followed inside it are not counted)."""
     calls: list[BaseException] = []
     real = _dispatch._classify
@@ -25,13 +24,13 @@ def dispatcher_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[BaseExcep
         return real(exc, depth)
 
     monkeypatch.setattr(_dispatch, "_classify", counting)
-    yield calls
+    return calls
 
 
 async def test_resilient_with_every_layer_classifies_each_failure_once(
     rk_no_wait: NoWait, dispatcher_calls: list[BaseException]
 ) -> None:
-    """Breaker, gate, limiter, budget, timeout, retry and fallback: 1 dispatcher call per attempt."""
+    """Breaker, gate, limiter, budget, timeout, retry, fallback: 1 dispatcher call per attempt."""
     raised: list[BaseException] = []
 
     @rk.resilient(
