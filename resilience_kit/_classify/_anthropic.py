@@ -18,10 +18,11 @@ from resilience_kit._classify._common import (
     BY_BODY,
     BY_CAUSE,
     BY_STATUS,
+    ErrorFields,
     body_error,
     decide,
-    status_error,
-    stream_category,
+    status_error_of,
+    stream_error_of,
     text_field,
     timed_out,
 )
@@ -37,21 +38,21 @@ def classify_anthropic(exc: BaseException) -> Classification | FollowCause | Non
         return None
     has_response = isinstance(getattr(exc, "status_code", None), int) and hasattr(exc, "response")
     if has_response and decision in {BY_STATUS, BY_BODY}:
-        return _status(exc, None)
+        return status_error_of(exc, PROVIDER, _fields(exc))
     if decision == BY_BODY:
-        return _body_only(exc)
+        return stream_error_of(exc, PROVIDER, _fields(exc))
     if decision == BY_CAUSE:
         return _by_cause(exc)
     if not isinstance(decision, ErrorCategory):  # pragma: no cover - the table holds no others
         return None
     if has_response:
-        return _status(exc, decision)
+        return status_error_of(exc, PROVIDER, _fields(exc), decision)
     if decision is ErrorCategory.CONNECTION and timed_out(exc.__cause__):
         decision = ErrorCategory.TIMEOUT
     return make(decision, exc, provider=PROVIDER)
 
 
-def _fields(exc: BaseException) -> tuple[str | None, str | None, str | None]:
+def _fields(exc: BaseException) -> ErrorFields:
     inner = body_error(getattr(exc, "body", None))
     code = getattr(exc, "error_code", None)
     error_type = getattr(exc, "type", None)
@@ -60,29 +61,6 @@ def _fields(exc: BaseException) -> tuple[str | None, str | None, str | None]:
         code if isinstance(code, str) else None,
         error_type if isinstance(error_type, str) else text_field(inner, "type"),
         message if isinstance(message, str) else getattr(exc, "message", None),
-    )
-
-
-def _status(exc: BaseException, fixed: ErrorCategory | None) -> Classification:
-    code, error_type, message = _fields(exc)
-    return status_error(
-        exc,
-        provider=PROVIDER,
-        code=code,
-        error_type=error_type,
-        message=message,
-        fixed=fixed,
-    )
-
-
-def _body_only(exc: BaseException) -> Classification:
-    code, error_type, message = _fields(exc)
-    return make(
-        stream_category(code, error_type, message),
-        exc,
-        provider=PROVIDER,
-        error_code=code or error_type,
-        in_stream=True,
     )
 
 

@@ -264,6 +264,32 @@ def status_error(
     )
 
 
+ErrorFields = tuple[str | None, str | None, str | None]
+"""``(code, type, message)`` as a provider map reads them from an SDK error's body."""
+
+
+def status_error_of(
+    exc: BaseException, provider: str, fields: ErrorFields, fixed: ErrorCategory | None = None
+) -> Classification:
+    """:func:`status_error` with the body's *fields* as a provider map read them."""
+    code, error_type, message = fields
+    return status_error(
+        exc, provider=provider, code=code, error_type=error_type, message=message, fixed=fixed
+    )
+
+
+def stream_error_of(exc: BaseException, provider: str, fields: ErrorFields) -> Classification:
+    """An error event inside a stream (no response of its own): the body's *fields* decide."""
+    code, error_type, message = fields
+    return make(
+        stream_category(code, error_type, message),
+        exc,
+        provider=provider,
+        error_code=code or error_type,
+        in_stream=True,
+    )
+
+
 def stream_category(code: str | None, error_type: str | None, message: str | None) -> ErrorCategory:
     """The category of an error event received after a 200: body first, else SERVER."""
     found = category_for_body(code, error_type, message)
