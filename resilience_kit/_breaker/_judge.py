@@ -7,7 +7,7 @@ from typing import Any
 
 from resilience_kit import _events
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify._dispatch import classify_once
+from resilience_kit._classify import classify_once
 from resilience_kit.metrics._breaker import BreakerRecorder
 
 

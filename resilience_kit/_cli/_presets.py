@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from resilience_kit._retry._policy import RetryPolicy
-from resilience_kit._retry._presets import get_preset, preset_names
+from resilience_kit._retry import RetryPolicy, get_preset, preset_names
 
 __all__ = ["describe_presets"]
 

@@ -18,7 +18,7 @@ import tenacity
 
 from resilience_kit import _clock
 from resilience_kit._callables import add_note
-from resilience_kit._classify._dispatch import Classification, classify_once, forget
+from resilience_kit._classify import Classification, classify_once, forget
 from resilience_kit._events import emit
 from resilience_kit._retry._observers import (
     AttemptRecord,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
-from resilience_kit._classify._dispatch import Classification
+from resilience_kit._classify import Classification
 from resilience_kit._events import emit
 
 __all__ = ["AttemptRecord", "Outcome", "RetryObserver", "add_observer", "global_observers"]

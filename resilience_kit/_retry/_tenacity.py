@@ -18,7 +18,7 @@ from tenacity.wait import wait_base
 
 from resilience_kit import _clock
 from resilience_kit._categories import RETRYABLE_CATEGORIES, ErrorCategory
-from resilience_kit._classify._dispatch import classify_once
+from resilience_kit._classify import classify_once
 from resilience_kit._retry._policy import RetryPolicy
 from resilience_kit._retry._presets import get_preset
 from resilience_kit.exceptions import ConfigurationError

@@ -22,7 +22,7 @@ from resilience_kit import _clock
 from resilience_kit._callables import callable_kind, function_name
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_number
-from resilience_kit._classify._dispatch import Classification, classify_once
+from resilience_kit._classify import Classification, classify_once
 from resilience_kit.exceptions import ConfigurationError
 
 T = TypeVar("T")

@@ -12,7 +12,7 @@ from typing_extensions import ParamSpec
 from resilience_kit import _events
 from resilience_kit._callables import add_note, callable_kind, function_name, through_descriptor
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify._dispatch import classify_once
+from resilience_kit._classify import classify_once
 from resilience_kit.exceptions import ConfigurationError
 
 P = ParamSpec("P")

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_name, check_number
-from resilience_kit._classify._dispatch import classify_once
+from resilience_kit._classify import classify_once
 from resilience_kit._throughput._guard import Guard, is_failure
 from resilience_kit._throughput._slots import Slots
 from resilience_kit.exceptions import BulkheadFullError, ConfigurationError

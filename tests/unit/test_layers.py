@@ -29,6 +29,8 @@ LAYERS: dict[str, int] = {
 }
 # Exceptions to "a layer never imports its own layer's other groups" (L0 modules are one group).
 SAME_LAYER_ALLOWED = {("testing", "_classify")}
+# Internal folders whose __init__.py is the facade other folders import from.
+FACADES = ("_classify", "_retry", "_breaker", "_throughput", "_cli")
 # Function-local imports of the kit's own modules that are lazy public attributes, not dodges.
 LAZY_ALLOWED = {("resilience_kit.storage", "resilience_kit.storage._redis")}
 
@@ -109,6 +111,8 @@ def _violations(modules: dict[str, Path]) -> list[str]:
             problems.append(f"{where}: L{high} may not import L{low}")
         elif low == high and 0 < low < 4 and (source, target) not in SAME_LAYER_ALLOWED:
             problems.append(f"{where}: L{high} groups never import each other")
+        elif target in FACADES and edge.target != f"{ROOT}.{target}":
+            problems.append(f"{where}: other folders import {ROOT}.{target} (its facade)")
     return problems
 
 
