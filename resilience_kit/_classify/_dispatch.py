@@ -46,12 +46,13 @@ _fallback_maps: list[BuiltinMap] = list(_providers.FALLBACKS)
 
 # One classification per failure: classify_once() keeps its answer on the exception, so every
 # layer a failure passes through (breaker, gate, limiter, retry, fallback) reads the same one.
-# The answer is reused only for the same object, under the same user maps (the generation counts
-# changes), and within REUSE_WINDOW seconds of the kit's clock: an exception object raised again
-# later (a reused instance) is classified afresh, so time-relative server hints stay current.
+# The answer is reused only for the same object, under the same maps (a new generation token
+# whenever they change; an unpickled copy never matches), and within REUSE_WINDOW seconds of the
+# kit's clock: an exception object raised again later (a reused instance) is classified afresh,
+# so time-relative server hints stay current.
 _CACHE_ATTR = "__resilience_kit_classification__"
 REUSE_WINDOW = 1.0
-_generation = 0
+_generation = object()  # replaced whenever the maps change; a copy (pickle) never matches
 
 
 def register_exception_map(
@@ -112,7 +113,7 @@ def _type_map(table: dict[Any, Any]) -> ExceptionMap:
 
 def _maps_changed() -> None:
     global _generation
-    _generation += 1
+    _generation = object()
 
 
 def register_builtin(module: str, func: BuiltinMap) -> None:
@@ -147,7 +148,7 @@ def classify_once(exc: BaseException) -> Classification:
     if (
         type(kept) is tuple
         and len(kept) == 3
-        and kept[0] == _generation
+        and kept[0] is _generation
         and 0.0 <= now - kept[1] <= REUSE_WINDOW
         and isinstance(kept[2], Classification)
     ):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import pytest
@@ -95,3 +96,22 @@ def test_public_classify_is_never_cached() -> None:
     _dispatch.classify_once(exc)
     exc.status_code = 400
     assert rk.ErrorCategory.BAD_REQUEST == rk.classify(exc).category
+
+
+def test_a_kept_answer_is_dropped_when_maps_change_or_the_exception_is_copied(
+    dispatcher_calls: list[BaseException],
+) -> None:
+    """A new user map, or an unpickled copy (another process), means classifying afresh."""
+    exc = TimeoutError("slow")
+    assert rk.ErrorCategory.TIMEOUT == _dispatch.classify_once(exc).category
+    assert rk.ErrorCategory.TIMEOUT == _dispatch.classify_once(exc).category
+    assert 1 == len(dispatcher_calls)
+    copy = pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own bytes
+    assert rk.ErrorCategory.TIMEOUT == _dispatch.classify_once(copy).category
+    assert 2 == len(dispatcher_calls)
+    unregister = rk.register_exception_map({TimeoutError: rk.ErrorCategory.SERVER}, name="once")
+    try:
+        assert rk.ErrorCategory.SERVER == _dispatch.classify_once(exc).category
+    finally:
+        unregister()
+    assert 3 == len(dispatcher_calls)
