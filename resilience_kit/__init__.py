@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from resilience_kit import metrics as metrics  # the public module `resilience_kit.metrics`
 from resilience_kit._breaker import (
     BreakerSnapshot,
@@ -16,6 +18,7 @@ from resilience_kit._classify import (
     Classification,
     ExceptionMap,
     classify,
+    classify_http,
     register_exception_map,
 )
 from resilience_kit._compose import Resilient, resilient
@@ -94,6 +97,7 @@ __all__ = [
     "bulkhead",
     "circuit_breaker",
     "classify",
+    "classify_http",
     "fallback",
     "get_preset",
     "load_presets",
@@ -107,3 +111,8 @@ __all__ = [
     "timeout",
     "wait_retry_after",
 ]
+
+try:
+    __version__: str = _metadata.version("llm-resilience-kit")
+except _metadata.PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"

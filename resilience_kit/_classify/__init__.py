@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from resilience_kit._classify._builder import classify_http
 from resilience_kit._classify._dispatch import (
     Classification,
     ExceptionMap,
@@ -15,6 +16,7 @@ __all__ = [
     "Classification",
     "ExceptionMap",
     "classify",
+    "classify_http",
     "classify_once",
     "forget",
     "register_exception_map",

@@ -1,4 +1,4 @@
-"""The ``anthropic`` SDK's exceptions (checked against anthropic 2.12).
+"""The ``anthropic`` SDK's exceptions (checked against anthropic 2.15).
 
 ``anthropic`` is never imported here (see ``_openai``). Decisions live in ``_anthropic_table``.
 Facts this map rests on:
@@ -19,6 +19,7 @@ from resilience_kit._classify._common import (
     BY_CAUSE,
     BY_STATUS,
     ErrorFields,
+    NoRetry,
     body_error,
     decide,
     status_error_of,
@@ -43,13 +44,16 @@ def classify_anthropic(exc: BaseException) -> Classification | FollowCause | Non
         return stream_error_of(exc, PROVIDER, _fields(exc))
     if decision == BY_CAUSE:
         return _by_cause(exc)
+    retryable: bool | None = None
+    if isinstance(decision, NoRetry):
+        decision, retryable = decision.category, False
     if not isinstance(decision, ErrorCategory):  # pragma: no cover - the table holds no others
         return None
     if has_response:
-        return status_error_of(exc, PROVIDER, _fields(exc), decision)
+        return status_error_of(exc, PROVIDER, _fields(exc), decision, retryable=retryable)
     if decision is ErrorCategory.CONNECTION and timed_out(exc.__cause__):
         decision = ErrorCategory.TIMEOUT
-    return make(decision, exc, provider=PROVIDER)
+    return make(decision, exc, retryable=retryable, provider=PROVIDER)
 
 
 def _fields(exc: BaseException) -> ErrorFields:
@@ -69,6 +73,5 @@ def _by_cause(exc: BaseException) -> FollowCause | None:
         return None  # a base class: the classifier follows __cause__ next
     # The cause's answer, made retryable; without a known cause the middleware asked for a retry
     # without saying why: treat it as a server-side failure.
-    return FollowCause(
-        make(ErrorCategory.SERVER, exc, retryable=True, provider=PROVIDER), retryable=True
-    )
+    otherwise = make(ErrorCategory.SERVER, exc, retryable=True, provider=PROVIDER)
+    return FollowCause(otherwise, changes={"retryable": True})

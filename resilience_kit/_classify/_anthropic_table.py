@@ -1,14 +1,15 @@
-"""Every exception class the ``anthropic`` SDK exports, and the decision for each (anthropic 2.12).
+"""Every exception class the ``anthropic`` SDK exports, and the decision for each (anthropic 2.15).
 
 ``BY_STATUS``: the HTTP status rule refined by the body (see ``_common``). A pinned category is used
-where one status holds cases that must be treated differently. The drift test fails when the
-installed SDK exports a class missing here.
+where one status holds cases that must be treated differently; ``NoRetry(category)`` where the API
+says not to send the same request again although its status would be retried. The drift test fails
+when the installed SDK exports a class missing here.
 """
 
 from __future__ import annotations
 
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify._common import BY_BODY, BY_CAUSE, BY_STATUS, Decision
+from resilience_kit._classify._common import BY_BODY, BY_CAUSE, BY_STATUS, Decision, NoRetry
 
 DECISIONS: dict[str, Decision] = {
     # Base classes: only what they wrap says anything.
@@ -75,6 +76,7 @@ DECISIONS: dict[str, Decision] = {
     # Subclasses chosen by (status, body.error.details.error_code).
     # 400
     "AlreadyMemberError": BY_STATUS,
+    "BetaApprovalRequiredError": BY_STATUS,
     "AvailableToolsLimitExceededError": BY_STATUS,
     "BetaBundleAttachmentNotSupportedError": BY_STATUS,
     "BetaBundleOnCallError": BY_STATUS,
@@ -87,6 +89,7 @@ DECISIONS: dict[str, Decision] = {
     "BetaCMEKFeatureUnsupportedError": BY_STATUS,
     "CMEKKeyDisabledError": BY_STATUS,
     "CMEKKeyNetworkBlockedError": BY_STATUS,
+    "BetaCMEKNotApprovedError": BY_STATUS,
     "CompactionBlockAmbiguousError": BY_STATUS,
     "CompactionBlockMisplacedError": BY_STATUS,
     "CompactionContentMismatchError": BY_STATUS,
@@ -98,25 +101,39 @@ DECISIONS: dict[str, Decision] = {
     "EmailDomainNotAllowedError": BY_STATUS,
     "BetaEnvironmentArchivedError": BY_STATUS,
     "ExternalKeyInWorkspacePolicyError": BY_STATUS,
+    "BetaExternalKeyNotFoundError": BY_STATUS,
+    "BetaExternalKeyProviderMismatchError": BY_STATUS,
     "ExternalKeyValidationFailedError": BY_STATUS,
     # validation did not finish in time; the docstring says send again
     "ExternalKeyValidationTimedOutError": ErrorCategory.TIMEOUT,
+    "BetaExternalStorageInUseError": BY_STATUS,
+    "BetaExternalStorageInWorkspacePolicyError": BY_STATUS,
+    "BetaExternalStorageNotAvailableError": BY_STATUS,
     "FileNotDownloadableError": BY_STATUS,
+    "BetaGCPProjectNotVerifiedError": BY_STATUS,
+    "BetaGrantRequiredError": BY_STATUS,
+    "BetaHumanReviewNotAvailableError": BY_STATUS,
+    "BetaHumanReviewOnWithExternalStorageError": BY_STATUS,
     "ImageDimensionsTooLargeError": BY_STATUS,
     "BetaInvalidConfigTypeChangeError": BY_STATUS,
     "BetaInvalidMetadataError": BY_STATUS,
+    "BetaInvalidStorageARNError": BY_STATUS,
     "InviteAlreadyExistsError": BY_STATUS,
     "KeyProfileMismatchError": BY_STATUS,
     "OrgAPIKeyLimitExceededError": BY_STATUS,
     "OrgMemberLimitExceededError": BY_STATUS,
+    "BetaOrganizationNotEligibleError": BY_STATUS,
     "BetaOrganizationNotEnrolledInBetaError": BY_STATUS,
     # organization disabled (trust and safety): no call can succeed
     "OrganizationOnHoldError": ErrorCategory.PERMISSION,
     "OrganizationTypeNotSupportedError": BY_STATUS,
     "ParentOrganizationRequiredError": BY_STATUS,
+    "BetaProviderNotAllowedError": BY_STATUS,
     "RBACGroupGrantsOwnerAccessError": BY_STATUS,
     "BetaRBACGroupOrderLimitExceededError": BY_STATUS,
     "RBACGroupOwnerAccessUnconfirmedError": BY_STATUS,
+    "BetaRegionNotSupportedError": BY_STATUS,
+    "BetaReportPageTooLargeError": BY_STATUS,
     "RequestBodyEncodingInvalidError": BY_STATUS,
     "RequestBodyEncodingUnsupportedError": BY_STATUS,
     "BetaRequestBodyTimeoutError": BY_STATUS,
@@ -124,24 +141,37 @@ DECISIONS: dict[str, Decision] = {
     "BetaSettingsDocumentLimitExceededError": BY_STATUS,
     "BetaSettingsHistoryLimitExceededError": BY_STATUS,
     "BetaSlackChannelSetUpSettingsRefusedError": BY_STATUS,
+    "BetaStorageAttachLimitReachedError": BY_STATUS,
+    "BetaStorageNotApprovedError": BY_STATUS,
+    "BetaStorageNotAttachableError": BY_STATUS,
+    "StorageProfileMismatchError": BY_STATUS,
+    "BetaStorageProfileStillRequiredError": BY_STATUS,
     # file storage is full: every upload fails until files are deleted
     "StorageQuotaExceededError": ErrorCategory.QUOTA,
+    "BetaStorageVerificationFailedError": BY_STATUS,
     "ThreadAlreadyContinuedError": BY_STATUS,
     "ThreadContinueInFlightError": BY_STATUS,
     "ThreadFingerprintMismatchError": BY_STATUS,
     "ThreadUnsupportedRequestError": BY_STATUS,
+    "BetaTooManyReportGroupsError": BY_STATUS,
     "ToolNameConflictError": BY_STATUS,
     "ToolReferenceUnresolvedError": BY_STATUS,
+    "BetaTranscriptsStorageRequiredError": BY_STATUS,
     "BetaUnsupportedCharsetError": BY_STATUS,
+    "BetaUnsupportedRegionError": BY_STATUS,
+    "UserProfileClearedError": BY_STATUS,
     "UserProfileNotFoundError": BY_STATUS,
     "UserProfileRequiredError": BY_STATUS,
     "WorkspaceAPIKeyLimitExceededError": BY_STATUS,
+    "WorkspaceHumanReviewDisabledError": BY_STATUS,
     "WorkspaceMemberLimitExceededError": BY_STATUS,
     "WorkspacePolicyViolationError": BY_STATUS,
     # 402
     "LinkedOrganizationBillingUnavailableError": ErrorCategory.QUOTA,
     "LinkedOrganizationSpendLimitReachedError": ErrorCategory.QUOTA,
     # 403
+    # "safe to send the same request again": the API could not confirm the caller this time
+    "APIKeyRequesterUnconfirmedError": ErrorCategory.SERVER,
     "BetaAPIKeyScopeMissingError": BY_STATUS,
     "BetaCannotSignOutManagedMemberError": BY_STATUS,
     "BetaCannotSignOutMembershipAdminError": BY_STATUS,
@@ -167,6 +197,8 @@ DECISIONS: dict[str, Decision] = {
     # 409
     "ConcurrentMembershipChangeError": BY_STATUS,
     "ExternalKeyChangedError": BY_STATUS,
+    # 409, but another organization holds the project (or its cool-down runs): not in seconds
+    "BetaGCPProjectControlledByAnotherOrganizationError": ErrorCategory.BAD_REQUEST,
     # 409, but the name stays taken: a retry cannot succeed
     "BetaPluginNameTakenError": ErrorCategory.BAD_REQUEST,
     "BetaScanPendingError": BY_STATUS,
@@ -175,6 +207,17 @@ DECISIONS: dict[str, Decision] = {
     # 409, but the key state needs an admin: a retry cannot succeed
     "SkillReadBlockedUndecryptableError": ErrorCategory.BAD_REQUEST,
     "BetaSlackChannelSetUpSettingsConflictError": BY_STATUS,
+    # 409, but the bucket stays registered: a retry cannot succeed
+    "BetaStorageAlreadyRegisteredError": ErrorCategory.BAD_REQUEST,
+    # the docstring says archive again (with the right permission): a retry is what it asks
+    "StorageAttachedDuringArchiveError": BY_STATUS,
+    # another request changed the setting; "read the Workspace and send again if you still
+    # want the change": a blind resend would undo the other change
+    "BetaStorageChangedConcurrentlyError": NoRetry(ErrorCategory.CONFLICT),
+    # 409, but the bucket is (or was recently) in use: "name a different bucket"
+    "BetaStorageInUseError": ErrorCategory.BAD_REQUEST,
+    # same as BetaStorageChangedConcurrentlyError, for the Workspace
+    "BetaWorkspaceChangedConcurrentlyError": NoRetry(ErrorCategory.CONFLICT),
     # 412
     "BetaHeartbeatPreconditionFailedError": BY_STATUS,
     # 413
@@ -187,9 +230,15 @@ DECISIONS: dict[str, Decision] = {
     # usage grew too fast; wait for retry-after
     "RampLimitExceededError": ErrorCategory.RATE_LIMIT,
     # 503
+    # an approval could not be read right now; "retry after the Retry-After delay"
+    "BetaAuthorizationCheckUnavailableError": BY_STATUS,
+    # partly saved; "send the same request again to finish it" (a failure, not a lack of capacity)
+    "ChangeOutcomeUnknownError": ErrorCategory.SERVER,
     "CMEKContextUnavailableError": BY_STATUS,
     "CMEKKeyUnreachableError": BY_STATUS,
     "BetaRegistrationPendingError": BY_STATUS,
+    # the Workspace exists; "don't send the create again": a retry would create another one
+    "WorkspaceCreatedIncompleteError": NoRetry(ErrorCategory.SERVER),
     # 529
     "CompactionUnavailableError": BY_STATUS,
 }

@@ -15,6 +15,7 @@ The status rule (see the README's provider decision table):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classify._headers import parse_should_retry, server_wait, snapshot
@@ -85,8 +86,23 @@ _CONTEXT_PHRASES = (
     "prompt is too long",
     "context window",
     "exceed context limit",
+    # Gemini INVALID_ARGUMENT: "The input token count (N) exceeds the maximum number of tokens
+    # allowed (M)."; Bedrock ValidationException: "Input is too long for requested model.",
+    # "too many input tokens".
+    "exceeds the maximum number of tokens",
+    "input is too long",
+    "too many input tokens",
 )
-_CONTENT_PHRASES = ("content management policy", "content policy", "usage policy", "safety system")
+_CONTENT_PHRASES = (
+    "content management policy",
+    "content policy",
+    "usage policy",
+    "safety system",
+    # Gemini and Bedrock refusals that surface as 400s.
+    "prohibited content",
+    "blocked due to safety",
+    "blocked by content filters",
+)
 _QUOTA_PHRASES = ("reached your specified api usage limits", "credit balance is too low")
 
 
@@ -174,9 +190,12 @@ def text_field(data: Mapping[str, object], key: str) -> str | None:
 
 
 def request_id_from(headers: object) -> str | None:
-    """``x-request-id`` (OpenAI, most gateways) or ``request-id`` (Anthropic)."""
+    """``x-request-id`` (OpenAI, most gateways), ``request-id`` (Anthropic) or
+    ``x-amzn-requestid`` (AWS)."""
     lowered = snapshot(headers)
-    return lowered.get("x-request-id") or lowered.get("request-id")
+    return (
+        lowered.get("x-request-id") or lowered.get("request-id") or lowered.get("x-amzn-requestid")
+    )
 
 
 def from_response(
@@ -190,6 +209,7 @@ def from_response(
     request_id: str | None = None,
     in_stream: bool = False,
     retryable: bool | None = None,
+    message: str | None = None,
 ) -> Classification:
     """A Classification with the server's wait hint and ``x-should-retry`` applied."""
     headers = snapshot(headers)  # read the response's headers once
@@ -206,6 +226,7 @@ def from_response(
         error_code=error_code,
         request_id=request_id or request_id_from(headers),
         in_stream=in_stream,
+        message=message,
     )
 
 
@@ -216,14 +237,36 @@ BY_BODY = "by body"
 BY_CAUSE = "by cause"
 """Decision: a wrapper; classify ``__cause__`` (the default category applies without one)."""
 
-Decision = ErrorCategory | str
+
+@dataclass(frozen=True, slots=True)
+class NoRetry:
+    """Decision: *category*, but not retryable although the category usually is.
+
+    For an error whose status the SDKs retry while the API says not to send the same request
+    again (a create that partly happened, a change another request overtook).
+    ``x-should-retry`` still wins.
+    """
+
+    category: ErrorCategory
+
+
+Decision = ErrorCategory | str | NoRetry
 
 
 def decide(exc: BaseException, table: Mapping[str, Decision], module: str) -> Decision | None:
-    """The decision for the most specific class of *exc* from *module* that *table* lists."""
+    """The decision for the most specific class of *exc* from *module* that *table* lists.
+
+    ``BY_BODY`` is not inherited by the SDK's own subclasses: the SDKs raise the bare base class
+    (``APIError``) for an error event in a stream, so a subclass of it the table does not list yet
+    (a validation error, say) takes the next base's decision instead of reading as a stream event.
+    """
+    own = type(exc).__module__.partition(".")[0] == module
     for klass in type(exc).__mro__:
         if klass.__module__.partition(".")[0] == module and klass.__name__ in table:
-            return table[klass.__name__]
+            decision = table[klass.__name__]
+            if decision == BY_BODY and own and klass is not type(exc):
+                continue
+            return decision
     return None
 
 
@@ -235,13 +278,15 @@ def status_error(
     error_type: str | None,
     message: str | None,
     fixed: ErrorCategory | None = None,
+    retryable: bool | None = None,
 ) -> Classification:
     """Classify an SDK error that carries an HTTP response (``status_code``, ``response``,
     ``request_id``, as both SDKs' ``APIStatusError`` do); *code*, *error_type* and *message* come
     from its body.
 
     A status below 400 means the error arrived as an event inside a 200 stream: the body decides
-    and ``in_stream`` is set. *fixed* is a category the decision table pins for the class.
+    and ``in_stream`` is set. *fixed* is a category the decision table pins for the class, and
+    *retryable* overrides the category's own retryability (``NoRetry``).
     """
     status_code = int(getattr(exc, "status_code", 0))
     request_id = getattr(exc, "request_id", None)
@@ -261,6 +306,7 @@ def status_error(
         error_code=code or error_type,
         request_id=request_id if isinstance(request_id, str) else None,
         in_stream=in_stream,
+        retryable=retryable,
     )
 
 
@@ -269,12 +315,23 @@ ErrorFields = tuple[str | None, str | None, str | None]
 
 
 def status_error_of(
-    exc: BaseException, provider: str, fields: ErrorFields, fixed: ErrorCategory | None = None
+    exc: BaseException,
+    provider: str,
+    fields: ErrorFields,
+    fixed: ErrorCategory | None = None,
+    *,
+    retryable: bool | None = None,
 ) -> Classification:
     """:func:`status_error` with the body's *fields* as a provider map read them."""
     code, error_type, message = fields
     return status_error(
-        exc, provider=provider, code=code, error_type=error_type, message=message, fixed=fixed
+        exc,
+        provider=provider,
+        code=code,
+        error_type=error_type,
+        message=message,
+        fixed=fixed,
+        retryable=retryable,
     )
 
 

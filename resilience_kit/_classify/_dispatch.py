@@ -211,8 +211,6 @@ def _settle(answer: Classification | FollowCause, exc: BaseException, depth: int
     cause = exc.__cause__
     if cause is not None and cause is not exc and depth < _MAX_CAUSE_DEPTH:
         inner = _classify(cause, depth + 1)
-        if inner.category is not ErrorCategory.UNKNOWN:
-            if answer.retryable is None:
-                return inner
-            return inner.with_changes(retryable=answer.retryable)
+        if answer.unknown_cause_answers or inner.category is not ErrorCategory.UNKNOWN:
+            return inner.with_changes(**answer.changes) if answer.changes else inner
     return answer.otherwise

@@ -1,4 +1,4 @@
-"""Raw HTTP clients: ``httpx``, ``httpx2`` (what openai/anthropic use now) and ``requests``.
+"""Raw HTTP clients: ``httpx``, ``httpx2`` (openai, anthropic, google-genai), ``requests``, urllib3.
 
 The module of each client is already in ``sys.modules`` when one of its exceptions exists, so it is
 looked up there, never imported. Statuses follow the shared rule in ``_common`` (no body parsing:
@@ -64,6 +64,28 @@ def classify_requests(exc: BaseException) -> Classification | None:
         return make(ErrorCategory.TIMEOUT, exc, provider="requests")
     if isinstance(exc, (errors.ConnectionError, errors.ChunkedEncodingError)):
         return make(ErrorCategory.CONNECTION, exc, provider="requests")
+    return None
+
+
+def classify_urllib3(exc: BaseException) -> Classification | None:
+    """``urllib3``: what botocore leaks from a broken event stream (``ProtocolError``), timeouts."""
+    mod = _module("urllib3.exceptions")
+    if mod is None:  # pragma: no cover - the exception's own module is always loaded
+        return None
+    connection = (
+        mod.ProtocolError,  # "Response ended prematurely", connection reset mid-body
+        mod.IncompleteRead,
+        mod.InvalidChunkLength,
+        mod.NewConnectionError,  # a subclass of ConnectTimeoutError, but a refused connection
+        mod.SSLError,
+        mod.ProxyError,
+        mod.ClosedPoolError,
+        mod.DecodeError,
+    )
+    if isinstance(exc, connection):
+        return make(ErrorCategory.CONNECTION, exc, provider="urllib3")
+    if isinstance(exc, mod.TimeoutError):  # ReadTimeoutError, ConnectTimeoutError
+        return make(ErrorCategory.TIMEOUT, exc, provider="urllib3")
     return None
 
 

@@ -6,8 +6,8 @@ never call back into the dispatcher.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, TypeAlias
 
 from resilience_kit._categories import ErrorCategory
@@ -77,11 +77,13 @@ def _safe_str(exc: BaseException) -> str:
 
 @dataclass(frozen=True, slots=True)
 class FollowCause:
-    """A map's answer "classify ``__cause__``": the dispatcher does, and uses the cause's answer
-    (with *retryable* forced when set) unless it is UNKNOWN; then *otherwise* applies."""
+    """A map's answer "classify ``__cause__``": the dispatcher does and answers with the cause's
+    classification, *changes* applied. Without a cause, or when the cause is UNKNOWN (unless
+    *unknown_cause_answers*), *otherwise* is the answer."""
 
     otherwise: Classification
-    retryable: bool | None = None
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    unknown_cause_answers: bool = False
 
 
 BuiltinMap: TypeAlias = Callable[[BaseException], "Classification | FollowCause | None"]

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from resilience_kit._classify import _anthropic, _builtins, _duck, _http, _openai
+from resilience_kit._classify import (
+    _anthropic,
+    _bedrock,
+    _builtins,
+    _duck,
+    _google,
+    _http,
+    _openai,
+)
 from resilience_kit._classify._model import BuiltinMap
 
 __all__ = ["BUILTINS", "FALLBACKS"]
@@ -13,6 +21,9 @@ BUILTINS: dict[str, BuiltinMap] = {
     "httpx": _http.classify_httpx,
     "httpx2": _http.classify_httpx2,
     "requests": _http.classify_requests,
+    "urllib3": _http.classify_urllib3,
+    "google": _google.classify_google,  # google.genai only; None for the rest
+    "botocore": _bedrock.classify_botocore,
 }
 """The map of each client, chosen by the top-level module of the exception's class."""
 

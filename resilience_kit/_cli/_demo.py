@@ -26,7 +26,7 @@ from resilience_kit.testing import FakeLLMServer
 __all__ = ["run_demo"]
 
 _INSTALL_HINT = (
-    "the demo drives the real openai and anthropic clients: pip install 'resilience-kit[all]'"
+    "the demo drives the real openai and anthropic clients: pip install 'llm-resilience-kit[all]'"
 )
 
 # Why the kit decided what it did, by the reason a ``retry_*`` event carries.

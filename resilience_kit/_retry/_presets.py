@@ -47,6 +47,29 @@ BUILTIN_PRESETS: dict[str, RetryPolicy] = {
         deadline=180.0,
         max_retry_after=60.0,
     ),
+    # google-genai's own HttpRetryOptions defaults (5 attempts, 1 s doubling to 60 s, jitter 1 s,
+    # on 408/429/5xx). The SDK ignores RetryInfo; we honour it up to one minute, the window of
+    # Gemini's per-minute quotas (per-day quotas are QUOTA and never retried).
+    "gemini": RetryPolicy(
+        max_attempts=5,
+        initial_wait=1.0,
+        max_wait=60.0,
+        jitter=1.0,
+        deadline=300.0,
+        max_retry_after=60.0,
+    ),
+    # botocore's standard retry mode: exponential backoff from 1 s for throttling, capped at
+    # 20 s, full jitter; its x-amz-retry-after is honoured up to that cap. 6 attempts, as the
+    # service model says of ModelNotReadyException ("the AWS SDK will automatically retry the
+    # operation up to 5 times"); botocore itself stops at 3 attempts.
+    "bedrock": RetryPolicy(
+        max_attempts=6,
+        initial_wait=1.0,
+        max_wait=20.0,
+        jitter=1.0,
+        deadline=180.0,
+        max_retry_after=20.0,
+    ),
     # A person is waiting: few, short retries and a hard 10 s bound.
     "interactive": RetryPolicy(
         max_attempts=3,

@@ -3,8 +3,8 @@
 ``snapshot()`` returns a :class:`~resilience_kit.MetricsSnapshot`; ``reset()`` zeroes everything
 (tests); ``disable()``/``enable()`` or ``RESILIENCE_KIT_METRICS=off`` switch recording off and on.
 Exporters need their extra and import nothing until called: ``register_prometheus()`` /
-``prometheus_collector()`` (``resilience-kit[prometheus]``) and ``instrument_otel()``
-(``resilience-kit[otel]``).
+``prometheus_collector()`` (``llm-resilience-kit[prometheus]``) and ``instrument_otel()``
+(``llm-resilience-kit[otel]``).
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from resilience_kit._checks import check_int, check_number
+from resilience_kit.exceptions import ConfigurationError
 
 __all__ = ["Fault", "FaultKind", "Provider", "error_body"]
 
-Provider: TypeAlias = Literal["openai", "anthropic"]
+Provider: TypeAlias = Literal["openai", "anthropic", "gemini", "bedrock"]
 FaultKind: TypeAlias = Literal["ok", "status", "delay", "drop", "stream_error", "stream_cut"]
 
 # Error "type" each provider sends for a status when the script names none.
@@ -34,6 +35,68 @@ _ANTHROPIC_TYPES: dict[int, str] = {
     504: "timeout_error",
     529: "overloaded_error",
 }
+GEMINI_STATUS: dict[int, str] = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    409: "ABORTED",
+    429: "RESOURCE_EXHAUSTED",
+    499: "CANCELLED",
+    500: "INTERNAL",
+    501: "UNIMPLEMENTED",
+    503: "UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+"""The google.rpc status Gemini sends with each HTTP status."""
+GEMINI_CODES: dict[str, int] = {name: code for code, name in GEMINI_STATUS.items()}
+_GEMINI_MESSAGES: dict[str, str] = {
+    "RESOURCE_EXHAUSTED": "Resource has been exhausted (e.g. check quota).",
+    "UNAVAILABLE": "The model is overloaded. Please try again later.",
+    "INTERNAL": "An internal error has occurred. Please retry or report the problem.",
+    "DEADLINE_EXCEEDED": "Deadline expired before operation could complete.",
+    "INVALID_ARGUMENT": "Request contains an invalid argument.",
+    "UNAUTHENTICATED": "Request had invalid authentication credentials.",
+    "PERMISSION_DENIED": "The caller does not have permission.",
+    "NOT_FOUND": "Requested entity was not found.",
+}
+BEDROCK_CODES: dict[int, str] = {
+    400: "ValidationException",
+    403: "AccessDeniedException",
+    404: "ResourceNotFoundException",
+    408: "ModelTimeoutException",
+    424: "ModelErrorException",
+    429: "ThrottlingException",
+    500: "InternalServerException",
+    503: "ServiceUnavailableException",
+}
+"""The error code Bedrock Runtime sends with each HTTP status (its service model)."""
+BEDROCK_STATUS: dict[str, int] = {
+    **{code: status for status, code in BEDROCK_CODES.items()},
+    "ModelNotReadyException": 429,
+    "ModelStreamErrorException": 424,
+    "ServiceQuotaExceededException": 400,
+    "ConflictException": 400,
+}
+_BEDROCK_MESSAGES: dict[str, str] = {
+    "ThrottlingException": "Too many requests, please wait before trying again.",
+    "ServiceUnavailableException": "Bedrock is unable to process your request.",
+    "InternalServerException": "The system encountered an unexpected error during processing.",
+    "ModelTimeoutException": "Model has timed out in processing the request.",
+    "ModelStreamErrorException": "The model stream was interrupted. Retry your request.",
+    "ModelNotReadyException": "Model is not ready for inference. Wait and try your request again.",
+    "ValidationException": "Malformed input request, please reformat your input and try again.",
+    "AccessDeniedException": "You don't have access to the model with the specified model ID.",
+    "ResourceNotFoundException": "Could not resolve the foundation model from the identifier.",
+    "ServiceQuotaExceededException": "Your request exceeds the service quota for your account.",
+}
+
+
+def bedrock_code(name: str) -> str:
+    """``throttlingException`` (event type) or ``ThrottlingException`` (code) as the code."""
+    return name[:1].upper() + name[1:]
+
+
 _OPENAI_QUOTA_CODES = frozenset(
     {
         "insufficient_quota",
@@ -64,6 +127,7 @@ class Fault:
     body: Any = None
     seconds: float = 0.0
     after: int = 0
+    details: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def ok(cls) -> Fault:
@@ -81,12 +145,16 @@ class Fault:
         message: str | None = None,
         body: Any = None,
         delay: float = 0.0,
+        details: list[Mapping[str, Any]] | tuple[Mapping[str, Any], ...] = (),
     ) -> Fault:
         """Answer *status_code* with *headers* and a provider-shaped error body.
 
         *code* is OpenAI's ``error.code`` or Anthropic's ``error.details.error_code``; *type* is
-        the ``error.type`` (a per-status default otherwise). *body* replaces the whole body (a
-        dict is sent as JSON, a str or bytes as is). *delay* waits before answering.
+        the ``error.type`` (OpenAI, Anthropic), the RPC ``error.status`` (Gemini, e.g.
+        ``RESOURCE_EXHAUSTED``) or the error code (Bedrock, e.g. ``ThrottlingException``), with
+        a per-status default otherwise. *details* are Gemini's ``error.details`` entries
+        (``google.rpc.RetryInfo``, ``QuotaFailure``, ...). *body* replaces the whole body (a dict
+        is sent as JSON, a str or bytes as is). *delay* waits before answering.
         """
         return cls(
             "status",
@@ -97,6 +165,7 @@ class Fault:
             message=message,
             body=body,
             seconds=_check_seconds(delay, "delay"),
+            details=_check_details(details),
         )
 
     @classmethod
@@ -125,8 +194,10 @@ class Fault:
         """Stream *after* content chunks, then the provider's in-stream error event.
 
         OpenAI: ``data: {"error": {...}}`` (type ``server_error`` by default); Anthropic:
-        ``event: error`` (type ``overloaded_error`` by default). A non-streaming request gets the
-        matching status error (500 / 529) instead.
+        ``event: error`` (type ``overloaded_error`` by default); Gemini: ``data: {"error": ...}``
+        (RPC status ``UNAVAILABLE`` by default); Bedrock: an event-stream exception message
+        (``modelStreamErrorException`` by default). A non-streaming request gets the matching
+        status error (see :func:`non_stream_error`) instead.
         """
         return cls("stream_error", after=_check_after(after), type=type, message=message, code=code)
 
@@ -137,6 +208,28 @@ class Fault:
         A non-streaming request gets its connection dropped instead.
         """
         return cls("stream_cut", after=_check_after(after))
+
+
+def non_stream_error(fault: Fault, provider: Provider) -> Fault:
+    """The status error a non-streaming request gets for a ``stream_error`` fault."""
+    kind = fault.type
+    if provider == "anthropic":
+        status = 529
+    elif provider == "gemini":
+        kind = kind or "UNAVAILABLE"
+        status = GEMINI_CODES.get(kind, 503)
+    elif provider == "bedrock":
+        kind = bedrock_code(kind or "modelStreamErrorException")
+        status = BEDROCK_STATUS.get(kind, 500)
+    else:
+        status = 500
+    return Fault.status(status, type=kind, message=fault.message, code=fault.code)
+
+
+def _check_details(details: object) -> tuple[Mapping[str, Any], ...]:
+    if not isinstance(details, (list, tuple)) or not all(isinstance(d, Mapping) for d in details):
+        raise ConfigurationError("details", f"must be a list of dicts, got {details!r}")
+    return tuple(dict(entry) for entry in details)
 
 
 def _check_status(status_code: object) -> int:
@@ -187,6 +280,10 @@ def error_payload(fault: Fault, provider: Provider, request_id: str | None) -> d
     """The JSON error envelope for *fault* in *provider*'s format."""
     status = fault.status_code if fault.kind == "status" else 500
     message = fault.message if fault.message is not None else default_message(status)
+    if provider == "gemini":
+        return gemini_payload(fault)
+    if provider == "bedrock":
+        return {"message": bedrock_error(fault)[1]}
     if provider == "openai":
         kind = fault.type
         if kind is None:
@@ -216,3 +313,35 @@ def error_payload(fault: Fault, provider: Provider, request_id: str | None) -> d
     if request_id is not None:
         payload["request_id"] = request_id
     return payload
+
+
+def gemini_payload(fault: Fault) -> dict[str, Any]:
+    """Gemini's error envelope ``{"error": {"code", "message", "status", "details"}}``."""
+    if fault.kind == "status":
+        rpc = fault.type or GEMINI_STATUS.get(
+            fault.status_code, "INTERNAL" if fault.status_code >= 500 else "INVALID_ARGUMENT"
+        )
+        code = fault.status_code
+    else:  # an error chunk inside a stream
+        rpc = fault.type or "UNAVAILABLE"
+        code = GEMINI_CODES.get(rpc, 500)
+    message = fault.message or _GEMINI_MESSAGES.get(rpc) or default_message(code)
+    error: dict[str, Any] = {"code": code, "message": message, "status": rpc}
+    if fault.details:
+        error["details"] = [dict(entry) for entry in fault.details]
+    return {"error": error}
+
+
+def bedrock_error(fault: Fault) -> tuple[str, str]:
+    """(error code, message) of a Bedrock error for *fault*."""
+    if fault.kind == "status":
+        code = fault.type or BEDROCK_CODES.get(
+            fault.status_code,
+            "InternalServerException" if fault.status_code >= 500 else "ValidationException",
+        )
+    else:
+        code = fault.type or "modelStreamErrorException"
+    code = bedrock_code(code)
+    status = fault.status_code if fault.kind == "status" else BEDROCK_STATUS.get(code, 500)
+    message = fault.message or _BEDROCK_MESSAGES.get(code) or default_message(status)
+    return code, message

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import sys
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
+from urllib.parse import unquote
 
-from resilience_kit.testing import _sse
-from resilience_kit.testing._faults import Fault, Provider, error_body, error_payload
+from resilience_kit.testing import _sse, _wire_bedrock, _wire_gemini
+from resilience_kit.testing._faults import (
+    Fault,
+    Provider,
+    bedrock_error,
+    error_body,
+    error_payload,
+    non_stream_error,
+)
 
-__all__ = ["Owner", "QuietHTTPServer", "make_handler", "provider_of"]
+__all__ = ["Owner", "QuietHTTPServer", "Route", "make_handler", "provider_of", "route_of"]
 
 
 class Owner(Protocol):
@@ -33,6 +42,7 @@ class Owner(Protocol):
         body: Mapping[str, Any],
         stream: bool,
         client_port: int,
+        model: str | None = None,
     ) -> tuple[Fault, Any]: ...
 
     def _wait(self, seconds: float) -> None: ...
@@ -46,11 +56,51 @@ _ROUTES: dict[str, Provider] = {
     "/v1/chat/completions": "openai",
     "/v1/messages": "anthropic",
 }
+# Azure OpenAI: /openai/deployments/{deployment}/chat/completions?api-version=...
+_AZURE = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
+# Gemini (Google AI /v1beta/models/M, Vertex AI .../publishers/google/models/M)
+_GEMINI = re.compile(r"/[^?]*models/([^/:?]+):(generateContent|streamGenerateContent)")
+# Bedrock Runtime: /model/{modelId}/{converse,converse-stream,invoke,invoke-with-response-stream}
+_BEDROCK = re.compile(
+    r"/model/([^/]+)/(converse|converse-stream|invoke|invoke-with-response-stream)"
+)
+_STREAM_OPERATIONS = frozenset(
+    {"streamGenerateContent", "converse-stream", "invoke-with-response-stream"}
+)
+
+
+class Route(NamedTuple):
+    """What a request path asks for: provider, operation, model in the path, streamed or not."""
+
+    provider: Provider | None
+    operation: str | None = None
+    model: str | None = None
+    stream: bool | None = None  # None: the body's "stream" flag decides
+
+
+def route_of(path: str) -> Route:
+    """The route of *path*; ``Route(None)`` for an unknown path."""
+    bare = path.partition("?")[0].rstrip("/")
+    provider = _ROUTES.get(bare)
+    if provider is not None:
+        return Route(provider)
+    match = _AZURE.fullmatch(bare)
+    if match is not None:
+        return Route("openai", "chat", unquote(match.group(1)))
+    match = _GEMINI.fullmatch(bare)
+    if match is not None:
+        operation = match.group(2)
+        return Route("gemini", operation, unquote(match.group(1)), operation in _STREAM_OPERATIONS)
+    match = _BEDROCK.fullmatch(bare)
+    if match is not None:
+        operation = match.group(2)
+        return Route("bedrock", operation, unquote(match.group(1)), operation in _STREAM_OPERATIONS)
+    return Route(None)
 
 
 def provider_of(path: str) -> Provider | None:
     """The provider whose API *path* belongs to, or None for an unknown path."""
-    return _ROUTES.get(path.partition("?")[0].rstrip("/"))
+    return route_of(path).provider
 
 
 class QuietHTTPServer(ThreadingHTTPServer):
@@ -78,6 +128,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
         server_version = "FakeLLMServer"
         sys_version = ""
+        _route: Route = Route(None)
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # quiet: tests read server.requests instead
@@ -112,9 +163,11 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
                 payload = json.loads(raw) if raw else {}
             except ValueError:
                 payload = None
-            provider = provider_of(self.path) if self.command == "POST" else None
+            route = route_of(self.path) if self.command == "POST" else Route(None)
+            provider = route.provider
             body: dict[str, Any] = payload if isinstance(payload, dict) else {}
-            stream = body.get("stream") is True
+            stream = body.get("stream") is True if route.stream is None else route.stream
+            self._route = route
             fault, record = owner._decide(
                 method=self.command,
                 path=self.path,
@@ -123,6 +176,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
                 body=body,
                 stream=stream,
                 client_port=int(self.client_address[1]),
+                model=route.model,
             )
             request_id = record.request_id
             if provider is None:
@@ -142,11 +196,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             elif fault.kind == "drop" or (fault.kind == "stream_cut" and not stream):
                 raise _DisconnectError
             elif fault.kind == "stream_error" and not stream:
-                status = 529 if provider == "anthropic" else 500
-                error = Fault.status(
-                    status, type=fault.type, message=fault.message, code=fault.code
-                )
-                self._error(error, provider, request_id)
+                self._error(non_stream_error(fault, provider), provider, request_id)
             elif stream:
                 self._stream(provider, body, request_id, fault)
             else:
@@ -157,9 +207,12 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
         # -- answers -------------------------------------------------------------------------
 
         def _id_headers(self, provider: Provider, request_id: str) -> None:
-            self.send_header(
-                "request-id" if provider == "anthropic" else "x-request-id", request_id
+            if provider == "gemini":
+                return  # Google's API sends no request id header (the body has responseId)
+            name = {"anthropic": "request-id", "bedrock": "x-amzn-RequestId"}.get(
+                provider, "x-request-id"
             )
+            self.send_header(name, request_id)
 
         def _error(self, fault: Fault, provider: Provider, request_id: str) -> None:
             data = error_body(fault, provider, request_id)
@@ -167,16 +220,28 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(data)))
             self._id_headers(provider, request_id)
+            if provider == "bedrock":
+                code = bedrock_error(fault)[0]
+                self.send_header(
+                    "x-amzn-ErrorType",
+                    f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/",
+                )
             for name, value in fault.headers.items():
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
         def _success(self, provider: Provider, body: dict[str, Any], request_id: str) -> None:
-            model = str(body.get("model") or "fake-model")
+            model = self._route.model or str(body.get("model") or "fake-model")
             tokens = _prompt_tokens(body)
             if provider == "openai":
                 answer = _sse.openai_completion(request_id, model, owner.reply, tokens)
+            elif provider == "gemini":
+                answer = _wire_gemini.gemini_response(request_id, model, owner.reply, tokens)
+            elif provider == "bedrock" and self._route.operation == "converse":
+                answer = _wire_bedrock.converse_response(owner.reply, tokens)
+            elif provider == "bedrock":
+                answer = _wire_bedrock.invoke_response(request_id, model, owner.reply, tokens)
             else:
                 answer = _sse.anthropic_message(request_id, model, owner.reply, tokens)
             data = json.dumps(answer).encode()
@@ -190,19 +255,30 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
         def _stream(
             self, provider: Provider, body: dict[str, Any], request_id: str, fault: Fault
         ) -> None:
-            model = str(body.get("model") or "fake-model")
+            model = self._route.model or str(body.get("model") or "fake-model")
             tokens = _prompt_tokens(body)
             pieces = _sse.split_text(owner.reply, owner.chunks)
+            content_type = "text/event-stream; charset=utf-8"
             if provider == "openai":
                 options = body.get("stream_options")
                 usage = isinstance(options, dict) and options.get("include_usage") is True
                 head, frames, tail = _sse.openai_chunks(
                     request_id, model, pieces, tokens, usage=usage
                 )
+            elif provider == "gemini":
+                head, frames, tail = _wire_gemini.gemini_chunks(request_id, model, pieces, tokens)
+            elif provider == "bedrock":
+                content_type = "application/vnd.amazon.eventstream"
+                if self._route.operation == "converse-stream":
+                    head, frames, tail = _wire_bedrock.converse_events(pieces, tokens)
+                else:
+                    head, frames, tail = _wire_bedrock.invoke_events(
+                        request_id, model, pieces, tokens
+                    )
             else:
                 head, frames, tail = _sse.anthropic_events(request_id, model, pieces, tokens)
             self.send_response(200)
-            self.send_header("content-type", "text/event-stream; charset=utf-8")
+            self.send_header("content-type", content_type)
             self.send_header("cache-control", "no-cache")
             self.send_header("transfer-encoding", "chunked")
             self._id_headers(provider, request_id)
@@ -232,9 +308,15 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             elif fault.kind == "stream_error":
                 payload = error_payload(fault, provider, rid)
                 if provider == "anthropic":
-                    self._chunk(_sse.sse(payload, "error"), end=True)
+                    frame = _sse.sse(payload, "error")
+                elif provider == "gemini":
+                    frame = _wire_gemini.gemini_sse(payload)
+                elif provider == "bedrock":
+                    code, message = bedrock_error(fault)
+                    frame = _wire_bedrock.exception_message(code[:1].lower() + code[1:], message)
                 else:
-                    self._chunk(_sse.sse(payload), end=True)
+                    frame = _sse.sse(payload)
+                self._chunk(frame, end=True)
                 return True
             return False
 
@@ -250,5 +332,5 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
 
 
 def _prompt_tokens(body: dict[str, Any]) -> int:
-    messages = body.get("messages")
+    messages = body.get("messages") or body.get("contents")
     return max(1, len(json.dumps(messages)) // 4) if messages else 1

@@ -51,6 +51,31 @@ def rate_limited(provider: Provider, wait: float) -> Fault:
         "retry-after": str(max(1, math.ceil(wait))),
         "retry-after-ms": str(math.ceil(wait * 1000)),
     }
+    if provider == "gemini":
+        # Gemini sends its hint in the body (google.rpc.RetryInfo), and no Retry-After header.
+        return Fault.status(
+            429,
+            message=f"Quota exceeded for requests per minute. Please retry in {wait:.3f}s.",
+            details=[
+                {
+                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [
+                        {
+                            "quotaMetric": "generativelanguage.googleapis.com/generate_requests",
+                            "quotaId": "GenerateRequestsPerMinutePerProjectPerModel",
+                            "quotaValue": "60",
+                        }
+                    ],
+                },
+                {
+                    "@type": "type.googleapis.com/google.rpc.RetryInfo",
+                    "retryDelay": f"{max(1, math.ceil(wait))}s",
+                },
+            ],
+        )
+    if provider == "bedrock":
+        # Bedrock sends no wait hint at all: clients back off.
+        return Fault.status(429, message="Too many requests, please wait before trying again.")
     if provider == "openai":
         return Fault.status(
             429,

@@ -10,27 +10,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from typing_extensions import Self
 
 from resilience_kit import _clock
 from resilience_kit._checks import check_int, check_str
 from resilience_kit.exceptions import ConfigurationError
-from resilience_kit.testing._faults import Fault, Provider
+from resilience_kit.testing._clients import ClientFactories
+from resilience_kit.testing._faults import Fault, Provider, non_stream_error
 from resilience_kit.testing._handler import QuietHTTPServer, make_handler
 from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rate_limited
-
-if TYPE_CHECKING:
-    import anthropic
-    import openai
 
 __all__ = ["FakeLLMServer", "RecordedRequest"]
 
 _SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "api-key", "cookie", "proxy-authorization"}
+    {
+        "authorization",
+        "x-api-key",
+        "api-key",
+        "x-goog-api-key",
+        "x-amz-security-token",
+        "cookie",
+        "proxy-authorization",
+    }
 )
-_PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic")
+_PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "gemini", "bedrock")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +46,7 @@ class RecordedRequest:
     answer); *outcome* is ``"ok"`` or the fault applied (``"status"``, ``"delay"``, ``"drop"``,
     ``"stream_error"``, ``"stream_cut"``, ``"rate_limited"``, ``"outage"``); *client_port* tells
     keep-alive connections apart. Secret headers
-    (authorization, x-api-key, ...) are recorded as ``"***"``.
+    (authorization, x-api-key, x-goog-api-key, ...) are recorded as ``"***"``.
     """
 
     time: float
@@ -58,11 +63,15 @@ class RecordedRequest:
     body: Mapping[str, Any] = field(repr=False)
 
 
-class FakeLLMServer:
-    """A threaded HTTP/1.1 server on 127.0.0.1 answering like OpenAI and Anthropic.
+class FakeLLMServer(ClientFactories):
+    """A threaded HTTP/1.1 server on 127.0.0.1 answering like OpenAI, Anthropic, Gemini, Bedrock.
 
-    Routes: ``POST /v1/chat/completions`` (OpenAI) and ``POST /v1/messages`` (Anthropic), both
-    plain and streaming (``"stream": true``). Each request takes the next scripted :class:`Fault`
+    Routes: ``POST /v1/chat/completions`` (OpenAI; Azure's
+    ``/openai/deployments/{d}/chat/completions`` too) and ``POST /v1/messages`` (Anthropic), both
+    plain and streaming (``"stream": true``); Gemini ``models/{m}:generateContent`` and
+    ``:streamGenerateContent?alt=sse``; Bedrock Runtime ``/model/{id}/converse``,
+    ``converse-stream``, ``invoke`` and ``invoke-with-response-stream`` (AWS event stream).
+    Each request takes the next scripted :class:`Fault`
     (provider-specific queue first, then the shared one); with none left, an outage set by
     :meth:`set_outage` applies, then the token-bucket *rate_limit* ``(requests_per_second,
     burst)``, then a normal answer of *reply* (streamed in *chunks* pieces).
@@ -84,6 +93,8 @@ class FakeLLMServer:
             None: deque(),
             "openai": deque(),
             "anthropic": deque(),
+            "gemini": deque(),
+            "bedrock": deque(),
         }
         self._outage: dict[Provider | None, Fault] = {}
         self._bucket: TokenBucket | None = None
@@ -93,7 +104,7 @@ class FakeLLMServer:
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._clients: list[openai.OpenAI | anthropic.Anthropic] = []
+        self._clients: list[Any] = []
         self.set_rate_limit(rate_limit)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -133,7 +144,9 @@ class FakeLLMServer:
         with self._lock:
             clients, self._clients = self._clients, []
         for client in clients:  # sync clients made here; closing twice is harmless
-            client.close()
+            close = getattr(client, "close", None)
+            if callable(close):
+                close()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -155,13 +168,9 @@ class FakeLLMServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>``: Anthropic's ``base_url``; OpenAI's is :attr:`openai_url`."""
+        """``http://127.0.0.1:<port>``: the ``base_url`` of Anthropic, Gemini (``HttpOptions``),
+        Azure (``azure_endpoint``) and Bedrock (``endpoint_url``); OpenAI's: :attr:`openai_url`."""
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def openai_url(self) -> str:
-        """``url + "/v1"``: the ``base_url`` for OpenAI clients."""
-        return self.url + "/v1"
 
     # -- scripting -------------------------------------------------------------------------
 
@@ -234,59 +243,19 @@ class FakeLLMServer:
             if self._bucket is not None:
                 self._bucket = TokenBucket(self._bucket.rate, self._bucket.burst)
 
-    # -- clients ---------------------------------------------------------------------------
+    # -- clients (see ClientFactories) ---------------------------------------------------------
 
-    def openai_client(self, **options: Any) -> openai.OpenAI:
-        """An ``openai.OpenAI`` for this server (``max_retries=0``, dummy key; override freely).
-
-        Closed by :meth:`stop` if still open (async clients: close them yourself).
-        """
-        import openai
-
-        options = {"api_key": "sk-fake-llm-server", "max_retries": 0, **options}
-        if "http_client" not in options:  # plain HTTP on loopback: skip loading CA certificates
-            options["http_client"] = openai.DefaultHttpxClient(verify=False)
-        client = openai.OpenAI(base_url=self.openai_url, **options)
+    def _keep(self, client: Any) -> None:
         with self._lock:
             self._clients.append(client)
-        return client
-
-    def async_openai_client(self, **options: Any) -> openai.AsyncOpenAI:
-        """An ``openai.AsyncOpenAI`` for this server (``max_retries=0``, dummy key)."""
-        import openai
-
-        options = {"api_key": "sk-fake-llm-server", "max_retries": 0, **options}
-        if "http_client" not in options:  # plain HTTP on loopback: skip loading CA certificates
-            options["http_client"] = openai.DefaultAsyncHttpxClient(verify=False)
-        return openai.AsyncOpenAI(base_url=self.openai_url, **options)
-
-    def anthropic_client(self, **options: Any) -> anthropic.Anthropic:
-        """An ``anthropic.Anthropic`` for this server (``max_retries=0``, dummy key); see above."""
-        import anthropic
-
-        options = {"api_key": "sk-ant-fake-llm-server", "max_retries": 0, **options}
-        if "http_client" not in options:  # plain HTTP on loopback: skip loading CA certificates
-            options["http_client"] = anthropic.DefaultHttpxClient(verify=False)
-        client = anthropic.Anthropic(base_url=self.url, **options)
-        with self._lock:
-            self._clients.append(client)
-        return client
-
-    def async_anthropic_client(self, **options: Any) -> anthropic.AsyncAnthropic:
-        """An ``anthropic.AsyncAnthropic`` for this server (``max_retries=0``, dummy key)."""
-        import anthropic
-
-        options = {"api_key": "sk-ant-fake-llm-server", "max_retries": 0, **options}
-        if "http_client" not in options:  # plain HTTP on loopback: skip loading CA certificates
-            options["http_client"] = anthropic.DefaultAsyncHttpxClient(verify=False)
-        return anthropic.AsyncAnthropic(base_url=self.url, **options)
 
     # -- used by the handler ---------------------------------------------------------------
 
     def _queue(self, provider: object) -> deque[Fault]:
         if provider is not None and provider not in _PROVIDERS:
             raise ConfigurationError(
-                "provider", f"must be 'openai', 'anthropic' or None, got {provider!r}"
+                "provider",
+                f"must be 'openai', 'anthropic', 'gemini', 'bedrock' or None, got {provider!r}",
             )
         return self._queues[provider]
 
@@ -300,6 +269,7 @@ class FakeLLMServer:
         body: Mapping[str, Any],
         stream: bool,
         client_port: int,
+        model: str | None = None,
     ) -> tuple[Fault, RecordedRequest]:
         now = _clock.monotonic()
         with self._lock:
@@ -314,10 +284,11 @@ class FakeLLMServer:
             elif fault.kind == "drop" or (fault.kind == "stream_cut" and not stream):
                 status = None
             elif fault.kind == "stream_error" and not stream:
-                status = 529 if provider == "anthropic" else 500
+                status = non_stream_error(fault, provider).status_code
             else:
                 status = 200
-            model = body.get("model")
+            if model is None:
+                model = body.get("model")
             record = RecordedRequest(
                 time=now,
                 method=method,

@@ -38,11 +38,29 @@ EXPECTED: dict[str, list[str]] = {
         "answer: Hello from the local FakeLLMServer.",
     ],
     "test_my_code.py": ["3 passed"],
+    "gemini_quota.py": [
+        "(offline: GEMINI_API_KEY is not set, using a local FakeLLMServer)",
+        "reason=server_hint",
+        "wait=0.2",
+        "answer: Hello from the local FakeLLMServer.",
+        "streamed: Hello from the local FakeLLMServer.",
+        "stopped: category=quota retryable=False",
+    ],
+    "bedrock_converse.py": [
+        "(offline: no AWS credentials in the environment, using a local FakeLLMServer)",
+        "reason=backoff",
+        "answer: Hello from the local FakeLLMServer.",
+        "streamed: Hello from the local FakeLLMServer.",
+        "stopped: ServiceQuotaExceededException category=quota retryable=False",
+    ],
 }
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE")
 
 
 def _start(name: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env = {
+        k: v for k, v in os.environ.items() if not k.endswith("_API_KEY") and k not in _CREDENTIALS
+    }
     env["PYTHONPATH"] = str(ROOT)  # this checkout's package, not an installed copy
     script = str(ROOT / "examples" / name)
     args = ["-m", "pytest", "-q", script] if name.startswith("test_") else [script]
@@ -76,7 +94,7 @@ def test_every_example_is_tested() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_runs_offline(name: str, runs: dict[str, subprocess.Popen[str]]) -> None:
     """The example exits 0 and prints its expected lines."""
-    out, _ = runs[name].communicate(timeout=60)
+    out, _ = runs[name].communicate(timeout=180)  # a hang guard: they start together
     assert 0 == runs[name].returncode, out
     missing = [line for line in EXPECTED[name] if line not in out]
     assert [] == missing, out

@@ -27,3 +27,17 @@ rk.register_exception_map(_mapper, name="typing-callable")
 rk.register_exception_map({ValueError: "server"}, name="typing-bad")  # type: ignore[dict-item]
 rk.register_exception_map(_mapper)  # type: ignore[call-arg]
 assert_type(c.to_dict(), dict[str, Any])
+
+built = rk.classify_http(429, headers={"retry-after": "1"}, body={"error": {}}, provider="mine")
+assert_type(built, rk.Classification)
+rk.classify_http(None, body=b"{}", in_stream=True)
+rk.classify_http("429")  # type: ignore[arg-type]
+rk.classify_http(429, {"retry-after": "1"})  # type: ignore[call-arg]
+
+
+def _http_mapper(exc: BaseException) -> rk.Classification | None:
+    status = getattr(exc, "status", None)
+    return rk.classify_http(status) if isinstance(status, int) else None
+
+
+rk.register_exception_map(_http_mapper, name="typing-http")

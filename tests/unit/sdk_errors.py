@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+from types import ModuleType
 from typing import Any
 
 import anthropic
@@ -63,3 +66,26 @@ def anthropic_error(
     body = {"type": "error", "error": error, "request_id": "req_body"}
     resp = response(status, body, headers, url=ANTHROPIC_URL)
     return ANTHROPIC_CLIENT._make_status_error_from_response(resp)
+
+
+def exported_exceptions(package: ModuleType, module_names: list[str]) -> dict[str, type]:
+    """Exception classes of *package*: public names, the modules that define errors, subclasses.
+
+    Subclasses are found in every module of the SDK loaded so far, so a new error module that is
+    imported anywhere shows up here even before it is added to ``ERROR_MODULES``.
+    """
+    found: dict[str, type] = {}
+    modules = [package, *(importlib.import_module(name) for name in module_names)]
+    for module in modules:
+        for name in dir(module):
+            value = getattr(module, name, None)
+            if inspect.isclass(value) and issubclass(value, BaseException):
+                found[value.__name__] = value
+    pending = list(found.values())
+    while pending:  # subclasses defined in any loaded module of the SDK
+        for sub in pending.pop().__subclasses__():
+            if sub.__name__ not in found:
+                found[sub.__name__] = sub
+                pending.append(sub)
+    top = package.__name__
+    return {name: cls for name, cls in found.items() if cls.__module__.partition(".")[0] == top}

@@ -71,6 +71,25 @@ def test_status_classes(
         (409, "plugin_name_taken", "BetaPluginNameTakenError", C.BAD_REQUEST),
         (409, "scan_pending", "BetaScanPendingError", C.CONFLICT),
         (503, "cmek_key_unreachable", "CMEKKeyUnreachableError", C.OVERLOADED),
+        (409, "storage_in_use", "BetaStorageInUseError", C.BAD_REQUEST),
+        (409, "storage_already_registered", "BetaStorageAlreadyRegisteredError", C.BAD_REQUEST),
+        (
+            409,
+            "gcp_project_controlled_by_another_organization",
+            "BetaGCPProjectControlledByAnotherOrganizationError",
+            C.BAD_REQUEST,
+        ),
+        (409, "storage_attached_during_archive", "StorageAttachedDuringArchiveError", C.CONFLICT),
+        (400, "unsupported_region", "BetaUnsupportedRegionError", C.BAD_REQUEST),
+        (400, "storage_attach_limit_reached", "BetaStorageAttachLimitReachedError", C.BAD_REQUEST),
+        (403, "api_key_requester_unconfirmed", "APIKeyRequesterUnconfirmedError", C.SERVER),
+        (
+            503,
+            "authorization_check_unavailable",
+            "BetaAuthorizationCheckUnavailableError",
+            C.OVERLOADED,
+        ),
+        (503, "change_outcome_unknown", "ChangeOutcomeUnknownError", C.SERVER),
         (529, "compaction_unavailable", "CompactionUnavailableError", C.OVERLOADED),
     ],
 )
@@ -83,6 +102,46 @@ def test_error_code_subclasses(
     result = classify(exc)
     assert expected == result.category
     assert code == result.error_code
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (409, "storage_changed_concurrently", C.CONFLICT),
+        (409, "workspace_changed_concurrently", C.CONFLICT),
+        (503, "workspace_created_incomplete", C.SERVER),
+    ],
+)
+def test_do_not_send_again_keeps_its_category_but_is_not_retryable(
+    status: int, code: str, expected: ErrorCategory
+) -> None:
+    """A retryable status the API says not to resend: its category, not retryable, hint kept."""
+    exc = anthropic_error(status, error_code=code, headers={"retry-after": "3"})
+    result = classify(exc)
+    assert (expected, False) == (result.category, result.retryable)
+    assert 3.0 == result.retry_after
+    assert code == result.error_code
+
+
+def test_should_retry_header_still_wins_over_do_not_send_again() -> None:
+    """``x-should-retry: true`` makes even a do-not-resend 503 retryable, as the SDK obeys it."""
+    exc = anthropic_error(
+        503, error_code="workspace_created_incomplete", headers={"x-should-retry": "true"}
+    )
+    assert classify(exc).retryable is True
+
+
+def test_unlisted_sdk_subclass_of_api_error_is_not_a_stream_event() -> None:
+    """A new SDK class under APIError gets no stream-event reading: unknown, not retried."""
+
+    class FutureValidationError(anthropic.APIError):
+        __module__ = "anthropic.lib.future"
+
+    request = httpx2.Request("POST", ANTHROPIC_URL)
+    result = classify(FutureValidationError("bad", request, body=None))
+    assert (C.UNKNOWN, False) == (result.category, result.retryable)
+    stream = classify(anthropic.APIError("overloaded", request, body=None))
+    assert (C.SERVER, True, True) == (stream.category, stream.retryable, stream.in_stream)
 
 
 def test_spend_limit_never_retryable_even_with_retry_after() -> None:

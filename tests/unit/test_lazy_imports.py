@@ -8,7 +8,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-HIDDEN = ("openai", "anthropic", "httpx", "httpx2", "requests")
+HIDDEN = (
+    "openai",
+    "anthropic",
+    "httpx",
+    "httpx2",
+    "requests",
+    "google",
+    "boto3",
+    "botocore",
+    "urllib3",
+)
 
 _PROGRAM = """
 import importlib.abc, json, sys
@@ -32,12 +42,17 @@ results = {{
     "unknown": rk.classify(ValueError("v")).category.value,
     "loaded": sorted(m for m in sys.modules if m.partition(".")[0] in HIDDEN),
 }}
-try:
-    import openai  # noqa: F401
-except ImportError:
-    results["openai_importable"] = False
-else:
-    results["openai_importable"] = True
+# The testing helpers import no SDK either until a client is asked for.
+import resilience_kit.testing  # noqa: E402,F401
+results["loaded_after_testing"] = sorted(m for m in sys.modules if m.partition(".")[0] in HIDDEN)
+import importlib.util  # noqa: E402
+for name in ("openai", "google.genai", "boto3"):
+    try:  # find, do not import: the blocker raises on the lookup already
+        found = importlib.util.find_spec(name) is not None
+    except ImportError:
+        results[name + "_importable"] = False
+    else:
+        results[name + "_importable"] = found
 print(json.dumps(results))
 """
 
@@ -58,17 +73,23 @@ def _run(*, block: bool) -> dict[str, object]:
 
 
 def test_works_with_sdks_hidden() -> None:
-    """With openai, anthropic, httpx, httpx2 and requests unimportable, import and classify work."""
+    """With every SDK (google-genai, boto3/botocore too) unimportable, import and classify work."""
     result = _run(block=True)
     assert "timeout" == result["timeout"]
     assert "connection" == result["connection"]
     assert "unknown" == result["unknown"]
     assert [] == result["loaded"]
-    assert result["openai_importable"] is False  # the blocker really hid it
+    assert [] == result["loaded_after_testing"]
+    assert result["openai_importable"] is False  # the blocker really hid them
+    assert result["google.genai_importable"] is False
+    assert result["boto3_importable"] is False
 
 
 def test_import_does_not_load_sdks() -> None:
     """With everything installed, ``import resilience_kit`` plus classify() loads none of them."""
     result = _run(block=False)
     assert [] == result["loaded"]
+    assert [] == result["loaded_after_testing"]
     assert result["openai_importable"] is True
+    assert result["google.genai_importable"] is True
+    assert result["boto3_importable"] is True

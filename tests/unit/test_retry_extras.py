@@ -259,7 +259,7 @@ def test_presets_cli_prints_every_preset(capsys: pytest.CaptureFixture[str]) -> 
     """`python -m resilience_kit presets` lists each preset with waits and worst-case totals."""
     assert 0 == main(["presets"])
     out = capsys.readouterr().out
-    for name in ("default", "openai", "anthropic", "interactive", "batch"):
+    for name in ("default", "openai", "anthropic", "gemini", "bedrock", "interactive", "batch"):
         assert f"\n{name} " in out
     assert "openai: 0.5-1.5, 1-2, 2-3, 4-5, 8-9" in out
     assert "worst backoff" in out

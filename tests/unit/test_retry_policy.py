@@ -82,9 +82,29 @@ def test_builtin_presets_exist_with_documented_numbers() -> None:
     """The five presets exist; openai uses the SDK's 0.5 s to 8 s schedule and 120 s hint cap."""
     openai = rk.get_preset("openai")
     assert (0.5, 8.0, 120.0) == (openai.initial_wait, openai.max_wait, openai.max_retry_after)
-    for name in ("default", "openai", "anthropic", "interactive", "batch"):
+    for name in ("default", "openai", "anthropic", "gemini", "bedrock", "interactive", "batch"):
         assert isinstance(rk.get_preset(name), RetryPolicy)
     assert 10 == rk.get_preset("default").max_attempts
+
+
+def test_gemini_and_bedrock_presets_follow_their_sdks() -> None:
+    """gemini: google-genai's 5 attempts, 1 s doubling to 60 s; bedrock: botocore's 20 s cap."""
+    gemini = rk.get_preset("gemini")
+    assert (5, 1.0, 60.0, 2.0, 1.0, 60.0) == (
+        gemini.max_attempts,
+        gemini.initial_wait,
+        gemini.max_wait,
+        gemini.exp_base,
+        gemini.jitter,
+        gemini.max_retry_after,
+    )
+    bedrock = rk.get_preset("bedrock")
+    assert (6, 1.0, 20.0, 20.0) == (
+        bedrock.max_attempts,
+        bedrock.initial_wait,
+        bedrock.max_wait,
+        bedrock.max_retry_after,
+    )
 
 
 def test_register_preset_rejects_conflicting_duplicate() -> None:

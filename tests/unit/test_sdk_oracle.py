@@ -78,6 +78,11 @@ ANTHROPIC_BODIES: dict[str, dict[str, Any]] = {
         "invalid_request_error", "external_key_validation_timed_out"
     ),
     "overloaded": _anthropic_body("overloaded_error"),
+    "storage_in_use": _anthropic_body("invalid_request_error", "storage_in_use"),
+    "workspace_changed": _anthropic_body("invalid_request_error", "workspace_changed_concurrently"),
+    "workspace_incomplete": _anthropic_body("api_error", "workspace_created_incomplete"),
+    "change_outcome_unknown": _anthropic_body("api_error", "change_outcome_unknown"),
+    "requester_unconfirmed": _anthropic_body("permission_error", "api_key_requester_unconfirmed"),
 }
 
 # Bodies that name a billing stop, a context overflow or a content refusal.
@@ -114,8 +119,19 @@ def our_rule(provider: str, status: int, body: str) -> tuple[bool, str | None]:
         return True, "499: a proxy cut the request off in transit, like a dropped connection"
     if provider == "anthropic" and status == 409 and body == "name_taken":
         return False, "409 plugin_name_taken: the name stays taken, a retry cannot succeed"
+    if provider == "anthropic" and status == 409 and body == "storage_in_use":
+        return False, "409 storage_in_use: the API says name a different bucket"
+    if provider == "anthropic" and status == 409 and body == "workspace_changed":
+        return (
+            False,
+            "409 workspace_changed_concurrently: read first; a blind resend undoes a change",
+        )
+    if provider == "anthropic" and status == 503 and body == "workspace_incomplete":
+        return False, "503 workspace_created_incomplete: the API says do not send the create again"
     if provider == "anthropic" and status == 400 and body == "key_validation_timeout":
         return True, "400 external_key_validation_timed_out: the API says wait, then send again"
+    if provider == "anthropic" and status == 403 and body == "requester_unconfirmed":
+        return True, "403 api_key_requester_unconfirmed: the API says safe to send again"
     return sdk_status_rule(status), None
 
 
@@ -168,7 +184,7 @@ def test_retryable_matches_sdk(provider: str, status: int) -> None:
 def test_grid_size() -> None:
     """The grid covers every status with every header combination and body."""
     assert 19 * 7 * 4 * 3 == len(_cases("openai"))
-    assert 19 * 10 * 4 * 3 == len(_cases("anthropic"))
+    assert 19 * 15 * 4 * 3 == len(_cases("anthropic"))
 
 
 def test_mid_stream_error_differs_on_purpose() -> None:
