@@ -38,7 +38,6 @@ __all__ = [
 
 _MAX_CAUSE_DEPTH = 8
 
-
 _user_maps: list[tuple[str, ExceptionMap]] = []
 _user_maps_lock = threading.Lock()
 _builtin_maps: dict[str, BuiltinMap] = dict(_providers.BUILTINS)
