@@ -18,7 +18,7 @@ from typing_extensions import ParamSpec
 
 from resilience_kit import _clock
 from resilience_kit._callables import callable_kind, through_descriptor
-from resilience_kit._retry import _metrics as _metrics_observer
+from resilience_kit._retry import _metrics
 from resilience_kit._retry._budget import BudgetObserver, RetryBudget
 from resilience_kit._retry._engine import (
     AsyncController,
@@ -80,7 +80,7 @@ def _decorate(
     """Wrap *func*; *observers* (plus the global ones) see every step of every call."""
     name = getattr(func, "__qualname__", None) or type(func).__qualname__
     # Metrics: a per-function observer; first-attempt successes go to its cheap record_first.
-    metered = _metrics_observer.observer_for(name)
+    metered = _metrics.observer_for(name)
     others = observers + (() if hooks is None else (hooks.observer(),)) + global_observers()
     engine = Engine(name, policy, others + (() if metered is None else (metered,)))
     notify_success = bool(others)
@@ -111,9 +111,9 @@ def _decorate(
         return start
 
     succeeded = engine.succeeded if notify_success else None
-    first_success = _metrics_observer.first_success_handler(metered, succeeded)
+    first_success = _metrics.first_success_handler(metered, succeeded)
     # The plain wrappers inline first_success: it is most of the cost of a metered call.
-    take_token, timed = _metrics_observer.first_success_parts(metered)
+    take_token, timed = _metrics.first_success_parts(metered)
 
     wrapper: Any
     if kind == "async_generator":

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from resilience_kit._retry._observers import AttemptRecord, RetryObserver
 from resilience_kit.metrics import _core as _metrics
-from resilience_kit.metrics import _fast as _metrics_fast
+from resilience_kit.metrics import _fast
 from resilience_kit.metrics._state import STATE
 
 __all__ = ["MetricsObserver", "first_success_handler", "first_success_parts", "observer_for"]
@@ -53,7 +53,7 @@ def first_success_handler(
     (*succeeded*, when there are any)."""
     if metered is not None:
         recorder = metered.recorder
-        return _metrics_fast.handler(recorder.first, recorder.lock, recorder.fold, succeeded)
+        return _fast.handler(recorder.first, recorder.lock, recorder.fold, succeeded)
     if succeeded is None:
         return _nothing
     return lambda start: succeeded(1, start)
@@ -62,12 +62,12 @@ def first_success_handler(
 def first_success_parts(
     metered: MetricsObserver | None,
 ) -> tuple[Callable[[], object] | None, Callable[[float], None]]:
-    """``(take_token, timed)`` for the retry core to inline (see ``_metrics_fast.parts``);
+    """``(take_token, timed)`` for the retry core to inline (see ``metrics._fast.parts``);
     ``take_token`` is None while metrics are off for this function."""
     if metered is None:
         return None, _nothing
     recorder = metered.recorder
-    return _metrics_fast.parts(recorder.first, recorder.lock, recorder.fold)
+    return _fast.parts(recorder.first, recorder.lock, recorder.fold)
 
 
 def _nothing(_start: float) -> None:
