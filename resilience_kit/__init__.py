@@ -5,37 +5,53 @@ from __future__ import annotations
 from importlib import metadata as _metadata
 
 from resilience_kit import metrics as metrics  # the public module `resilience_kit.metrics`
-from resilience_kit._breaker._circuit import CircuitBreaker, circuit_breaker
-from resilience_kit._breaker._types import BreakerSnapshot, CircuitState
-from resilience_kit._breaker._window import CountWindow, TimeWindow
+from resilience_kit._breaker import (
+    BreakerSnapshot,
+    CircuitBreaker,
+    CircuitState,
+    CountWindow,
+    TimeWindow,
+    circuit_breaker,
+)
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify._builder import classify_http
-from resilience_kit._classify._dispatch import (
+from resilience_kit._classify import (
     Classification,
     ExceptionMap,
     classify,
+    classify_http,
     register_exception_map,
 )
 from resilience_kit._compose import Resilient, resilient
-from resilience_kit._retry._budget import RetryBudget
-from resilience_kit._retry._decorator import RetryingCallable, retry
-from resilience_kit._retry._hooks import AttemptHook, AttemptRecord
-from resilience_kit._retry._policy import RetryOverrides, RetryPolicy
-from resilience_kit._retry._presets import (
+from resilience_kit._retry import (
+    AttemptHook,
+    AttemptRecord,
     BuiltinPreset,
     Preset,
     PresetName,
+    RetryBudget,
+    RetryingCallable,
+    RetryOverrides,
+    RetryPolicy,
     get_preset,
     load_presets,
     register_preset,
+    retry,
+    retry_if_retryable,
+    tenacity_kwargs,
+    wait_retry_after,
 )
-from resilience_kit._retry._tenacity import retry_if_retryable, tenacity_kwargs, wait_retry_after
-from resilience_kit._throughput._batch import BatchFailure, BatchResult, arun_batch, run_batch
-from resilience_kit._throughput._bulkhead import Bulkhead, bulkhead
-from resilience_kit._throughput._fallback import fallback
-from resilience_kit._throughput._gate import RateLimitGate
-from resilience_kit._throughput._limiter import AdaptiveLimiter
-from resilience_kit._throughput._timeout import timeout
+from resilience_kit._throughput import (
+    AdaptiveLimiter,
+    BatchFailure,
+    BatchResult,
+    Bulkhead,
+    RateLimitGate,
+    arun_batch,
+    bulkhead,
+    fallback,
+    run_batch,
+    timeout,
+)
 from resilience_kit.exceptions import (
     BulkheadFullError,
     CallTimeoutError,

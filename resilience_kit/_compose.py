@@ -23,16 +23,21 @@ from typing import Any, TypeVar, cast, overload
 from typing_extensions import ParamSpec, Unpack
 
 from resilience_kit import _clock
-from resilience_kit._breaker._circuit import CircuitBreaker
+from resilience_kit._breaker import CircuitBreaker
 from resilience_kit._checks import check_seconds
-from resilience_kit._retry._budget import RetryBudget
-from resilience_kit._retry._decorator import AsyncOnlyDecorator, RetryingCallable, retry
-from resilience_kit._retry._hooks import AttemptHook, SyncAttemptHook
-from resilience_kit._retry._policy import RetryOverrides, RetryPolicy
-from resilience_kit._retry._presets import Preset
-from resilience_kit._throughput._gate import RateLimitGate
-from resilience_kit._throughput._limiter import AdaptiveLimiter
-from resilience_kit._throughput._timeout import timeout as timeout_decorator
+from resilience_kit._retry import (
+    AsyncOnlyDecorator,
+    AttemptHook,
+    Preset,
+    RetryBudget,
+    RetryingCallable,
+    RetryOverrides,
+    RetryPolicy,
+    SyncAttemptHook,
+    retry,
+)
+from resilience_kit._throughput import AdaptiveLimiter, RateLimitGate
+from resilience_kit._throughput import timeout as timeout_decorator
 from resilience_kit.exceptions import ConfigurationError
 
 P = ParamSpec("P")

@@ -1,15 +1,21 @@
-"""Generator support for ``@retry``: an attempt is "create the stream and get its first item".
+"""Streams for every decorator: first-item helpers and the one async relay loop.
 
-Once the first item is out, the stream belongs to the caller: later failures propagate unretried,
-so no output is ever produced twice.
+An attempt on a generator is "create the stream and get its first item". Once the first item is
+out, the stream belongs to the caller: later failures propagate unretried, so no output is ever
+produced twice.
+
+Async generators have no ``yield from``, so a wrapper must relay by hand: ``asend`` values and
+``athrow`` exceptions go to the inner stream, and the stream is closed when the wrapper ends.
+:func:`relay_async` writes that loop once; each decorator supplies only what runs around it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-__all__ = ["EMPTY", "Resumed", "first_async_item", "first_item"]
+__all__ = ["EMPTY", "Resumed", "StreamOpener", "first_async_item", "first_item", "relay_async"]
 
 
 class _Empty:
@@ -76,3 +82,34 @@ class Resumed(Generator[Any, Any, Any]):
     def close(self) -> None:
         if isinstance(self._gen, Generator):
             self._gen.close()
+
+
+StreamOpener = Callable[..., AbstractAsyncContextManager[tuple[AsyncGenerator[Any, Any], Any]]]
+"""Called with the wrapper's arguments: an async context manager that yields (stream, its first
+item or ``EMPTY``) and sees whatever ends the relay (an exception, ``GeneratorExit``, or none)."""
+
+
+def relay_async(open_stream: StreamOpener) -> Callable[..., AsyncGenerator[Any, Any]]:
+    """An async generator function relaying the stream that *open_stream* opens, item by item,
+    with ``asend``/``athrow`` forwarded; the stream is closed before the context manager exits."""
+
+    async def relay(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+        async with open_stream(*args, **kwargs) as (stream, item):
+            try:
+                if item is EMPTY:
+                    return
+                while True:
+                    try:
+                        received = yield item
+                    except GeneratorExit:  # noqa: PERF203 - one per item, as yield from does
+                        raise
+                    except BaseException as thrown:
+                        item = await stream.athrow(thrown)
+                    else:
+                        item = await stream.asend(received)
+            except StopAsyncIteration:
+                return
+            finally:
+                await stream.aclose()
+
+    return relay

@@ -1,1 +1,16 @@
 """Circuit breaker (L2): the state machine, its windows and the call wrappers."""
+
+from __future__ import annotations
+
+from resilience_kit._breaker._circuit import CircuitBreaker, circuit_breaker
+from resilience_kit._breaker._types import BreakerSnapshot, CircuitState
+from resilience_kit._breaker._window import CountWindow, TimeWindow
+
+__all__ = [
+    "BreakerSnapshot",
+    "CircuitBreaker",
+    "CircuitState",
+    "CountWindow",
+    "TimeWindow",
+    "circuit_breaker",
+]

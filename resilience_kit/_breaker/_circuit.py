@@ -13,16 +13,16 @@ from typing_extensions import Unpack
 from resilience_kit import _clock
 from resilience_kit._breaker._core import BreakerCore
 from resilience_kit._breaker._types import CLOSED, OPEN, BreakerSnapshot, CircuitState, Listener
-from resilience_kit._breaker._window import (
-    CountWindow,
-    TimeWindow,
-    check_float,
-    check_int,
-    make_window,
-)
+from resilience_kit._breaker._window import CountWindow, TimeWindow, make_window
 from resilience_kit._breaker._wrap import wrap
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._checks import check_callables
+from resilience_kit._checks import (
+    check_callable,
+    check_callables,
+    check_float,
+    check_int,
+    check_name,
+)
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.storage._base import Storage
 from resilience_kit.storage._memory import MemoryStorage
@@ -88,7 +88,7 @@ class CircuitBreaker(BreakerCore):
         probe_lease: float = 60.0,
         clock: Callable[[], float] | None = None,
     ) -> None:
-        self.name: str = _check_name(name)
+        self.name: str = check_name("name", name)
         threshold = check_int("failure_threshold", failure_threshold, 1)
         self._recovery_timeout = check_float("recovery_timeout", recovery_timeout, minimum=0.0)
         limit = check_int("half_open_max_calls", half_open_max_calls, 1)
@@ -122,7 +122,7 @@ class CircuitBreaker(BreakerCore):
         self._sync_interval = check_float("sync_interval", sync_interval, minimum=0.0)
         lease = check_float("probe_lease", probe_lease, minimum=0.0, inclusive=False)
         self._probe_args = (limit, lease)
-        self._now = _monotonic if clock is None else _check_callable("clock", clock)
+        self._now = _monotonic if clock is None else check_callable("clock", clock)
         self._shared = storage is not None
         self._storage = MemoryStorage(clock=self._now) if storage is None else storage
         self._config: dict[str, object] = {
@@ -243,7 +243,7 @@ class CircuitBreaker(BreakerCore):
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(name, old_state, new_state)`` after every transition (errors logged)."""
-        self._listeners.append(_check_callable("listener", listener))
+        self._listeners.append(check_callable("listener", listener))
 
     def reset(self) -> None:
         """Close the circuit (everywhere the storage reaches), clear counts, undo force/disable."""
@@ -299,20 +299,8 @@ def _categories(value: object) -> frozenset[ErrorCategory]:
     return items
 
 
-def _check_name(name: object) -> str:
-    if isinstance(name, str) and name:
-        return name
-    raise ConfigurationError("name", f"must be a non-empty string, got {name!r}")
-
-
 def _callable_or_none(field: str, value: T | None) -> T | None:
-    return None if value is None else _check_callable(field, value)
-
-
-def _check_callable(field: str, value: T) -> T:
-    if not callable(value):
-        raise ConfigurationError(field, f"must be callable, got {type(value).__name__}")
-    return value
+    return None if value is None else check_callable(field, value)
 
 
 class BreakerOptions(TypedDict, total=False):

@@ -7,7 +7,7 @@ from typing import Any
 
 from resilience_kit import _events
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify._dispatch import classify
+from resilience_kit._classify import classify_once
 from resilience_kit.metrics._breaker import BreakerRecorder
 
 
@@ -37,7 +37,7 @@ class Judge:
                     error=type(err).__name__,
                 )
                 return None
-        category = classify(exc).category
+        category = classify_once(exc).category
         if category not in self._failure_categories:
             return None
         self._metrics.failure_category(category)

@@ -5,41 +5,16 @@ Windows live in one process and are only touched under the breaker's lock; nothi
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Protocol
 
+from resilience_kit._checks import check_float, check_int, check_rate
 from resilience_kit.exceptions import ConfigurationError
 
 __all__ = ["CountWindow", "TimeWindow"]
 
 _TIME_BUCKETS = 20  # a time window is kept as this many buckets: 5% granularity, bounded memory
-
-
-def check_int(field: str, value: object, minimum: int) -> int:
-    """*value* as an int >= *minimum*, or a ConfigurationError naming *field*."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigurationError(field, f"must be an integer >= {minimum}, got {value!r}")
-    return value
-
-
-def check_float(field: str, value: object, *, minimum: float, inclusive: bool = True) -> float:
-    """*value* as a finite float >= (or >) *minimum*, or a ConfigurationError naming *field*."""
-    bound = f">= {minimum:g}" if inclusive else f"> {minimum:g}"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigurationError(field, f"must be a finite number {bound}, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number) or number < minimum or (not inclusive and number == minimum):
-        raise ConfigurationError(field, f"must be a finite number {bound}, got {value!r}")
-    return number
-
-
-def check_rate(field: str, value: object) -> float:
-    """*value* as a failure rate in (0, 1], or a ConfigurationError naming *field*."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
-        raise ConfigurationError(field, f"must be a rate in (0, 1], got {value!r}")
-    return float(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,9 +13,8 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 from resilience_kit._breaker._core import BreakerCore
 from resilience_kit._breaker._types import CLOSED, Permit
-from resilience_kit._relay import relay_async
-from resilience_kit._retry._decorator import _kind
-from resilience_kit._streams import first_async_item
+from resilience_kit._callables import callable_kind, through_descriptor
+from resilience_kit._streams import first_async_item, relay_async
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -23,9 +22,13 @@ R = TypeVar("R")
 
 def wrap(breaker: BreakerCore, fn: Callable[P, R]) -> Callable[P, R]:
     """*fn* guarded by *breaker*, with the same signature for type checkers."""
+    return through_descriptor(fn, lambda f: _wrap(breaker, f))
+
+
+def _wrap(breaker: BreakerCore, fn: Callable[P, R]) -> Callable[P, R]:
     if not callable(fn):
         raise TypeError(f"circuit breaker {breaker.name!r} can only guard a callable, got {fn!r}")
-    kind = _kind(fn)  # callable objects are judged by their __call__
+    kind = callable_kind(fn)
     if kind == "async_generator":
         wrapper: Callable[..., Any] = _async_gen(breaker, fn)
     elif kind == "async":

@@ -18,29 +18,30 @@ from resilience_kit._classify._common import (
     BY_BODY,
     BY_CAUSE,
     BY_STATUS,
+    ErrorFields,
     NoRetry,
     body_error,
     decide,
-    status_error,
-    stream_category,
+    status_error_of,
+    stream_error_of,
     text_field,
     timed_out,
 )
-from resilience_kit._classify._dispatch import Classification, classify, make
+from resilience_kit._classify._model import Classification, FollowCause, make
 
 PROVIDER = "anthropic"
 
 
-def classify_anthropic(exc: BaseException) -> Classification | None:
+def classify_anthropic(exc: BaseException) -> Classification | FollowCause | None:
     """Classify an ``anthropic`` exception; ``None`` for a class the table does not know."""
     decision = decide(exc, DECISIONS, "anthropic")
     if decision is None:
         return None
     has_response = isinstance(getattr(exc, "status_code", None), int) and hasattr(exc, "response")
     if has_response and decision in {BY_STATUS, BY_BODY}:
-        return _status(exc, None)
+        return status_error_of(exc, PROVIDER, _fields(exc))
     if decision == BY_BODY:
-        return _body_only(exc)
+        return stream_error_of(exc, PROVIDER, _fields(exc))
     if decision == BY_CAUSE:
         return _by_cause(exc)
     retryable: bool | None = None
@@ -49,13 +50,13 @@ def classify_anthropic(exc: BaseException) -> Classification | None:
     if not isinstance(decision, ErrorCategory):  # pragma: no cover - the table holds no others
         return None
     if has_response:
-        return _status(exc, decision, retryable=retryable)
+        return status_error_of(exc, PROVIDER, _fields(exc), decision, retryable=retryable)
     if decision is ErrorCategory.CONNECTION and timed_out(exc.__cause__):
         decision = ErrorCategory.TIMEOUT
     return make(decision, exc, retryable=retryable, provider=PROVIDER)
 
 
-def _fields(exc: BaseException) -> tuple[str | None, str | None, str | None]:
+def _fields(exc: BaseException) -> ErrorFields:
     inner = body_error(getattr(exc, "body", None))
     code = getattr(exc, "error_code", None)
     error_type = getattr(exc, "type", None)
@@ -67,39 +68,10 @@ def _fields(exc: BaseException) -> tuple[str | None, str | None, str | None]:
     )
 
 
-def _status(
-    exc: BaseException, fixed: ErrorCategory | None, *, retryable: bool | None = None
-) -> Classification:
-    code, error_type, message = _fields(exc)
-    return status_error(
-        exc,
-        provider=PROVIDER,
-        code=code,
-        error_type=error_type,
-        message=message,
-        fixed=fixed,
-        retryable=retryable,
-    )
-
-
-def _body_only(exc: BaseException) -> Classification:
-    code, error_type, message = _fields(exc)
-    return make(
-        stream_category(code, error_type, message),
-        exc,
-        provider=PROVIDER,
-        error_code=code or error_type,
-        in_stream=True,
-    )
-
-
-def _by_cause(exc: BaseException) -> Classification | None:
+def _by_cause(exc: BaseException) -> FollowCause | None:
     if type(exc).__name__ != "RetryableError":
         return None  # a base class: the classifier follows __cause__ next
-    cause = exc.__cause__
-    if cause is not None and cause is not exc:
-        inner = classify(cause)
-        if inner.category is not ErrorCategory.UNKNOWN:
-            return inner.with_changes(retryable=True)
-    # The middleware asked for a retry without saying why: treat it as a server-side failure.
-    return make(ErrorCategory.SERVER, exc, retryable=True, provider=PROVIDER)
+    # The cause's answer, made retryable; without a known cause the middleware asked for a retry
+    # without saying why: treat it as a server-side failure.
+    otherwise = make(ErrorCategory.SERVER, exc, retryable=True, provider=PROVIDER)
+    return FollowCause(otherwise, changes={"retryable": True})

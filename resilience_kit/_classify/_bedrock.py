@@ -30,8 +30,8 @@ from resilience_kit._classify._common import (
     decide,
     from_response,
 )
-from resilience_kit._classify._dispatch import Classification, make
 from resilience_kit._classify._headers import parse_seconds, snapshot
+from resilience_kit._classify._model import Classification, make
 
 PROVIDER = "bedrock"
 

@@ -21,7 +21,6 @@ from resilience_kit._classify._common import (
     stream_category,
     text_field,
 )
-from resilience_kit._classify._dispatch import Classification
 from resilience_kit._classify._google import RPC_STATUS, error_details, google_category, retry_delay
 from resilience_kit._classify._headers import (
     parse_seconds,
@@ -29,6 +28,7 @@ from resilience_kit._classify._headers import (
     server_wait,
     snapshot,
 )
+from resilience_kit._classify._model import Classification
 from resilience_kit._redact import redact
 from resilience_kit.exceptions import ConfigurationError
 

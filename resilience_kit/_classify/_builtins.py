@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify._dispatch import Classification, make
+from resilience_kit._classify._model import Classification, make
 from resilience_kit.exceptions import CircuitOpenError, GateClosedError, ResilienceError
 
 _TIMEOUTS: tuple[type[BaseException], ...] = (TimeoutError, asyncio.TimeoutError)

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify._dispatch import Classification, make
 from resilience_kit._classify._headers import parse_should_retry, server_wait, snapshot
+from resilience_kit._classify._model import Classification, make
 
 _STATUS: dict[int, ErrorCategory] = {
     401: ErrorCategory.AUTH,
@@ -307,6 +307,43 @@ def status_error(
         request_id=request_id if isinstance(request_id, str) else None,
         in_stream=in_stream,
         retryable=retryable,
+    )
+
+
+ErrorFields = tuple[str | None, str | None, str | None]
+"""``(code, type, message)`` as a provider map reads them from an SDK error's body."""
+
+
+def status_error_of(
+    exc: BaseException,
+    provider: str,
+    fields: ErrorFields,
+    fixed: ErrorCategory | None = None,
+    *,
+    retryable: bool | None = None,
+) -> Classification:
+    """:func:`status_error` with the body's *fields* as a provider map read them."""
+    code, error_type, message = fields
+    return status_error(
+        exc,
+        provider=provider,
+        code=code,
+        error_type=error_type,
+        message=message,
+        fixed=fixed,
+        retryable=retryable,
+    )
+
+
+def stream_error_of(exc: BaseException, provider: str, fields: ErrorFields) -> Classification:
+    """An error event inside a stream (no response of its own): the body's *fields* decide."""
+    code, error_type, message = fields
+    return make(
+        stream_category(code, error_type, message),
+        exc,
+        provider=provider,
+        error_code=code or error_type,
+        in_stream=True,
     )
 
 

@@ -8,81 +8,50 @@ is already imported.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, replace
-from typing import Any, TypeAlias
+from typing import Any
 
+from resilience_kit import _clock
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._redact import redact
+from resilience_kit._classify import _providers
+from resilience_kit._classify._model import (
+    BuiltinMap,
+    Classification,
+    ExceptionMap,
+    FollowCause,
+    make,
+)
 
-__all__ = ["Classification", "ExceptionMap", "classify", "register_exception_map"]
+__all__ = [
+    "Classification",
+    "ExceptionMap",
+    "classify",
+    "classify_once",
+    "forget",
+    "make",
+    "register_builtin",
+    "register_exception_map",
+    "register_fallback",
+]
 
-_MAX_MESSAGE = 500
 _MAX_CAUSE_DEPTH = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Classification:
-    """What a failure is and what the kit may do about it, captured once when classified."""
-
-    category: ErrorCategory
-    retryable: bool
-    retry_after: float | None = None
-    status_code: int | None = None
-    provider: str | None = None
-    error_code: str | None = None
-    request_id: str | None = None
-    in_stream: bool = False
-    message: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe dict of every field; the message is redacted (again, for hand-built ones)."""
-        data = asdict(self)
-        data["category"] = self.category.value
-        data["message"] = redact(self.message)
-        return data
-
-    def with_changes(self, **changes: Any) -> Classification:
-        """A copy with *changes* applied (used by maps that refine a base answer)."""
-        return replace(self, **changes)
-
-
-ExceptionMap: TypeAlias = Callable[[BaseException], "Classification | ErrorCategory | None"]
-"""A user map: return a Classification, just a category, or None for "not mine"."""
-
-
-def make(
-    category: ErrorCategory,
-    exc: BaseException,
-    *,
-    retryable: bool | None = None,
-    **fields: Any,
-) -> Classification:
-    """Build a Classification with the category's default retryability and a redacted message."""
-    message = fields.pop("message", None)
-    if message is None:
-        message = _safe_str(exc)
-    return Classification(
-        category=category,
-        retryable=category.retryable if retryable is None else retryable,
-        message=redact(message)[:_MAX_MESSAGE],
-        **fields,
-    )
-
-
-def _safe_str(exc: BaseException) -> str:
-    try:
-        text = str(exc)
-    except Exception:  # a broken __str__ must not break classification
-        text = ""
-    return text or type(exc).__name__
-
 
 _user_maps: list[tuple[str, ExceptionMap]] = []
 _user_maps_lock = threading.Lock()
-_builtin_maps: dict[str, Callable[[BaseException], Classification | None]] = {}
-_fallback_maps: list[Callable[[BaseException], Classification | None]] = []
+_builtin_maps: dict[str, BuiltinMap] = dict(_providers.BUILTINS)
+_fallback_maps: list[BuiltinMap] = list(_providers.FALLBACKS)
+
+# One classification per failure: classify_once() keeps its answer on the exception, so every
+# layer a failure passes through (breaker, gate, limiter, retry, fallback) reads the same one.
+# The answer is reused only for the same object, under the same maps (a new generation token
+# whenever they change; an unpickled copy never matches), and within REUSE_WINDOW seconds of the
+# kit's clock: an exception object raised again later (a reused instance) is classified afresh,
+# so time-relative server hints stay current.
+_CACHE_ATTR = "__resilience_kit_classification__"
+REUSE_WINDOW = 1.0
+_generation = object()  # replaced whenever the maps change; a copy (pickle) never matches
 
 
 def register_exception_map(
@@ -112,10 +81,12 @@ def register_exception_map(
         if any(existing == name for existing, _ in _user_maps):
             raise ValueError(f"register_exception_map: a map named {name!r} is already registered")
         _user_maps.insert(0, (name, func))
+        _maps_changed()
 
     def unregister() -> None:
         with _user_maps_lock:
             _user_maps[:] = [(n, f) for n, f in _user_maps if n != name]
+            _maps_changed()
 
     return unregister
 
@@ -139,15 +110,22 @@ def _type_map(table: dict[Any, Any]) -> ExceptionMap:
     return lookup
 
 
-def register_builtin(module: str, func: Callable[[BaseException], Classification | None]) -> None:
+def _maps_changed() -> None:
+    global _generation
+    _generation = object()
+
+
+def register_builtin(module: str, func: BuiltinMap) -> None:
     """Install the built-in map for exceptions whose class lives in top-level *module*."""
     _builtin_maps[module] = func
+    _maps_changed()
 
 
-def register_fallback(func: Callable[[BaseException], Classification | None]) -> None:
+def register_fallback(func: BuiltinMap) -> None:
     """Install a map tried for every exception no module map claimed (isinstance-based)."""
-    if func not in _fallback_maps:  # two threads may install the built-ins at once
+    if func not in _fallback_maps:
         _fallback_maps.append(func)
+        _maps_changed()
 
 
 def classify(exc: BaseException) -> Classification:
@@ -158,8 +136,38 @@ def classify(exc: BaseException) -> Classification:
         return make(ErrorCategory.UNKNOWN, exc)
 
 
+def classify_once(exc: BaseException) -> Classification:
+    """``classify(exc)``, computed once per failure and read back by every layer it crosses.
+
+    The answer is kept on *exc* (see ``REUSE_WINDOW``); a layer that lets the same object be
+    raised again (retry, before its next attempt) calls :func:`forget` first.
+    """
+    now = _clock.monotonic()
+    kept = getattr(exc, _CACHE_ATTR, None)
+    if (
+        type(kept) is tuple
+        and len(kept) == 3
+        and kept[0] is _generation
+        and 0.0 <= now - kept[1] <= REUSE_WINDOW
+        and isinstance(kept[2], Classification)
+    ):
+        found: Classification = kept[2]
+        return found
+    generation = _generation
+    found = classify(exc)
+    with contextlib.suppress(Exception):  # __slots__ or a strict __setattr__: just not kept
+        setattr(exc, _CACHE_ATTR, (generation, now, found))
+    return found
+
+
+def forget(exc: BaseException) -> None:
+    """Drop the answer kept on *exc*: the same object raised again is classified afresh."""
+    with contextlib.suppress(Exception):
+        delattr(exc, _CACHE_ATTR)
+
+
 def _classify(exc: BaseException, depth: int) -> Classification:
-    _ensure_builtins()
+    """The dispatcher: user maps, the class's module's map, fallbacks, then ``__cause__``."""
     for _name, func in tuple(_user_maps):  # a snapshot: maps may be added meanwhile
         try:
             answer = func(exc)
@@ -181,11 +189,11 @@ def _classify(exc: BaseException, depth: int) -> Classification:
         if builtin is not None:
             found = builtin(exc)
             if found is not None:
-                return found
-    for func in _fallback_maps:
-        found = func(exc)
+                return _settle(found, exc, depth)
+    for fallback in _fallback_maps:
+        found = fallback(exc)
         if found is not None:
-            return found
+            return _settle(found, exc, depth)
     # An SDK or framework may wrap the transport error that really happened.
     cause = exc.__cause__
     if cause is not None and cause is not exc and depth < _MAX_CAUSE_DEPTH:
@@ -195,13 +203,13 @@ def _classify(exc: BaseException, depth: int) -> Classification:
     return make(ErrorCategory.UNKNOWN, exc)
 
 
-_builtins_loaded = False
-
-
-def _ensure_builtins() -> None:
-    global _builtins_loaded
-    if not _builtins_loaded:
-        from resilience_kit._classify import _providers
-
-        _providers.install()
-        _builtins_loaded = True
+def _settle(answer: Classification | FollowCause, exc: BaseException, depth: int) -> Classification:
+    """A map's answer as a Classification; "follow the cause" is followed here, not in the map."""
+    if isinstance(answer, Classification):
+        return answer
+    cause = exc.__cause__
+    if cause is not None and cause is not exc and depth < _MAX_CAUSE_DEPTH:
+        inner = _classify(cause, depth + 1)
+        if answer.unknown_cause_answers or inner.category is not ErrorCategory.UNKNOWN:
+            return inner.with_changes(**answer.changes) if answer.changes else inner
+    return answer.otherwise

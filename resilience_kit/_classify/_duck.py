@@ -17,7 +17,7 @@ from resilience_kit._classify._common import (
     refine_status,
     text_field,
 )
-from resilience_kit._classify._dispatch import Classification
+from resilience_kit._classify._model import Classification
 
 _MAX_BODY = 65536  # never parse megabytes of error text
 

@@ -32,8 +32,8 @@ from resilience_kit._classify._common import (
     from_response,
     text_field,
 )
-from resilience_kit._classify._dispatch import Classification, classify, make
 from resilience_kit._classify._headers import MAX_HINT
+from resilience_kit._classify._model import Classification, FollowCause, make
 
 PROVIDER = "gemini"
 
@@ -100,19 +100,19 @@ _LIMIT_ZERO = re.compile(r"\blimit:\s*0\b")
 _LONG_WINDOWS = ("perday", "per_day", "per day", "permonth", "per_month")
 
 
-def classify_google(exc: BaseException) -> Classification | None:
+def classify_google(exc: BaseException) -> Classification | FollowCause | None:
     """Classify a ``google.genai`` exception; ``None`` for other ``google.*`` exceptions."""
     decision = _decide(exc)
     if decision is None:
         return None
     if decision == BY_STATUS:
         return _api_error(exc)
-    if decision == BY_CAUSE:
-        cause = exc.__cause__
-        if cause is not None and cause is not exc:
-            inner = classify(cause)
-            return inner.with_changes(retryable=False, in_stream=True, provider=PROVIDER)
-        return make(ErrorCategory.UNKNOWN, exc, provider=PROVIDER, in_stream=True)
+    if decision == BY_CAUSE:  # the dispatcher classifies __cause__; a stream is never retried
+        return FollowCause(
+            make(ErrorCategory.UNKNOWN, exc, provider=PROVIDER, in_stream=True),
+            changes={"retryable": False, "in_stream": True, "provider": PROVIDER},
+            unknown_cause_answers=True,
+        )
     if not isinstance(decision, ErrorCategory):  # pragma: no cover - the table holds no others
         return None
     return make(decision, exc, provider=PROVIDER)

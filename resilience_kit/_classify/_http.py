@@ -12,7 +12,7 @@ from types import ModuleType
 
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classify._common import category_for_status, from_response
-from resilience_kit._classify._dispatch import Classification, make
+from resilience_kit._classify._model import Classification, make
 
 DECISIONS: dict[str, str] = {
     "HTTPStatusError": "by status",

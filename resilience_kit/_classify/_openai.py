@@ -13,14 +13,15 @@ from resilience_kit._classify._common import (
     BY_CAUSE,
     BY_STATUS,
     Decision,
+    ErrorFields,
     body_error,
     decide,
-    status_error,
-    stream_category,
+    status_error_of,
+    stream_error_of,
     text_field,
     timed_out,
 )
-from resilience_kit._classify._dispatch import Classification, make
+from resilience_kit._classify._model import Classification, make
 
 PROVIDER = "openai"
 
@@ -86,9 +87,9 @@ def classify_openai(exc: BaseException) -> Classification | None:
     if decision is None:
         return None
     if decision == BY_STATUS or (decision == BY_BODY and _has_response(exc)):
-        return _status(exc)
+        return status_error_of(exc, PROVIDER, _fields(exc))
     if decision == BY_BODY:
-        return _mid_stream(exc)
+        return stream_error_of(exc, PROVIDER, _fields(exc))
     if decision == BY_CAUSE:
         return None  # the classifier follows __cause__ next
     if not isinstance(decision, ErrorCategory):  # pragma: no cover - the table holds no others
@@ -108,7 +109,7 @@ def _has_response(exc: BaseException) -> bool:
     return isinstance(getattr(exc, "status_code", None), int) and hasattr(exc, "response")
 
 
-def _fields(exc: BaseException) -> tuple[str | None, str | None, str | None]:
+def _fields(exc: BaseException) -> ErrorFields:
     inner = body_error(getattr(exc, "body", None))
     code = getattr(exc, "code", None)
     error_type = getattr(exc, "type", None)
@@ -117,26 +118,4 @@ def _fields(exc: BaseException) -> tuple[str | None, str | None, str | None]:
         code if isinstance(code, str) else text_field(inner, "code"),
         error_type if isinstance(error_type, str) else text_field(inner, "type"),
         message if isinstance(message, str) else None,
-    )
-
-
-def _status(exc: BaseException) -> Classification:
-    code, error_type, message = _fields(exc)
-    return status_error(
-        exc,
-        provider=PROVIDER,
-        code=code,
-        error_type=error_type,
-        message=message,
-    )
-
-
-def _mid_stream(exc: BaseException) -> Classification:
-    code, error_type, message = _fields(exc)
-    return make(
-        stream_category(code, error_type, message),
-        exc,
-        provider=PROVIDER,
-        error_code=code or error_type,
-        in_stream=True,
     )

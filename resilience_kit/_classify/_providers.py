@@ -1,4 +1,4 @@
-"""Built-in exception maps, one module per client family. Nothing here imports an SDK eagerly."""
+"""The built-in exception maps, one module per client family; none imports an SDK eagerly."""
 
 from __future__ import annotations
 
@@ -11,18 +11,24 @@ from resilience_kit._classify import (
     _http,
     _openai,
 )
-from resilience_kit._classify._dispatch import register_builtin, register_fallback
+from resilience_kit._classify._model import BuiltinMap
 
+__all__ = ["BUILTINS", "FALLBACKS"]
 
-def install() -> None:
-    """Register every built-in map with the classifier (called once, on first ``classify``)."""
-    register_builtin("openai", _openai.classify_openai)
-    register_builtin("anthropic", _anthropic.classify_anthropic)
-    register_builtin("httpx", _http.classify_httpx)
-    register_builtin("httpx2", _http.classify_httpx2)
-    register_builtin("requests", _http.classify_requests)
-    register_builtin("urllib3", _http.classify_urllib3)
-    register_builtin("google", _google.classify_google)  # google.genai only; None for the rest
-    register_builtin("botocore", _bedrock.classify_botocore)
-    register_fallback(_builtins.classify_builtin)
-    register_fallback(_duck.classify_http_shaped)  # last: any other client's HTTP error
+BUILTINS: dict[str, BuiltinMap] = {
+    "openai": _openai.classify_openai,
+    "anthropic": _anthropic.classify_anthropic,
+    "httpx": _http.classify_httpx,
+    "httpx2": _http.classify_httpx2,
+    "requests": _http.classify_requests,
+    "urllib3": _http.classify_urllib3,
+    "google": _google.classify_google,  # google.genai only; None for the rest
+    "botocore": _bedrock.classify_botocore,
+}
+"""The map of each client, chosen by the top-level module of the exception's class."""
+
+FALLBACKS: tuple[BuiltinMap, ...] = (
+    _builtins.classify_builtin,
+    _duck.classify_http_shaped,  # last: any other client's HTTP error
+)
+"""Maps tried, in order, for an exception no module map claimed (isinstance-based)."""

@@ -17,10 +17,11 @@ from typing import Any
 import structlog
 
 from resilience_kit import _clock
-from resilience_kit._cli._main import command
+from resilience_kit._cli._story import run_story
 from resilience_kit._clock import SleepOverride
 from resilience_kit.metrics import _core as _metrics
 from resilience_kit.metrics._model import format_summary
+from resilience_kit.testing import FakeLLMServer
 
 __all__ = ["run_demo"]
 
@@ -130,14 +131,19 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@command(
-    "demo", "watch the kit handle rate limits, overloads, billing stops and an outage", _configure
-)
 def _demo_command(args: argparse.Namespace) -> int:
     if not 0 <= args.scale <= 1:
         print("--scale must be between 0 and 1", file=sys.stderr)
         return 2
     return run_demo(as_json=args.json, scale=args.scale)
+
+
+COMMAND = (
+    "demo",
+    "watch the kit handle rate limits, overloads, billing stops and an outage",
+    _demo_command,
+    _configure,
+)
 
 
 def run_demo(*, as_json: bool = False, scale: float = 0.1) -> int:
@@ -148,9 +154,6 @@ def run_demo(*, as_json: bool = False, scale: float = 0.1) -> int:
     except ImportError:
         print(_INSTALL_HINT, file=sys.stderr)
         return 1
-    from resilience_kit._cli._story import run_story
-    from resilience_kit.testing import FakeLLMServer
-
     timeline = _Timeline(as_json)
     saved = structlog.get_config()
     override = _ScaledSleep(scale=scale)

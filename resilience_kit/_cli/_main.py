@@ -7,31 +7,20 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-_COMMANDS: dict[
-    str, tuple[str, Callable[[argparse.Namespace], int], Callable[[argparse.ArgumentParser], None]]
-] = {}
+from resilience_kit._cli import _demo, _presets
 
+Run = Callable[[argparse.Namespace], int]
+Configure = Callable[[argparse.ArgumentParser], None]
 
-def command(
-    name: str, help_text: str, configure: Callable[[argparse.ArgumentParser], None] | None = None
-) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
-    """Register a subcommand (used by the modules that implement them)."""
-
-    def decorate(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-        _COMMANDS[name] = (help_text, func, configure or (lambda _parser: None))
-        return func
-
-    return decorate
-
-
-def _load_commands() -> None:
-    """Import the modules that register subcommands."""
-    from resilience_kit._cli import _demo, _presets  # noqa: F401  # pyright: ignore[reportUnusedImport]
+# The command table: name -> (help, run, configure its parser). Each module offers its COMMAND.
+_COMMANDS: dict[str, tuple[str, Run, Configure]] = {
+    name: (help_text, run, configure)
+    for name, help_text, run, configure in (_demo.COMMAND, _presets.COMMAND)
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse *argv* and run the chosen subcommand; returns the process exit code."""
-    _load_commands()
     parser = argparse.ArgumentParser(prog="python -m resilience_kit")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, _func, configure) in sorted(_COMMANDS.items()):

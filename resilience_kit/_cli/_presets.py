@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from resilience_kit._cli._main import command
-from resilience_kit._retry._policy import RetryPolicy
-from resilience_kit._retry._presets import get_preset, preset_names
+from resilience_kit._retry import RetryPolicy, get_preset, preset_names
 
 __all__ = ["describe_presets"]
 
@@ -58,7 +56,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@command("presets", "show retry presets and their wait schedules", _configure)
 def _presets_command(_args: argparse.Namespace) -> int:
     print(describe_presets())
     return 0
+
+
+COMMAND = ("presets", "show retry presets and their wait schedules", _presets_command, _configure)

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from resilience_kit import _clock
-from resilience_kit._breaker._circuit import CircuitBreaker
-from resilience_kit._classify._dispatch import classify
-from resilience_kit._retry._decorator import retry
-from resilience_kit._throughput._fallback import fallback
+from resilience_kit._breaker import CircuitBreaker
+from resilience_kit._classify import classify
+from resilience_kit._retry import retry
+from resilience_kit._throughput import fallback
 from resilience_kit.testing import FakeLLMServer, Fault
 from resilience_kit.testing._faults import Provider
 

@@ -12,7 +12,7 @@ import itertools
 
 from resilience_kit import _events
 from resilience_kit._checks import check_instance, check_name, check_number, check_seconds
-from resilience_kit._retry._observers import RetryEvent, RetryObserver
+from resilience_kit._retry._observers import AttemptRecord, RetryObserver
 from resilience_kit.storage._base import Storage
 from resilience_kit.storage._memory import MemoryStorage
 
@@ -107,7 +107,7 @@ class BudgetObserver(RetryObserver):
         if attempt == 1:
             self.budget.record_request()
 
-    def veto_retry(self, event: RetryEvent) -> str | None:
+    def veto_retry(self, event: AttemptRecord) -> str | None:
         if self.budget.try_retry(function=event.function):
             return None
         return "budget_exhausted"

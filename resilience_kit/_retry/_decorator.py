@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any, Concatenate, Protocol, TypeVar, overload
 
@@ -17,9 +16,9 @@ import tenacity
 from typing_extensions import ParamSpec, Unpack
 
 from resilience_kit import _clock
+from resilience_kit._callables import callable_kind, through_descriptor
 from resilience_kit._checks import check_name
-from resilience_kit._relay import relay_async
-from resilience_kit._retry import _metrics as _metrics_observer
+from resilience_kit._retry import _metrics
 from resilience_kit._retry._budget import BudgetObserver, RetryBudget
 from resilience_kit._retry._engine import (
     AsyncController,
@@ -36,7 +35,7 @@ from resilience_kit._retry._hooks import AttemptHook, Hooks, SyncAttemptHook
 from resilience_kit._retry._observers import RetryObserver, global_observers
 from resilience_kit._retry._policy import RetryOverrides, RetryPolicy, validated_policy
 from resilience_kit._retry._presets import Preset, get_preset
-from resilience_kit._streams import EMPTY, Resumed, first_async_item, first_item
+from resilience_kit._streams import EMPTY, Resumed, first_async_item, first_item, relay_async
 from resilience_kit.exceptions import ConfigurationError
 
 __all__ = ["AsyncOnlyDecorator", "RetryingCallable", "retry"]
@@ -113,25 +112,6 @@ class AsyncOnlyDecorator(Protocol):
     ) -> RetryingCallable[P, Coroutine[Any, Any, R]]: ...
 
 
-def _kind(func: Callable[..., Any]) -> str:
-    """sync, async, generator or async_generator (callable objects judged by ``__call__``)."""
-    target: Any = func
-    if not inspect.isfunction(func) and not inspect.ismethod(func) and callable(func):
-        for klass in type(func).__mro__:
-            if "__call__" in vars(klass):
-                dunder = vars(klass)["__call__"]
-                if inspect.isfunction(dunder):
-                    target = dunder
-                break
-    if inspect.isasyncgenfunction(target) or inspect.isasyncgenfunction(func):
-        return "async_generator"
-    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(func):
-        return "async"
-    if inspect.isgeneratorfunction(target) or inspect.isgeneratorfunction(func):
-        return "generator"
-    return "sync"
-
-
 def _decorate(
     func: Callable[P, R],
     policy: RetryPolicy,
@@ -147,13 +127,13 @@ def _decorate(
     qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
     name = label or qualname
     # Metrics: a per-function observer; first-attempt successes go to its cheap record_first.
-    metered = _metrics_observer.observer_for(label or metrics_key(func, qualname))
+    metered = _metrics.observer_for(label or metrics_key(func, qualname))
     others = observers + (() if hooks is None else (hooks.observer(),)) + global_observers()
     engine = Engine(name, policy, others + (() if metered is None else (metered,)))
     notify_success = bool(others)
     notify_before = bool(engine.before_observers)
     stats = Statistics()
-    kind = _kind(func)
+    kind = callable_kind(func)
     is_async = kind in ("async", "async_generator")
     template: Any
     if is_async:
@@ -186,9 +166,9 @@ def _decorate(
         return start
 
     succeeded = engine.succeeded if notify_success else None
-    first_success = _metrics_observer.first_success_handler(metered, succeeded)
+    first_success = _metrics.first_success_handler(metered, succeeded)
     # The plain wrappers inline first_success: it is most of the cost of a metered call.
-    take_token, timed = _metrics_observer.first_success_parts(metered)
+    take_token, timed = _metrics.first_success_parts(metered)
 
     wrapper: Any
     if kind == "async_generator":
@@ -369,8 +349,9 @@ def retry(
     *name* names the function in log events and metrics (by default events say its
     ``__qualname__`` and metrics key it by ``module.qualname``).
     """
-    if callable(preset):
-        return _decorate(preset, get_preset("default"), ())
+    if callable(preset) or isinstance(preset, (classmethod, staticmethod)):
+        bare = get_preset("default")
+        return through_descriptor(preset, lambda func: _decorate(func, bare, ()))
     if name is not None:
         check_name("name", name)
     resolved = resolve_policy(preset, policy, overrides)
@@ -382,6 +363,6 @@ def retry(
     def decorate(func: Callable[P, R]) -> RetryingCallable[P, R]:
         if hooks is not None:
             hooks.check_function(func)
-        return _decorate(func, resolved, observers, hooks, name)
+        return through_descriptor(func, lambda f: _decorate(f, resolved, observers, hooks, name))
 
     return decorate

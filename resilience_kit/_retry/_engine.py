@@ -19,11 +19,12 @@ from typing import Any, TypeVar
 import tenacity
 
 from resilience_kit import _clock
+from resilience_kit._callables import add_note
 from resilience_kit._categories import RETRYABLE_CATEGORIES
-from resilience_kit._classify._dispatch import Classification, classify
+from resilience_kit._classify import Classification, classify_once, forget
 from resilience_kit._events import emit
 from resilience_kit._retry._observers import (
-    RetryEvent,
+    AttemptRecord,
     RetryObserver,
     first_veto,
     notify,
@@ -38,7 +39,6 @@ __all__ = [
     "StatisticsView",
     "SyncController",
     "AsyncController",
-    "add_note",
     "first_try_statistics",
     "replay",
     "replay_async",
@@ -73,15 +73,6 @@ def _call_of(retry_state: tenacity.RetryCallState) -> Call:
     if call is None:  # the template used directly (``for attempt in fn.retry: ...``)
         call = controller.rk_call = Call(_clock.monotonic())
     return call
-
-
-def add_note(exc: BaseException, note: str) -> None:
-    """``exc.add_note(note)``, also on Python 3.10."""
-    adder = getattr(exc, "add_note", None)
-    if adder is not None:
-        adder(note)
-    else:  # pragma: no cover - Python 3.10
-        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
 
 
 class Engine:
@@ -126,7 +117,7 @@ class Engine:
         if not isinstance(exc, Exception):  # cancellation, KeyboardInterrupt: not our business
             return False
         call = _call_of(retry_state)
-        found = call.classification = classify(exc)
+        found = call.classification = classify_once(exc)
         # retry_on chooses among the categories retryable by default; a failure retryable outside
         # them (x-should-retry: true on a 400/401/404, or a user map saying so) is retried as the
         # SDKs retry it.
@@ -172,7 +163,7 @@ class Engine:
                 f"waiting {wait:.2f}s ({reason}) would end past the deadline of "
                 f"{policy.deadline:g}s",
             )
-        event = RetryEvent(self.name, attempt, elapsed, found, wait, reason)
+        event = AttemptRecord(self.name, attempt, elapsed, wait, found, "retry", reason)
         if self.observers:
             veto = first_veto(self.observers, event)
             if veto is not None:
@@ -181,6 +172,7 @@ class Engine:
             if self.past_deadline(call, wait):  # slow hooks/observers used up the time left
                 return self._give_up_late(retry_state, exc, wait)
         emit("retry_scheduled", level="warning", **event.log_fields())
+        forget(exc)  # a reused exception object raised by the next attempt is judged afresh
         return wait
 
     def past_deadline(self, call: Call, wait: float) -> bool:
@@ -224,7 +216,9 @@ class Engine:
             f"resilience_kit.retry: gave up on {self.name} after {attempts} "
             f"attempt{'s' if attempts != 1 else ''} in {elapsed:.2f}s: {detail}",
         )
-        event = RetryEvent(self.name, attempts, elapsed, call.classification, 0.0, reason, detail)
+        event = AttemptRecord(
+            self.name, attempts, elapsed, 0.0, call.classification, "give_up", reason, detail
+        )
         if self.observers:
             notify(self.observers, "on_give_up", event)
         level = "info" if reason == "not_retryable" else "warning"
@@ -236,7 +230,7 @@ class Engine:
 
     def succeeded(self, attempts: int, start: float) -> None:
         """The call returned after *attempts* attempts."""
-        event = RetryEvent(self.name, attempts, _clock.monotonic() - start)
+        event = AttemptRecord(self.name, attempts, _clock.monotonic() - start, 0.0, None, "success")
         if self.observers:
             notify(self.observers, "on_success", event)
         if attempts > 1:
@@ -247,7 +241,10 @@ class Engine:
         detail = "the stream failed after yielding output; not retried to avoid duplicates"
         elapsed = _clock.monotonic() - start
         add_note(exc, f"resilience_kit.retry: {self.name}: {detail}")
-        event = RetryEvent(self.name, attempts, elapsed, classify(exc), 0.0, "after_first_item")
+        found = classify_once(exc)
+        event = AttemptRecord(
+            self.name, attempts, elapsed, 0.0, found, "give_up", "after_first_item", detail
+        )
         if self.observers:
             notify(self.observers, "on_give_up", event)
         emit("retry_gave_up", level="warning", detail=detail, **event.log_fields())

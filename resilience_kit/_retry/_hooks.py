@@ -14,39 +14,14 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, TypeAlias
 
-from resilience_kit._classify._dispatch import Classification
+from resilience_kit._callables import callable_kind
 from resilience_kit._events import emit
-from resilience_kit._retry._observers import RetryEvent, RetryObserver
+from resilience_kit._retry._observers import AttemptRecord, RetryObserver
 from resilience_kit.exceptions import ConfigurationError
 
 __all__ = ["AttemptHook", "AttemptRecord", "Hooks", "SyncAttemptHook"]
-
-Outcome: TypeAlias = Literal["retry", "give_up", "success"]
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptRecord:
-    """What a lifecycle hook is told (never the call's arguments)."""
-
-    function: str
-    """The decorated function's ``__qualname__``."""
-    attempt: int
-    """The attempt just finished (1-based)."""
-    elapsed: float
-    """Seconds since the call started (all attempts and waits so far)."""
-    wait: float
-    """Seconds until the next attempt (``on_retry``); 0.0 otherwise."""
-    classification: Classification | None
-    """Why the attempt failed; None for ``on_success``."""
-    outcome: Outcome
-    """``"retry"``, ``"give_up"`` or ``"success"``."""
-    reason: str = ""
-    """``server_hint``/``backoff`` for a retry; the give-up reason code (``max_attempts``,
-    ``not_retryable``, ``deadline``, ...) for a give-up; empty for a success."""
-
 
 AttemptHook: TypeAlias = Callable[[AttemptRecord], "Awaitable[None] | None"]
 """A sync or async callable taking an :class:`AttemptRecord`."""
@@ -60,8 +35,7 @@ _PENDING: ContextVar[_Pending | None] = ContextVar("resilience_kit.hooks.pending
 
 
 def _is_async(hook: Callable[..., Any]) -> bool:
-    call = getattr(hook, "__call__", None)  # noqa: B004 - async __call__ on callable objects
-    return inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(call)
+    return callable_kind(hook) == "async"
 
 
 class Hooks:
@@ -108,7 +82,8 @@ class Hooks:
         """Reject async hooks on functions that cannot await them (decoration time)."""
         if not self.any_async:
             return
-        if inspect.isasyncgenfunction(func) or not inspect.iscoroutinefunction(func):
+        kind = callable_kind(func)
+        if kind != "async":
             field = next(
                 name
                 for name, hook in zip(
@@ -116,11 +91,11 @@ class Hooks:
                 )
                 if hook is not None and _is_async(hook)
             )
-            kind = "an async generator" if inspect.isasyncgenfunction(func) else "a sync function"
+            what = "an async generator" if kind == "async_generator" else "a sync function"
             raise ConfigurationError(
                 field,
                 f"an async hook needs an async (coroutine) function; "
-                f"{getattr(func, '__qualname__', func)!r} is {kind}: use a sync hook",
+                f"{getattr(func, '__qualname__', func)!r} is {what}: use a sync hook",
             )
 
     def observer(self) -> RetryObserver:
@@ -161,29 +136,17 @@ class _HookObserver(RetryObserver):
     def __init__(self, hooks: Hooks) -> None:
         self.hooks = hooks
 
-    def on_retry_scheduled(self, event: RetryEvent) -> None:
+    def on_retry_scheduled(self, event: AttemptRecord) -> None:
         if self.hooks.on_retry is not None:
-            _fire("on_retry", self.hooks.on_retry, _record(event, "retry"))
+            _fire("on_retry", self.hooks.on_retry, event)
 
-    def on_give_up(self, event: RetryEvent) -> None:
+    def on_give_up(self, event: AttemptRecord) -> None:
         if self.hooks.on_give_up is not None:
-            _fire("on_give_up", self.hooks.on_give_up, _record(event, "give_up"))
+            _fire("on_give_up", self.hooks.on_give_up, event)
 
-    def on_success(self, event: RetryEvent) -> None:
+    def on_success(self, event: AttemptRecord) -> None:
         if self.hooks.on_success is not None:
-            _fire("on_success", self.hooks.on_success, _record(event, "success"))
-
-
-def _record(event: RetryEvent, outcome: Outcome) -> AttemptRecord:
-    return AttemptRecord(
-        function=event.function,
-        attempt=event.attempt,
-        elapsed=event.elapsed,
-        wait=event.wait if outcome == "retry" else 0.0,
-        classification=event.classification if outcome != "success" else None,
-        outcome=outcome,
-        reason=event.reason,
-    )
+            _fire("on_success", self.hooks.on_success, event)
 
 
 def _failed(hook_name: str, function: str, exc: BaseException) -> None:

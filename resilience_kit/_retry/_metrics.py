@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from resilience_kit._retry._observers import RetryEvent, RetryObserver
+from resilience_kit._retry._observers import AttemptRecord, RetryObserver
 from resilience_kit.metrics import _core as _metrics
-from resilience_kit.metrics import _fast as _metrics_fast
+from resilience_kit.metrics import _fast
+from resilience_kit.metrics._state import STATE
 
 __all__ = ["MetricsObserver", "first_success_handler", "first_success_parts", "observer_for"]
 
@@ -23,11 +24,11 @@ class MetricsObserver(RetryObserver):
     def __init__(self, name: str) -> None:
         self.recorder = _metrics.function(name)
 
-    def on_retry_scheduled(self, event: RetryEvent) -> None:
+    def on_retry_scheduled(self, event: AttemptRecord) -> None:
         c = event.classification
         self.recorder.retried(None if c is None else c.category)
 
-    def on_give_up(self, event: RetryEvent) -> None:
+    def on_give_up(self, event: AttemptRecord) -> None:
         c = event.classification
         category = None if c is None else c.category
         if event.reason == "after_first_item":
@@ -35,14 +36,14 @@ class MetricsObserver(RetryObserver):
         else:
             self.recorder.gave_up_after(event.attempt, event.elapsed, category, event.reason)
 
-    def on_success(self, event: RetryEvent) -> None:
+    def on_success(self, event: AttemptRecord) -> None:
         if event.attempt > 1:  # first-attempt successes were counted by record_first
             self.recorder.succeeded(event.attempt, event.elapsed)
 
 
 def observer_for(name: str) -> MetricsObserver | None:
     """A metrics observer for function *name*, or None while metrics are disabled."""
-    return MetricsObserver(name) if _metrics.STATE.enabled else None
+    return MetricsObserver(name) if STATE.enabled else None
 
 
 def first_success_handler(
@@ -52,7 +53,7 @@ def first_success_handler(
     (*succeeded*, when there are any)."""
     if metered is not None:
         recorder = metered.recorder
-        return _metrics_fast.handler(recorder.first, recorder.lock, recorder.fold, succeeded)
+        return _fast.handler(recorder.first, recorder.lock, recorder.fold, succeeded)
     if succeeded is None:
         return _nothing
     return lambda start: succeeded(1, start)
@@ -61,12 +62,12 @@ def first_success_handler(
 def first_success_parts(
     metered: MetricsObserver | None,
 ) -> tuple[Callable[[], object] | None, Callable[[float], None]]:
-    """``(take_token, timed)`` for the retry core to inline (see ``_metrics_fast.parts``);
+    """``(take_token, timed)`` for the retry core to inline (see ``metrics._fast.parts``);
     ``take_token`` is None while metrics are off for this function."""
     if metered is None:
         return None, _nothing
     recorder = metered.recorder
-    return _metrics_fast.parts(recorder.first, recorder.lock, recorder.fold)
+    return _fast.parts(recorder.first, recorder.lock, recorder.fold)
 
 
 def _nothing(_start: float) -> None:

@@ -11,25 +11,39 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypeAlias
 
-from resilience_kit._classify._dispatch import Classification
+from resilience_kit._classify import Classification
 from resilience_kit._events import emit
 
-__all__ = ["RetryEvent", "RetryObserver", "add_observer", "global_observers"]
+__all__ = ["AttemptRecord", "Outcome", "RetryObserver", "add_observer", "global_observers"]
+
+
+Outcome: TypeAlias = Literal["retry", "give_up", "success"]
 
 
 @dataclass(frozen=True, slots=True)
-class RetryEvent:
-    """One moment in the life of a retried call (never holds call arguments)."""
+class AttemptRecord:
+    """One moment in the life of a retried call, as observers and lifecycle hooks see it (never
+    the call's arguments)."""
 
     function: str
+    """The decorated function's ``__qualname__``."""
     attempt: int
+    """The attempt just finished (1-based)."""
     elapsed: float
-    classification: Classification | None = None
-    wait: float = 0.0
+    """Seconds since the call started (all attempts and waits so far)."""
+    wait: float
+    """Seconds until the next attempt (``on_retry``); 0.0 otherwise."""
+    classification: Classification | None
+    """Why the attempt failed; None for ``on_success``."""
+    outcome: Outcome
+    """``"retry"``, ``"give_up"`` or ``"success"``."""
     reason: str = ""
+    """``server_hint``/``backoff`` for a retry; the give-up reason code (``max_attempts``,
+    ``not_retryable``, ``deadline``, ...) for a give-up; empty for a success."""
     detail: str = ""
+    """A give-up's explanation in words; empty otherwise."""
 
     def log_fields(self) -> dict[str, Any]:
         """The structlog fields shared by the ``retry_*`` events."""
@@ -61,17 +75,17 @@ class RetryObserver:
     def before_attempt(self, function: str, attempt: int) -> None:
         """Attempt number *attempt* (1-based) of *function* is about to start."""
 
-    def veto_retry(self, event: RetryEvent) -> str | None:
+    def veto_retry(self, event: AttemptRecord) -> str | None:
         """Return a reason code to give up instead of the retry described by *event*."""
         return None
 
-    def on_retry_scheduled(self, event: RetryEvent) -> None:
+    def on_retry_scheduled(self, event: AttemptRecord) -> None:
         """A retry will start after ``event.wait`` seconds."""
 
-    def on_give_up(self, event: RetryEvent) -> None:
+    def on_give_up(self, event: AttemptRecord) -> None:
         """The call failed for good; the original exception is being re-raised."""
 
-    def on_success(self, event: RetryEvent) -> None:
+    def on_success(self, event: AttemptRecord) -> None:
         """The call returned (``event.attempt`` attempts were made)."""
 
 
@@ -99,7 +113,7 @@ def global_observers() -> tuple[RetryObserver, ...]:
 
 
 def notify(
-    observers: tuple[RetryObserver, ...], method: str, event: RetryEvent
+    observers: tuple[RetryObserver, ...], method: str, event: AttemptRecord
 ) -> None:  # pragma: no branch - tiny loop
     """Call *method* on every observer; an observer's error is logged, never raised."""
     for observer in observers:
@@ -115,7 +129,7 @@ def notify(
             )
 
 
-def first_veto(observers: tuple[RetryObserver, ...], event: RetryEvent) -> str | None:
+def first_veto(observers: tuple[RetryObserver, ...], event: AttemptRecord) -> str | None:
     """The first reason an observer gives to veto the retry in *event*, or None."""
     for observer in observers:
         try:

@@ -18,7 +18,7 @@ from tenacity.wait import wait_base
 
 from resilience_kit import _clock
 from resilience_kit._categories import RETRYABLE_CATEGORIES, ErrorCategory
-from resilience_kit._classify._dispatch import classify
+from resilience_kit._classify import classify_once
 from resilience_kit._retry._policy import RetryPolicy
 from resilience_kit._retry._presets import Preset, get_preset
 from resilience_kit.exceptions import ConfigurationError
@@ -50,7 +50,7 @@ class retry_if_retryable(retry_base):  # noqa: N801 - tenacity's naming style
         exc = outcome.exception()
         if not isinstance(exc, Exception):
             return False
-        found = classify(exc)
+        found = classify_once(exc)
         if not (found.retryable and found.category in self.retry_on):
             return False
         hint = found.retry_after
@@ -76,7 +76,7 @@ class wait_retry_after(wait_base):  # noqa: N801 - tenacity's naming style
         if outcome is not None and outcome.failed:
             exc = outcome.exception()
             if exc is not None:
-                hint = classify(exc).retry_after
+                hint = classify_once(exc).retry_after
                 if hint is not None:
                     if self.max_retry_after is not None:
                         hint = min(hint, self.max_retry_after)

@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from resilience_kit import _clock, _events
+from resilience_kit._callables import callable_kind, function_name
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_number
-from resilience_kit._classify._dispatch import Classification, classify
+from resilience_kit._classify import Classification, classify_once
 from resilience_kit._redact import redact
-from resilience_kit._throughput._guard import function_name
 from resilience_kit.exceptions import ConfigurationError
 
 T = TypeVar("T")
@@ -105,7 +105,7 @@ class _Run(Generic[T, R]):
 
     def failed(self, index: int, exc: Exception) -> None:
         self.failures[index] = BatchFailure(
-            index, self.items[index], exc, classify(exc), self.attempts[index]
+            index, self.items[index], exc, classify_once(exc), self.attempts[index]
         )
         self._tick()
 
@@ -197,7 +197,7 @@ def run_batch(
     re-raised. For async functions use :func:`arun_batch`.
     """
     concurrency, rounds, pause = _check(concurrency, rounds, pause, progress)
-    if inspect.iscoroutinefunction(fn):
+    if callable_kind(fn) == "async":
         raise ConfigurationError("fn", f"{function_name(fn)} is async; use arun_batch")
     run: _Run[T, R] = _Run(list(items), rounds, pause, progress)
 

@@ -10,10 +10,10 @@ from typing import Any, Protocol, TypeVar, overload
 from typing_extensions import ParamSpec
 
 from resilience_kit import _events
+from resilience_kit._callables import add_note, callable_kind, function_name, through_descriptor
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_members
-from resilience_kit._classify._dispatch import classify
-from resilience_kit._throughput._guard import add_note, function_name
+from resilience_kit._classify import classify_once
 from resilience_kit.exceptions import ConfigurationError
 
 P = ParamSpec("P")
@@ -111,15 +111,19 @@ class _Fallback:
         self.default = default
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        return through_descriptor(fn, self._decorate)
+
+    def _decorate(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         name = function_name(fn)
-        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        kind = callable_kind(fn)
+        if kind in ("generator", "async_generator"):
             raise ConfigurationError(
                 "fallback", f"{name} is a generator; wrap the function that opens the stream"
             )
-        if inspect.iscoroutinefunction(fn):
+        if kind == "async":
             return self._wrap_async(fn, name)
         for alternative in self.alternatives:
-            if inspect.iscoroutinefunction(alternative):
+            if callable_kind(alternative) == "async":
                 raise ConfigurationError(
                     "alternatives",
                     f"{function_name(alternative)} is async but {name} is not",
@@ -166,7 +170,7 @@ class _Fallback:
         candidate: Callable[..., Any],
         tried: list[tuple[str, ErrorCategory]],
     ) -> Exception:
-        category = classify(exc).category
+        category = classify_once(exc).category
         if category not in self.on:
             raise exc
         tried.append((function_name(candidate), category))

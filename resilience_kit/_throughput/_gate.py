@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_bool, check_instance, check_name, check_seconds
-from resilience_kit._classify._dispatch import classify
+from resilience_kit._classify import classify_once
 from resilience_kit._throughput._guard import Guard, is_failure
 from resilience_kit.exceptions import GateClosedError
 from resilience_kit.storage._base import Storage
@@ -279,7 +279,7 @@ class RateLimitGate(Guard):
             return None
         if not is_failure(exc):
             return None
-        found = classify(exc)
+        found = classify_once(exc)
         if found.category is not ErrorCategory.RATE_LIMIT or found.retry_after is None:
             return None
         if found.retry_after > self.max_block:  # "62291" or "1e309": not everyone's problem

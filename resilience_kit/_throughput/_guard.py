@@ -10,15 +10,14 @@ from __future__ import annotations
 import abc
 import contextlib
 import functools
-import inspect
 from collections.abc import AsyncIterator, Callable, Generator
 from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from typing_extensions import ParamSpec, Self
 
-from resilience_kit._relay import relay_async
-from resilience_kit._streams import first_async_item
+from resilience_kit._callables import callable_kind, through_descriptor
+from resilience_kit._streams import first_async_item, relay_async
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -74,7 +73,13 @@ class Guard(abc.ABC):
 
 def guard_function(guard: Guard, fn: Callable[P, R]) -> Callable[P, R]:
     """Wrap *fn* so every call (or every iteration of a generator) runs inside *guard*."""
-    if inspect.iscoroutinefunction(fn):
+    return through_descriptor(fn, lambda f: _guard_function(guard, f))
+
+
+def _guard_function(guard: Guard, func: Callable[P, R]) -> Callable[P, R]:
+    kind = callable_kind(func)
+    fn: Any = func  # narrowed by *kind*, which type checkers cannot follow
+    if kind == "async":
 
         @functools.wraps(fn)
         async def call_async(*args: Any, **kwargs: Any) -> Any:
@@ -82,7 +87,7 @@ def guard_function(guard: Guard, fn: Callable[P, R]) -> Callable[P, R]:
                 return await fn(*args, **kwargs)
 
         return cast("Callable[P, R]", call_async)
-    if inspect.isasyncgenfunction(fn):
+    if kind == "async_generator":
 
         @contextlib.asynccontextmanager  # pyright: ignore[reportDeprecated]
         async def opened(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any]]:
@@ -91,7 +96,7 @@ def guard_function(guard: Guard, fn: Callable[P, R]) -> Callable[P, R]:
 
         iterate_async = functools.wraps(fn)(relay_async(opened))
         return cast("Callable[P, R]", iterate_async)
-    if inspect.isgeneratorfunction(fn):
+    if kind == "generator":
 
         @functools.wraps(fn)
         def iterate(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
@@ -101,10 +106,10 @@ def guard_function(guard: Guard, fn: Callable[P, R]) -> Callable[P, R]:
 
         return cast("Callable[P, R]", iterate)
 
-    @functools.wraps(fn)
+    @functools.wraps(func)
     def call(*args: P.args, **kwargs: P.kwargs) -> R:
         with guard:
-            return fn(*args, **kwargs)
+            return func(*args, **kwargs)
 
     return call
 
@@ -112,15 +117,3 @@ def guard_function(guard: Guard, fn: Callable[P, R]) -> Callable[P, R]:
 def is_failure(exc: BaseException | None) -> bool:
     """Whether *exc* is a failure worth learning from (cancellation and exits are not)."""
     return isinstance(exc, Exception)
-
-
-def function_name(fn: Callable[..., Any]) -> str:
-    """A readable name for *fn* in events and errors."""
-    return str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn))
-
-
-def add_note(exc: BaseException, note: str) -> None:
-    """``exc.add_note(note)`` where Python has it (3.11+); 3.10 keeps it as is."""
-    adder = getattr(exc, "add_note", None)
-    if adder is not None:
-        adder(note)

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_members, check_name, check_number, check_seconds
-from resilience_kit._classify._dispatch import classify
+from resilience_kit._classify import classify_once
 from resilience_kit._throughput._guard import Guard, is_failure
 from resilience_kit._throughput._slots import Slots
 from resilience_kit.exceptions import BulkheadFullError, ConfigurationError
@@ -109,7 +109,7 @@ class AdaptiveLimiter(Guard):
         if exc is None:
             self._adjust(None)
         elif is_failure(exc):
-            category = classify(exc).category
+            category = classify_once(exc).category
             if category in self.decrease_on:
                 self._adjust(category)
 

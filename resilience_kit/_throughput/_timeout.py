@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from typing_extensions import ParamSpec
 
 from resilience_kit import _clock
+from resilience_kit._callables import callable_kind, function_name, through_descriptor
 from resilience_kit._checks import check_seconds
-from resilience_kit._throughput._guard import function_name
 from resilience_kit.exceptions import CallTimeoutError, ConfigurationError
 
 P = ParamSpec("P")
@@ -45,7 +44,10 @@ def timeout(
     limit = check_seconds("seconds", seconds, above=0.0)
 
     def decorate(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
-        if not inspect.iscoroutinefunction(fn):
+        return through_descriptor(fn, wrap)
+
+    def wrap(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+        if callable_kind(fn) != "async":
             raise ConfigurationError(
                 "timeout", f"{function_name(fn)} is not an async function: {_SYNC_ADVICE}"
             )

@@ -13,8 +13,8 @@ import threading
 
 from resilience_kit import _clock
 from resilience_kit._categories import ErrorCategory
-from resilience_kit.metrics import _core as _metrics
 from resilience_kit.metrics._model import BreakerMetrics
+from resilience_kit.metrics._state import STATE
 
 __all__ = ["BreakerRecorder"]
 
@@ -68,7 +68,7 @@ class BreakerRecorder:
         if failed is False:
             self.ok()
             return
-        if not _metrics.STATE.enabled:
+        if not STATE.enabled:
             return
         with self.lock:
             if failed:
@@ -78,14 +78,14 @@ class BreakerRecorder:
 
     def failure_category(self, category: ErrorCategory) -> None:
         """The failure about to be settled was classified as *category*."""
-        if not _metrics.STATE.enabled:
+        if not STATE.enabled:
             return
         with self.lock:
             self.by_category[category] = self.by_category.get(category, 0) + 1
 
     def rejected(self) -> None:
         """A call was refused because the circuit is open (or half-open and full)."""
-        if not _metrics.STATE.enabled:
+        if not STATE.enabled:
             return
         with self.lock:
             self.rejections += 1

@@ -12,13 +12,13 @@ and decorators built while disabled carry no metrics code at all.
 
 from __future__ import annotations
 
-import os
 import threading
 import weakref
 from bisect import bisect_left
 from collections.abc import Callable
 
 from resilience_kit._categories import ErrorCategory
+from resilience_kit._events import emit
 from resilience_kit.metrics._breaker import BreakerRecorder
 from resilience_kit.metrics._fast import FirstAttemptCounter
 from resilience_kit.metrics._model import (
@@ -27,6 +27,7 @@ from resilience_kit.metrics._model import (
     LatencyHistogram,
     MetricsSnapshot,
 )
+from resilience_kit.metrics._state import STATE, CallSink
 
 __all__ = [
     "BreakerRecorder",
@@ -41,25 +42,6 @@ __all__ = [
     "snapshot",
 ]
 
-ENV_VAR = "RESILIENCE_KIT_METRICS"
-_OFF_VALUES = frozenset({"0", "off", "false", "no", "disabled"})
-
-CallSink = Callable[[str, float, bool, int], None]
-"""Called with (function, latency seconds, succeeded, weight) per finished call (exporters);
-weight > 1 for a sampled first-attempt success standing for that many calls."""
-
-
-class _State:
-    """Process-wide switches read on the hot path (attribute reads, no locking)."""
-
-    __slots__ = ("enabled", "sinks")
-
-    def __init__(self) -> None:
-        self.enabled = os.environ.get(ENV_VAR, "on").strip().lower() not in _OFF_VALUES
-        self.sinks: tuple[CallSink, ...] = ()
-
-
-STATE = _State()
 _registry_lock = threading.Lock()
 _functions: dict[str, FunctionRecorder] = {}
 # Held weakly: a breaker's recorder lives as long as a breaker of that name (each breaker holds
@@ -212,8 +194,6 @@ def _run_sink(sink: CallSink, name: str, latency: float, *, ok: bool, weight: in
     try:
         sink(name, latency, ok, weight)
     except Exception:  # an exporter must never break the user's call
-        from resilience_kit._events import emit
-
         emit("metrics_sink_failed", level="warning", function=name)
 
 

@@ -13,7 +13,7 @@ from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 
 from resilience_kit import _clock, _events
-from resilience_kit.exceptions import ConfigurationError
+from resilience_kit._checks import check_float
 from resilience_kit.storage._base import BreakerRecord
 from resilience_kit.storage._memory import MemoryStorage, _Breaker
 
@@ -99,11 +99,7 @@ class Health:
 
 
 def positive(field: str, value: object, *, allow_zero: bool) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok and (value > 0 or (allow_zero and value == 0)):  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue]
-        return float(value)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    bound = ">= 0" if allow_zero else "> 0"
-    raise ConfigurationError(field, f"must be a finite number {bound}, got {value!r}")
+    return check_float(field, value, minimum=0.0, inclusive=allow_zero)
 
 
 def to_ms(seconds: float) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
+from resilience_kit._checks import check_int, check_number
 from resilience_kit.exceptions import ConfigurationError
 
 __all__ = ["Fault", "FaultKind", "Provider", "error_body"]
@@ -232,26 +233,15 @@ def _check_details(details: object) -> tuple[Mapping[str, Any], ...]:
 
 
 def _check_status(status_code: object) -> int:
-    if isinstance(status_code, bool) or not isinstance(status_code, int):
-        raise ConfigurationError("status_code", f"must be an int in 100..599, got {status_code!r}")
-    if not 100 <= status_code <= 599:
-        raise ConfigurationError("status_code", f"must be an int in 100..599, got {status_code!r}")
-    return status_code
+    return check_int("status_code", status_code, 100, 599)
 
 
 def _check_seconds(seconds: object, name: str) -> float:
-    problem = ConfigurationError(name, f"must be a number of seconds in [0, 3600), got {seconds!r}")
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
-        raise problem
-    if not 0 <= seconds < 3600:  # also rejects NaN
-        raise problem
-    return float(seconds)
+    return check_number(name, seconds, at_least=0.0, below=3600.0)
 
 
 def _check_after(after: object) -> int:
-    if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-        raise ConfigurationError("after", f"must be an int >= 0, got {after!r}")
-    return after
+    return check_int("after", after, 0)
 
 
 def default_message(status_code: int) -> str:

@@ -7,8 +7,9 @@ import json
 import re
 import socket
 import sys
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import unquote
 
 from resilience_kit.testing import _sse, _wire_bedrock, _wire_gemini
@@ -21,10 +22,35 @@ from resilience_kit.testing._faults import (
     non_stream_error,
 )
 
-if TYPE_CHECKING:
-    from resilience_kit.testing._server import FakeLLMServer
+__all__ = ["Owner", "QuietHTTPServer", "Route", "make_handler", "provider_of", "route_of"]
 
-__all__ = ["QuietHTTPServer", "Route", "make_handler", "provider_of", "route_of"]
+
+class Owner(Protocol):
+    """What the handler needs from its ``FakeLLMServer`` (so the two modules need not import
+    each other)."""
+
+    reply: str
+    chunks: int
+
+    def _decide(
+        self,
+        *,
+        method: str,
+        path: str,
+        provider: Provider | None,
+        headers: Mapping[str, str],
+        body: Mapping[str, Any],
+        stream: bool,
+        client_port: int,
+        model: str | None = None,
+    ) -> tuple[Fault, Any]: ...
+
+    def _wait(self, seconds: float) -> None: ...
+
+    def _track(self, conn: socket.socket) -> None: ...
+
+    def _untrack(self, conn: socket.socket) -> None: ...
+
 
 _ROUTES: dict[str, Provider] = {
     "/v1/chat/completions": "openai",
@@ -94,7 +120,7 @@ class _DisconnectError(Exception):
     """The connection must be closed without (or without finishing) an answer."""
 
 
-def make_handler(owner: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
+def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
     """A handler class bound to *owner* (its script, records and reply settings)."""
 
     class Handler(BaseHTTPRequestHandler):

@@ -15,6 +15,7 @@ from typing import Any
 from typing_extensions import Self
 
 from resilience_kit import _clock
+from resilience_kit._checks import check_int, check_str
 from resilience_kit._redact import redact, redact_headers
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.testing._clients import ClientFactories
@@ -75,9 +76,9 @@ class FakeLLMServer(ClientFactories):
         rate_limit: tuple[float, int] | None = None,
         port: int = 0,
     ) -> None:
-        self.reply: str = _check_str("reply", reply)
-        self.chunks: int = _check_int("chunks", chunks, 1, 10_000)
-        self._port = _check_int("port", port, 0, 65535)
+        self.reply: str = check_str("reply", reply)
+        self.chunks: int = check_int("chunks", chunks, 1, 10_000)
+        self._port = check_int("port", port, 0, 65535)
         self._lock = threading.Lock()
         self._queues: dict[Provider | None, deque[Fault]] = {
             None: deque(),
@@ -328,18 +329,6 @@ class FakeLLMServer(ClientFactories):
 def _shut(conn: socket.socket) -> None:
     with contextlib.suppress(OSError):  # already closed by the peer
         conn.shutdown(socket.SHUT_RDWR)
-
-
-def _check_str(field: str, value: object) -> str:
-    if not isinstance(value, str):
-        raise ConfigurationError(field, f"must be a str, got {type(value).__name__}")
-    return value
-
-
-def _check_int(field: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ConfigurationError(field, f"must be an int in {low}..{high}, got {value!r}")
-    return value
 
 
 def _check_faults(faults: tuple[object, ...]) -> tuple[Fault, ...]:

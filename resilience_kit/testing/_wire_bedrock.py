@@ -14,6 +14,8 @@ import json
 import struct
 from typing import Any
 
+from resilience_kit.testing import _sse
+
 __all__ = [
     "converse_events",
     "converse_response",
@@ -113,16 +115,7 @@ def invoke_response(request_id: str, model: str, text: str, prompt_tokens: int) 
     """The model-native body of ``InvokeModel``: Anthropic Messages for ``anthropic.*`` models,
     Amazon Titan text otherwise."""
     if "anthropic." in model:
-        return {
-            "id": f"msg_{request_id}",
-            "type": "message",
-            "role": "assistant",
-            "model": model,
-            "content": [{"type": "text", "text": text}],
-            "stop_reason": "end_turn",
-            "stop_sequence": None,
-            "usage": {"input_tokens": prompt_tokens, "output_tokens": max(1, len(text.split()))},
-        }
+        return _sse.anthropic_message(request_id, model, text, prompt_tokens)
     return {
         "inputTextTokenCount": prompt_tokens,
         "results": [

@@ -14,7 +14,7 @@ import resilience_kit as rk
 from resilience_kit import ErrorCategory
 from resilience_kit._cli._main import main
 from resilience_kit._retry._decorator import _decorate
-from resilience_kit._retry._observers import RetryEvent, RetryObserver, add_observer
+from resilience_kit._retry._observers import AttemptRecord, RetryObserver, add_observer
 from resilience_kit.testing import NoWait, no_wait
 from tests.unit.retry_support import Script, ScriptedError, classify_scripted
 
@@ -42,17 +42,17 @@ class Recorder(RetryObserver):
     def before_attempt(self, function: str, attempt: int) -> None:
         self.seen.append(("before", attempt, ""))
 
-    def veto_retry(self, event: RetryEvent) -> str | None:
+    def veto_retry(self, event: AttemptRecord) -> str | None:
         self.allow -= 1
         return "budget_exhausted" if self.allow < 0 else None
 
-    def on_retry_scheduled(self, event: RetryEvent) -> None:
+    def on_retry_scheduled(self, event: AttemptRecord) -> None:
         self.seen.append(("scheduled", event.attempt, event.reason))
 
-    def on_give_up(self, event: RetryEvent) -> None:
+    def on_give_up(self, event: AttemptRecord) -> None:
         self.seen.append(("give_up", event.attempt, event.reason))
 
-    def on_success(self, event: RetryEvent) -> None:
+    def on_success(self, event: AttemptRecord) -> None:
         self.seen.append(("success", event.attempt, event.reason))
 
 
@@ -93,10 +93,10 @@ def test_broken_observer_never_breaks_the_call(rk_no_wait: NoWait) -> None:
         def before_attempt(self, function: str, attempt: int) -> None:
             raise RuntimeError("observer bug")
 
-        def veto_retry(self, event: RetryEvent) -> str | None:
+        def veto_retry(self, event: AttemptRecord) -> str | None:
             raise RuntimeError("observer bug")
 
-        def on_success(self, event: RetryEvent) -> None:
+        def on_success(self, event: AttemptRecord) -> None:
             raise RuntimeError("observer bug")
 
     script = Script(ScriptedError(SERVER))
