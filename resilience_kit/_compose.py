@@ -16,7 +16,6 @@ Outermost first: fallback → retry → limiter → gate → breaker → timeout
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar, cast, overload
 
@@ -24,6 +23,7 @@ from typing_extensions import ParamSpec, Unpack
 
 from resilience_kit import _clock
 from resilience_kit._breaker import CircuitBreaker
+from resilience_kit._callables import callable_kind, through_descriptor
 from resilience_kit._checks import check_seconds
 from resilience_kit._retry import (
     AsyncOnlyDecorator,
@@ -64,6 +64,10 @@ class Resilient:
         self._outer = outer
 
     def __call__(self, fn: Callable[P, R]) -> RetryingCallable[P, R]:
+        # A classmethod/staticmethod object is stacked around its function and stays one.
+        return through_descriptor(fn, self._stack)
+
+    def _stack(self, fn: Callable[P, R]) -> RetryingCallable[P, R]:
         wrapped: Callable[..., Any] = fn
         for layer in self._inner:
             wrapped = layer(wrapped)
@@ -98,9 +102,10 @@ def _within(seconds: float) -> Decorator:
     (see ``_clock.bounded``). Generators pass through: a bound cannot follow their items."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+        kind = callable_kind(fn)
+        if kind in {"generator", "async_generator"}:
             return fn
-        if inspect.iscoroutinefunction(fn):
+        if kind == "async":
 
             @functools.wraps(fn)
             async def abounded(*args: Any, **kwargs: Any) -> Any:
