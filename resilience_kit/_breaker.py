@@ -24,7 +24,6 @@ from resilience_kit._breaker_wrap import wrap
 from resilience_kit._categories import ErrorCategory
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.storage._base import Storage
-from resilience_kit.storage._memory import MemoryStorage
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -123,7 +122,7 @@ class CircuitBreaker(BreakerCore):
         self._probe_args = (limit, lease)
         self._now = _monotonic if clock is None else _check_callable("clock", clock)
         self._shared = storage is not None
-        self._storage = MemoryStorage(clock=self._now) if storage is None else storage
+        self._storage = storage
         self._config: dict[str, object] = {
             "failure_threshold": threshold,
             "recovery_timeout": self._recovery_timeout,
@@ -246,23 +245,22 @@ class CircuitBreaker(BreakerCore):
 
     def reset(self) -> None:
         """Close the circuit (everywhere the storage reaches), clear counts, undo force/disable."""
-        now = self._now()
-        events: list[tuple[CircuitState, CircuitState, str]] = []
-        with self._lock:
-            before = self._visible(now)
-            self._forced = False
-            self._disabled = False
-            op = self._transition(CLOSED, now, events, "reset")
-            if before is not self._state and not events:
-                events.append((before, CLOSED, "reset"))
-        self._run(self._publish_plan(op, now, events))
-        for _ in range(3):  # someone else moved meanwhile: closing is what the operator asked
-            events = []
+        for attempt in range(3):  # someone else moved meanwhile: closing is what was asked
+            now = self._now()
             with self._lock:
-                if self._state is CLOSED:
+                if attempt and self._state is CLOSED:
                     return
-                op = self._transition(CLOSED, now, events, "reset")
-            self._run(self._publish_plan(op, now, events))
+                before = self._visible(now)
+                old = self._state
+                self._forced = False
+                self._disabled = False
+                op = self._move(CLOSED, now, "reset")
+                if old is CLOSED and before is not CLOSED:  # forced open: closed underneath
+                    self._pending.append((before, CLOSED, "reset"))
+            if op is None:
+                self._deliver()
+                return
+            self._run(self._publish_plan(op, now, "reset"))
 
     def force_open(self) -> None:
         """Reject every call in this process until :meth:`reset`."""
@@ -280,8 +278,9 @@ class CircuitBreaker(BreakerCore):
             self._disabled = self._disabled or disabled
             self._refresh_fast()
             after = self._visible(now)
-        if before is not after:
-            self._fire([(before, after, "forced_open" if forced else "disabled")])
+            if before is not after:
+                self._pending.append((before, after, "forced_open" if forced else "disabled"))
+        self._deliver()
 
 
 def _categories(value: object) -> frozenset[ErrorCategory]:

@@ -32,19 +32,23 @@ end
 BREAKER_LOAD = _COMMON + "return record(KEYS[1], now_ms())"
 
 # KEYS: record hash, probe leases. ARGV: expected generation, state, open ms, trips.
-# Compare-and-set on the generation; a published transition drops every probe lease.
+# Compare-and-set on the generation (a stored record newer than expected wins; one that is
+# behind is overwritten, so generations never go back). Closing drops every probe lease; other
+# transitions keep them, so probes still running count against the next half-open spell.
 BREAKER_PUBLISH = (
     _COMMON
     + """
 local now = now_ms()
 local cur = redis.call('HGET', KEYS[1], 'gen')
-if cur and tonumber(cur) ~= tonumber(ARGV[1]) then
+if cur and tonumber(cur) > tonumber(ARGV[1]) then
   return record(KEYS[1], now)
 end
 local open_ms = math.max(tonumber(ARGV[3]), 0)
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'gen', tostring(tonumber(ARGV[1]) + 1),
            'until', fmt(now + open_ms), 'trips', ARGV[4])
-redis.call('DEL', KEYS[2])
+if ARGV[2] == 'closed' then
+  redis.call('DEL', KEYS[2])
+end
 return record(KEYS[1], now)
 """
 )
