@@ -171,6 +171,8 @@ class CircuitBreaker(BreakerCore):
         plan = self._succeed(permit) if failed is False else self._settle(permit, failed)
         if plan is not None:
             self._run(plan)
+        if exc is not None:
+            self._note_rejection(exc)
 
     async def __aenter__(self) -> CircuitBreaker:
         permit = await self._aacquire()
@@ -188,6 +190,8 @@ class CircuitBreaker(BreakerCore):
         plan = self._succeed(permit) if failed is False else self._settle(permit, failed)
         if plan is not None:
             await self._arun(plan)
+        if exc is not None:
+            self._note_rejection(exc)
 
     def _pop(self, exc: BaseException | None) -> tuple[Any, bool | None]:
         entry = self._stack.get()

@@ -46,7 +46,7 @@ from resilience_kit._breaker._types import (
 )
 from resilience_kit._breaker._window import Window
 from resilience_kit._categories import ErrorCategory
-from resilience_kit.exceptions import CircuitOpenError
+from resilience_kit.exceptions import CircuitOpenError, mark_rejects_next
 from resilience_kit.metrics import _core as _metrics
 from resilience_kit.storage._base import BreakerRecord, Storage
 
@@ -246,6 +246,23 @@ class BreakerCore(Judge):
             retry_after=retry_after,
         )
         return CircuitOpenError(self.name, retry_after)
+
+    def _note_rejection(self, exc: BaseException) -> None:
+        """After a failed call: if this breaker now rejects calls, say so on *exc* (for an outer
+        ``@retry``, which then does not sleep its backoff only to meet CircuitOpenError)."""
+        if not isinstance(exc, Exception):
+            return
+        now = self._now()
+        with self._lock:
+            if self._disabled:
+                return
+            if self._forced:
+                retry_after = self._recovery_timeout
+            elif self._state is OPEN and now < self._open_until:
+                retry_after = self._open_until - now
+            else:
+                return
+        mark_rejects_next(exc, CircuitOpenError(self.name, retry_after))
 
     # -- plans -----------------------------------------------------------------------------
     def _sync_plan(self, now: float) -> Plan:
