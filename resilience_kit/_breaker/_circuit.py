@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypedDict, TypeVar
 
 from typing_extensions import Unpack
 
-from resilience_kit import _clock
+from resilience_kit import _clock, _state
 from resilience_kit._breaker._core import BreakerCore
 from resilience_kit._breaker._types import CLOSED, OPEN, BreakerSnapshot, CircuitState, Listener
 from resilience_kit._breaker._window import (
@@ -341,6 +341,23 @@ class BreakerOptions(TypedDict, total=False):
 
 _registry: dict[str, CircuitBreaker] = {}
 _registry_lock = threading.Lock()
+
+
+@_state.register
+def _checkpoint() -> Callable[[], None]:
+    """After a test: breakers it named are forgotten, the others closed if it moved them."""
+    with _registry_lock:
+        before = {name: (b, b._generation) for name, b in _registry.items()}
+
+    def restore() -> None:
+        with _registry_lock:
+            _registry.clear()
+            _registry.update({name: b for name, (b, _) in before.items()})
+        for breaker, generation in before.values():
+            if breaker._generation != generation or breaker._touched():
+                breaker.reset()
+
+    return restore
 
 
 def circuit_breaker(name: str, **options: Unpack[BreakerOptions]) -> CircuitBreaker:

@@ -264,6 +264,15 @@ class BreakerCore(Judge):
                 return
         mark_rejects_next(exc, CircuitOpenError(self.name, retry_after))
 
+    def _touched(self) -> bool:
+        """Whether this breaker is anything but closed and clean (for test isolation)."""
+        now = self._now()
+        with self._lock:
+            calls, _ = self._window.counts(now)
+            return bool(
+                self._forced or self._disabled or self._state is not CLOSED or self._consecutive
+            ) or bool(calls)
+
     # -- plans -----------------------------------------------------------------------------
     def _sync_plan(self, now: float) -> Plan:
         """Re-read the shared record (one caller at a time, at most every sync_interval)."""
