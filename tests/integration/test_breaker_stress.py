@@ -19,6 +19,7 @@ import os
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,8 @@ import pytest
 
 import resilience_kit as rk
 from resilience_kit import CircuitState
-from resilience_kit.storage import Storage
+from resilience_kit.storage import RedisStorage, Storage
+from tests.integration.redis_server import RedisServer
 
 pytestmark = pytest.mark.integration
 
@@ -287,3 +289,19 @@ def test_breaker_survives_threads_and_cancelled_tasks() -> None:
     assert LIMIT >= stress.max_probes_running
     assert cycles >= 3
     assert stress.rejected > 0  # the breaker did open and reject under the load
+
+
+@pytest.mark.redis
+def test_redis_breaker_survives_threads_and_cancelled_tasks(redis_server: RedisServer) -> None:
+    """The same stress on a RedisStorage breaker: never backwards, legal, bounded, recovers."""
+    client = redis_server.client()
+    storage = RedisStorage(client, prefix=f"stress-{uuid.uuid4().hex[:8]}")
+    try:
+        stress = make(storage)
+        cycles = run(stress, SECONDS)
+    finally:
+        storage.close()
+        client.close()
+    assert [] == stress.problems
+    assert LIMIT >= stress.max_probes_running
+    assert cycles >= 3
