@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import tenacity
 
 from resilience_kit import _clock
+from resilience_kit._categories import ErrorCategory
 from resilience_kit._classify._dispatch import Classification, classify
 from resilience_kit._events import emit
 from resilience_kit._retry._observers import (
@@ -189,13 +190,21 @@ class Engine:
         rejection: CircuitOpenError,
         elapsed: float,
     ) -> tuple[float, str]:
-        """The breaker that judged *exc* rejects calls for ``rejection.retry_after`` seconds:
-        wait exactly that long if the policy allows such a wait, else give up now by raising
-        *rejection* (with *exc* as its cause) instead of sleeping into a certain rejection."""
+        """The breaker that judged *exc* rejects calls for ``rejection.retry_after`` seconds.
+
+        Fail fast (the default): give up now, raising *rejection* with *exc* as its cause,
+        instead of sleeping into a certain rejection. A policy whose ``retry_on`` names
+        ``circuit_open`` waits exactly until the circuit half-opens, if that wait is within
+        ``max_retry_after`` and the deadline.
+        """
         policy = self.policy
         wait = rejection.retry_after
         fits = policy.deadline is None or elapsed + wait <= policy.deadline
-        if policy.respect_retry_after and wait <= policy.max_retry_after and fits:
+        if (
+            ErrorCategory.CIRCUIT_OPEN in policy.retry_on
+            and wait <= policy.max_retry_after
+            and fits
+        ):
             return wait, "circuit_open"
         detail = f"circuit {rejection.name!r} rejects calls for {wait:.2f}s more"
         self._give_up(retry_state, exc, "circuit_open", detail)

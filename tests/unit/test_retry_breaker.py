@@ -50,13 +50,23 @@ async def test_async_retry_gives_up_at_once_when_the_breaker_is_open() -> None:
     assert isinstance(caught.value.__cause__, Exception)
 
 
-def test_retry_waits_until_the_breaker_half_opens_when_that_fits() -> None:
-    """A recovery time within max_retry_after and the deadline: one wait of exactly that long,
-    then the next attempt is the probe that closes the circuit."""
+WAIT_FOR_CIRCUITS = {"server", "overloaded", "circuit_open"}
+
+
+def test_retry_waits_until_the_breaker_half_opens_when_the_policy_says_so() -> None:
+    """retry_on names circuit_open and the open time fits max_retry_after and the deadline: one
+    wait of exactly that long, then the next attempt is the probe that closes the circuit."""
     breaker = rk.CircuitBreaker("short", failure_threshold=1, recovery_timeout=3.0)
     attempts = 0
 
-    @rk.retry(max_attempts=3, initial_wait=0.5, max_wait=1.0, max_retry_after=10.0, deadline=60.0)
+    @rk.retry(
+        max_attempts=3,
+        initial_wait=0.5,
+        max_wait=1.0,
+        max_retry_after=10.0,
+        deadline=60.0,
+        retry_on=WAIT_FOR_CIRCUITS,
+    )
     @breaker
     def ask() -> str:
         nonlocal attempts
@@ -70,3 +80,17 @@ def test_retry_waits_until_the_breaker_half_opens_when_that_fits() -> None:
     assert 2 == attempts
     assert [pytest.approx(3.0, abs=0.01)] == waits.sleeps
     assert rk.CircuitState.CLOSED == breaker.state
+
+
+def test_an_open_time_beyond_max_retry_after_ends_the_retry_at_once() -> None:
+    """Even when the policy waits for circuits, an open time past max_retry_after is not waited."""
+    breaker = rk.CircuitBreaker("long", failure_threshold=1, recovery_timeout=30.0)
+
+    @rk.retry(max_attempts=3, max_retry_after=10.0, retry_on=WAIT_FOR_CIRCUITS)
+    @breaker
+    def ask() -> str:
+        raise openai_error(503, message="overloaded")
+
+    with no_wait() as waits, pytest.raises(rk.CircuitOpenError):
+        ask()
+    assert [] == waits.sleeps
