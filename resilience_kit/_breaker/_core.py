@@ -24,10 +24,9 @@ import math
 import random
 import threading
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Any
 
-from resilience_kit import _events
-from resilience_kit._breaker._judge import Judge
+from resilience_kit._breaker._tell import Teller, Transition
 from resilience_kit._breaker._types import (
     CLOSED,
     FROM_NAME,
@@ -51,10 +50,9 @@ from resilience_kit.metrics import _core as _metrics
 from resilience_kit.storage._base import BreakerRecord, Storage
 
 _LOAD = Op("load")
-_Transition: TypeAlias = "tuple[CircuitState, CircuitState, str]"
 
 
-class BreakerCore(Judge):
+class BreakerCore(Teller):
     """State machine of :class:`~resilience_kit.CircuitBreaker`; see that class for the API."""
 
     name: str
@@ -94,7 +92,7 @@ class BreakerCore(Judge):
         self._syncing = False
         self._next_sync = -math.inf if self._shared else math.inf
         self._fast_gen: int | None = 0
-        self._pending: list[_Transition] = []  # transitions not yet told to listeners
+        self._pending: list[Transition] = []  # transitions not yet told to listeners
         self._delivering = False
         self._metrics = _metrics.breaker(self.name)
 
@@ -190,62 +188,6 @@ class BreakerCore(Judge):
         """A closed circuit has no probes: those still running no longer count."""
         self._probes = 0
         self._epoch += 1
-
-    def _deliver(self) -> None:
-        """Tell listeners about pending transitions, in order, outside the lock."""
-        while True:
-            with self._lock:
-                if self._delivering or not self._pending:
-                    return
-                self._delivering = True
-                batch, self._pending = self._pending, []
-            try:
-                self._fire(batch)
-            finally:
-                with self._lock:
-                    self._delivering = False
-
-    def _fire(self, events: list[_Transition]) -> None:
-        for old, new, reason in events:
-            self._metrics.state_changed(new.value)
-            _events.emit(
-                "breaker_state_changed",
-                breaker=self.name,
-                old_state=old.value,
-                new_state=new.value,
-                reason=reason,
-            )
-            for listener in tuple(self._listeners):
-                self._notify(listener, old, new)
-
-    def _notify(self, listener: Listener, old: CircuitState, new: CircuitState) -> None:
-        try:
-            listener(self.name, old, new)
-        except Exception as exc:  # a listener's bug must never reach the caller
-            _events.emit(
-                "breaker_listener_failed",
-                level="warning",
-                breaker=self.name,
-                error=type(exc).__name__,
-            )
-
-    def _rejection(
-        self, generation: int, state: CircuitState, retry_after: float
-    ) -> CircuitOpenError:
-        self._metrics.rejected()
-        # One info line per open (or half-open) spell; the rest at debug, so an open circuit under
-        # load does not flood the log (metrics count every rejection).
-        spell = (generation, state)
-        first = spell != self._logged_rejection
-        self._logged_rejection = spell
-        _events.emit(
-            "breaker_rejected",
-            level="info" if first else "debug",
-            breaker=self.name,
-            state=state.value,
-            retry_after=retry_after,
-        )
-        return CircuitOpenError(self.name, retry_after)
 
     def _note_rejection(self, exc: BaseException) -> None:
         """After a failed call: if this breaker now rejects calls, say so on *exc* (for an outer
