@@ -20,6 +20,7 @@ import random
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +41,8 @@ THREADS = 32
 TASKS = 500
 LIMIT = 2
 RECOVERY = 0.005
-CLOSE_DEADLINE = 2.0  # generous for a loaded 2-core machine; the breaker needs ~RECOVERY
+CLOSE_DEADLINE = 2.0  # a few recovery timeouts, with room for a loaded 2-core machine
+STUCK_DEADLINE = 20.0  # a probe on a saturated event loop may take seconds; a wedge never ends
 
 
 class BackendError(ConnectionError):
@@ -57,7 +59,9 @@ class Stress:
     phase: int = 0  # + 1 at each switch between failing and healthy
     stop: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
-    probes_running: int = 0
+    probes_running: Counter[int] = field(default_factory=Counter)  # by failing phase
+    in_backend: int = 0  # calls of any kind running in the backend now
+    slowest_close: float = 0.0
     max_probes_running: int = 0
     problems: list[str] = field(default_factory=list)
     transitions: list[tuple[CircuitState, CircuitState]] = field(default_factory=list)
@@ -87,17 +91,22 @@ class Stress:
         """The backend: *seen* is (phase, tripped) read before the call was admitted."""
         with self.lock:
             failing = self.failing
-            # Admitted after a trip, within the same failing phase: it can only be a probe.
-            probe = seen == (self.phase, True) and failing
+            # Admitted after a trip, within the same failing phase: it can only be a probe. The
+            # breaker never closes in a failing phase, so these probes share one half-open era
+            # (a probe of an earlier phase may still run, but a close ended its era).
+            phase = self.phase
+            self.in_backend += 1
+            probe = seen == (phase, True) and failing
             if probe:
-                self.probes_running += 1
-                self.max_probes_running = max(self.max_probes_running, self.probes_running)
+                self.probes_running[phase] += 1
+                self.max_probes_running = max(self.max_probes_running, self.probes_running[phase])
         try:
             yield failing
         finally:
-            if probe:
-                with self.lock:
-                    self.probes_running -= 1
+            with self.lock:
+                self.in_backend -= 1
+                if probe:
+                    self.probes_running[phase] -= 1
 
 
 def make(storage: Storage | None = None) -> Stress:
@@ -221,13 +230,21 @@ def healthy_phase(stress: Stress) -> None:
         stress.tripped = False
         stress.phase += 1
     started = time.monotonic()
+    idle_with_permits = 0  # samples with probe permits out but no call in the backend
     while stress.breaker.state is not CLOSED or not closed_last(stress):
-        if time.monotonic() - started > CLOSE_DEADLINE:
+        waited = time.monotonic() - started
+        if waited > CLOSE_DEADLINE:
+            # Only running probes may hold the circuit half-open this long (a saturated event
+            # loop runs slowly); permits out with nothing running for 100 ms is a leak.
             snap = stress.breaker.snapshot()
-            stress.problem(f"healthy backend, still {snap.state.value} after {CLOSE_DEADLINE}s")
-            stress.breaker.reset()  # free it so the run can go on and count further problems
-            return
+            idle = snap.probes_in_flight > 0 and stress.in_backend == 0
+            idle_with_permits = idle_with_permits + 1 if idle else 0
+            if idle_with_permits > 100 or waited > STUCK_DEADLINE:
+                stress.problem(f"healthy backend, still {snap.state.value} after {waited}s: {snap}")
+                stress.breaker.reset()  # free it: the run goes on and counts further problems
+                return
         time.sleep(0.001)
+    stress.slowest_close = max(stress.slowest_close, time.monotonic() - started)
     with stress.lock:
         seen = len(stress.transitions)
     time.sleep(0.05)
