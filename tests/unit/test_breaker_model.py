@@ -29,6 +29,7 @@ from hypothesis.stateful import (
 
 import resilience_kit as rk
 from resilience_kit import CircuitState
+from resilience_kit.storage import MemoryStorage
 from tests.unit._breaker_helpers import Clock
 
 CLOSED, OPEN, HALF = CircuitState.CLOSED, CircuitState.OPEN, CircuitState.HALF_OPEN
@@ -138,8 +139,14 @@ class BreakerMachine(RuleBasedStateMachine):
         self.loop.run_until_complete(self.loop.shutdown_asyncgens())
         self.loop.close()
 
-    @initialize(threshold=st.integers(1, 3), limit=st.integers(1, 3), successes=st.integers(1, 2))
-    def build(self, threshold: int, limit: int, successes: int) -> None:
+    @initialize(
+        threshold=st.integers(1, 3),
+        limit=st.integers(1, 3),
+        successes=st.integers(1, 2),
+        shared=st.booleans(),
+    )
+    def build(self, threshold: int, limit: int, successes: int, shared: bool) -> None:
+        """A private breaker, or one on shared storage (alone there, it must behave the same)."""
         self.model = Model(threshold, limit, successes)
         self.breaker = rk.CircuitBreaker(
             "model",
@@ -147,6 +154,8 @@ class BreakerMachine(RuleBasedStateMachine):
             recovery_timeout=RECOVERY,
             half_open_max_calls=limit,
             success_threshold=successes,
+            storage=MemoryStorage(clock=self.clock) if shared else None,
+            sync_interval=0.0,
             clock=self.clock,
             listeners=[lambda _name, old, new: self.seen.append((old, new))],
         )
