@@ -50,6 +50,11 @@ from resilience_kit.metrics import _core as _metrics
 from resilience_kit.storage._base import BreakerRecord, Storage
 
 _LOAD = Op("load")
+# An adopted record may be more than one step ahead: the state it passed through on the way.
+_VIA: dict[tuple[CircuitState, CircuitState], CircuitState] = {
+    (CLOSED, HALF_OPEN): OPEN,
+    (OPEN, CLOSED): HALF_OPEN,
+}
 
 
 class BreakerCore(Teller):
@@ -180,7 +185,11 @@ class BreakerCore(Teller):
             self._opened_at = None
             self._window.clear()
         self._refresh_fast()
-        if old is not new:
+        if old is not new:  # another process's moves, told as the legal steps they were
+            via = _VIA.get((old, new))
+            if via is not None:
+                self._pending.append((old, via, reason))
+                old = via
             self._pending.append((old, new, reason))
         return True
 
