@@ -10,7 +10,7 @@ from typing import Any, ParamSpec, TypedDict, TypeVar
 
 from typing_extensions import Unpack
 
-from resilience_kit import _clock
+from resilience_kit import _clock, _state
 from resilience_kit._breaker._core import BreakerCore
 from resilience_kit._breaker._types import CLOSED, OPEN, BreakerSnapshot, CircuitState, Listener
 from resilience_kit._breaker._window import CountWindow, TimeWindow, make_window
@@ -25,7 +25,6 @@ from resilience_kit._checks import (
 )
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.storage._base import Storage
-from resilience_kit.storage._memory import MemoryStorage
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -124,7 +123,7 @@ class CircuitBreaker(BreakerCore):
         self._probe_args = (limit, lease)
         self._now = _monotonic if clock is None else check_callable("clock", clock)
         self._shared = storage is not None
-        self._storage = MemoryStorage(clock=self._now) if storage is None else storage
+        self._storage = storage
         self._config: dict[str, object] = {
             "failure_threshold": threshold,
             "recovery_timeout": self._recovery_timeout,
@@ -173,6 +172,8 @@ class CircuitBreaker(BreakerCore):
         plan = self._succeed(permit) if failed is False else self._settle(permit, failed)
         if plan is not None:
             self._run(plan)
+        if exc is not None:
+            self._note_rejection(exc)
 
     async def __aenter__(self) -> CircuitBreaker:
         permit = await self._aacquire()
@@ -190,6 +191,8 @@ class CircuitBreaker(BreakerCore):
         plan = self._succeed(permit) if failed is False else self._settle(permit, failed)
         if plan is not None:
             await self._arun(plan)
+        if exc is not None:
+            self._note_rejection(exc)
 
     def _pop(self, exc: BaseException | None) -> tuple[Any, bool | None]:
         entry = self._stack.get()
@@ -247,23 +250,22 @@ class CircuitBreaker(BreakerCore):
 
     def reset(self) -> None:
         """Close the circuit (everywhere the storage reaches), clear counts, undo force/disable."""
-        now = self._now()
-        events: list[tuple[CircuitState, CircuitState, str]] = []
-        with self._lock:
-            before = self._visible(now)
-            self._forced = False
-            self._disabled = False
-            op = self._transition(CLOSED, now, events, "reset")
-            if before is not self._state and not events:
-                events.append((before, CLOSED, "reset"))
-        self._run(self._publish_plan(op, now, events))
-        for _ in range(3):  # someone else moved meanwhile: closing is what the operator asked
-            events = []
+        for attempt in range(3):  # someone else moved meanwhile: closing is what was asked
+            now = self._now()
             with self._lock:
-                if self._state is CLOSED:
+                if attempt and self._state is CLOSED:
                     return
-                op = self._transition(CLOSED, now, events, "reset")
-            self._run(self._publish_plan(op, now, events))
+                before = self._visible(now)
+                old = self._state
+                self._forced = False
+                self._disabled = False
+                op = self._move(CLOSED, now, "reset")
+                if old is CLOSED and before is not CLOSED:  # forced open: closed underneath
+                    self._pending.append((before, CLOSED, "reset"))
+            if op is None:
+                self._deliver()
+                return
+            self._run(self._publish_plan(op, now, "reset"))
 
     def force_open(self) -> None:
         """Reject every call in this process until :meth:`reset`."""
@@ -281,8 +283,9 @@ class CircuitBreaker(BreakerCore):
             self._disabled = self._disabled or disabled
             self._refresh_fast()
             after = self._visible(now)
-        if before is not after:
-            self._fire([(before, after, "forced_open" if forced else "disabled")])
+            if before is not after:
+                self._pending.append((before, after, "forced_open" if forced else "disabled"))
+        self._deliver()
 
 
 def _categories(value: object) -> frozenset[ErrorCategory]:
@@ -327,6 +330,23 @@ class BreakerOptions(TypedDict, total=False):
 
 _registry: dict[str, CircuitBreaker] = {}
 _registry_lock = threading.Lock()
+
+
+@_state.register
+def _checkpoint() -> Callable[[], None]:
+    """After a test: breakers it named are forgotten, the others closed if it moved them."""
+    with _registry_lock:
+        before = {name: (b, b._generation) for name, b in _registry.items()}
+
+    def restore() -> None:
+        with _registry_lock:
+            _registry.clear()
+            _registry.update({name: b for name, (b, _) in before.items()})
+        for breaker, generation in before.values():
+            if breaker._generation != generation or breaker._touched():
+                breaker.reset()
+
+    return restore
 
 
 def circuit_breaker(name: str, **options: Unpack[BreakerOptions]) -> CircuitBreaker:

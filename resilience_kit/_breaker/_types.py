@@ -7,8 +7,10 @@ methods, so the sync and async paths share one state machine.
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Callable, Generator
+import functools
+from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
@@ -62,10 +64,11 @@ class BreakerSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class Probe:
-    """The permit of a half-open call: the generation it belongs to and its storage lease."""
+    """The permit of a half-open call: its generation, storage lease and close-to-close epoch."""
 
     generation: int
     token: str
+    epoch: int = 0
 
 
 Permit: TypeAlias = "int | Probe"
@@ -87,11 +90,29 @@ class Op:
 Plan: TypeAlias = Generator[Op, Any, Any]
 
 
-def drive(storage: Storage, name: str, probe_args: tuple[int, float], plan: Plan) -> Any:
+_BACKGROUND: set[asyncio.Task[Any]] = set()
+
+
+def spawn(coro: Coroutine[Any, Any, Any]) -> None:
+    """Run *coro* to its end in the background (a strong reference keeps the task alive)."""
+    task = asyncio.ensure_future(coro)
+    _BACKGROUND.add(task)
+    task.add_done_callback(_forget)
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    _BACKGROUND.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a background plan's rejection is nobody's error
+
+
+def drive(storage: Storage | None, name: str, probe_args: tuple[int, float], plan: Plan) -> Any:
     """Run *plan* against the sync storage methods; returns the plan's result."""
-    limit, lease = probe_args
     try:
         op = next(plan)
+        if storage is None:
+            raise RuntimeError(f"the plan of private breaker {name!r} asked for storage")
+        limit, lease = probe_args
         while True:
             kind = op.kind
             result: Any = None
@@ -116,11 +137,45 @@ def drive(storage: Storage, name: str, probe_args: tuple[int, float], plan: Plan
         return stop.value
 
 
-async def adrive(storage: Storage, name: str, probe_args: tuple[int, float], plan: Plan) -> Any:
-    """Run *plan* against the async storage methods; returns the plan's result."""
-    limit, lease = probe_args
+async def adrive(
+    storage: Storage | None,
+    name: str,
+    probe_args: tuple[int, float],
+    plan: Plan,
+    orphaned: Callable[[Any], None],
+) -> Any:
+    """Run *plan* against the async storage methods; returns the plan's result.
+
+    A plan that needs storage runs in a task of its own, shielded: when the caller is cancelled
+    (``asyncio.wait_for``, a task group), the plan still ends in the background, so a transition
+    is adopted and a probe lease given back; its result then goes to *orphaned*.
+    """
     try:
         op = next(plan)
+    except StopIteration as stop:
+        return stop.value
+    if storage is None:
+        raise RuntimeError(f"the plan of private breaker {name!r} asked for storage")
+    task = asyncio.ensure_future(_answer(storage, name, probe_args, plan, op))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        _BACKGROUND.add(task)
+        task.add_done_callback(functools.partial(_adopt_orphan, orphaned))
+        raise
+
+
+def _adopt_orphan(orphaned: Callable[[Any], None], task: asyncio.Task[Any]) -> None:
+    _forget(task)
+    if not task.cancelled() and task.exception() is None:
+        orphaned(task.result())
+
+
+async def _answer(
+    storage: Storage, name: str, probe_args: tuple[int, float], plan: Plan, op: Op
+) -> Any:
+    limit, lease = probe_args
+    try:
         while True:
             kind = op.kind
             result: Any = None

@@ -44,7 +44,7 @@ def _wrap(breaker: BreakerCore, fn: Callable[P, R]) -> Callable[P, R]:
 
 def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
     acquire, succeed, settle = breaker._acquire, breaker._succeed, breaker._settle
-    judge, run = breaker._judge, breaker._run
+    judge, run, note = breaker._judge, breaker._run, breaker._note_rejection
     local = not breaker._shared
     judged = breaker._slow is not None or breaker._is_failure_result is not None
     # BreakerCore._succeed inlined for a closed-state permit: the healthy circuit's hot path.
@@ -62,6 +62,7 @@ def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
             plan = settle(permit, judge(exc))
             if plan is not None:
                 run(plan)
+            note(exc)
             raise
         if judged:
             plan = settle(permit, breaker._result_failed(result, started))
@@ -85,7 +86,7 @@ def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _async(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
     aacquire, succeed, settle = breaker._aacquire, breaker._succeed, breaker._settle
-    judge, arun = breaker._judge, breaker._arun
+    judge, arun, note = breaker._judge, breaker._arun, breaker._note_rejection
     local = not breaker._shared
     judged = breaker._slow is not None or breaker._is_failure_result is not None
 
@@ -100,6 +101,7 @@ def _async(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
             plan = settle(permit, judge(exc))
             if plan is not None:
                 await arun(plan)
+            note(exc)
             raise
         if judged:
             plan = settle(permit, breaker._result_failed(result, started))
@@ -122,6 +124,7 @@ def _gen(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
             plan = breaker._settle(permit, breaker._judge(exc))
             if plan is not None:
                 breaker._run(plan)
+            breaker._note_rejection(exc)
             raise
         plan = breaker._settle(permit, breaker._stream_failed(started))
         if plan is not None:
@@ -142,6 +145,7 @@ def _async_gen(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., An
             plan = breaker._settle(permit, breaker._judge(exc))
             if plan is not None:
                 await breaker._arun(plan)
+            breaker._note_rejection(exc)
             raise
         plan = breaker._settle(permit, breaker._stream_failed(started))
         if plan is not None:

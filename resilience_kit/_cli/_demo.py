@@ -38,6 +38,7 @@ _WHY = {
     "deadline": "gave up: the next wait would pass the deadline",
     "retry_after_too_long": "gave up: the server asked for a longer wait than allowed",
     "after_first_item": "no retry: output was already delivered (a retry would duplicate it)",
+    "circuit_open": "gave up: the breaker opened, so a retry would only be rejected",
 }
 
 

@@ -20,7 +20,7 @@ import tenacity
 
 from resilience_kit import _clock
 from resilience_kit._callables import add_note
-from resilience_kit._categories import RETRYABLE_CATEGORIES
+from resilience_kit._categories import RETRYABLE_CATEGORIES, ErrorCategory
 from resilience_kit._classify import Classification, classify_once, forget
 from resilience_kit._events import emit
 from resilience_kit._retry._observers import (
@@ -31,6 +31,7 @@ from resilience_kit._retry._observers import (
 )
 from resilience_kit._retry._policy import RetryPolicy
 from resilience_kit._retry._tenacity import backoff_wait
+from resilience_kit.exceptions import CircuitOpenError, rejects_next
 
 __all__ = [
     "Call",
@@ -50,13 +51,14 @@ T = TypeVar("T")
 class Call:
     """Per-call state shared by the tenacity strategies of one call."""
 
-    __slots__ = ("classification", "gave_up", "replayed", "start")
+    __slots__ = ("classification", "gave_up", "last_error", "replayed", "start")
 
     def __init__(self, start: float, *, replayed: bool = False) -> None:
         self.start = start
         self.replayed = replayed  # attempt 1 ran on the fast path and is replayed to tenacity
         self.classification: Classification | None = None
         self.gave_up = False
+        self.last_error: BaseException | None = None  # the last failure that was not a rejection
 
 
 class SyncController(tenacity.Retrying):
@@ -117,6 +119,11 @@ class Engine:
         if not isinstance(exc, Exception):  # cancellation, KeyboardInterrupt: not our business
             return False
         call = _call_of(retry_state)
+        if isinstance(exc, CircuitOpenError):
+            if exc.__cause__ is None and call.last_error is not None:
+                exc.__cause__ = call.last_error  # the provider's error stays in the chain
+        else:
+            call.last_error = exc
         found = call.classification = classify_once(exc)
         # retry_on chooses among the categories retryable by default; a failure retryable outside
         # them (x-should-retry: true on a 400/401/404, or a user map saying so) is retried as the
@@ -155,6 +162,9 @@ class Engine:
         else:
             wait, reason = float(self.backoff(retry_state)), "backoff"
         elapsed = _clock.monotonic() - call.start
+        rejection = rejects_next(exc)
+        if rejection is not None and wait < rejection.retry_after:
+            wait, reason = self._until_half_open(retry_state, exc, rejection, elapsed)
         if policy.deadline is not None and elapsed + wait > policy.deadline:
             return self._give_up(
                 retry_state,
@@ -199,6 +209,34 @@ class Engine:
         if exc is not None and self.past_deadline(_call_of(retry_state), wait):
             self._give_up_late(retry_state, exc, wait)
             raise exc
+
+    def _until_half_open(
+        self,
+        retry_state: tenacity.RetryCallState,
+        exc: BaseException,
+        rejection: CircuitOpenError,
+        elapsed: float,
+    ) -> tuple[float, str]:
+        """The breaker that judged *exc* rejects calls for ``rejection.retry_after`` seconds.
+
+        Fail fast (the default): give up now, raising *rejection* with *exc* as its cause,
+        instead of sleeping into a certain rejection. A policy whose ``retry_on`` names
+        ``circuit_open`` waits exactly until the circuit half-opens, if that wait is within
+        ``max_retry_after`` and the deadline.
+        """
+        policy = self.policy
+        wait = rejection.retry_after
+        fits = policy.deadline is None or elapsed + wait <= policy.deadline
+        if (
+            ErrorCategory.CIRCUIT_OPEN in policy.retry_on
+            and wait <= policy.max_retry_after
+            and fits
+        ):
+            return wait, "circuit_open"
+        detail = f"circuit {rejection.name!r} rejects calls for {wait:.2f}s more"
+        self._give_up(retry_state, exc, "circuit_open", detail)
+        add_note(rejection, f"resilience_kit.retry: gave up on {self.name}: {detail}")
+        raise rejection from exc
 
     def stop(self, retry_state: tenacity.RetryCallState) -> bool:
         return _call_of(retry_state).gave_up

@@ -17,6 +17,7 @@ import weakref
 from bisect import bisect_left
 from collections.abc import Callable
 
+from resilience_kit import _state
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._events import emit
 from resilience_kit.metrics._breaker import BreakerRecorder
@@ -237,6 +238,12 @@ def reset() -> None:
         )
     for recorder in recorders:
         recorder.clear()
+
+
+@_state.register
+def _checkpoint() -> Callable[[], None]:
+    """After a test, the numbers it recorded are forgotten."""
+    return reset
 
 
 def enable() -> None:

@@ -56,10 +56,12 @@ class Storage(abc.ABC):
     ) -> BreakerRecord:
         """Compare-and-set a transition.
 
-        If the stored generation equals *expected_generation* (or nothing is stored), store
+        If the stored generation is at most *expected_generation* (or nothing is stored), store
         *state* with generation ``expected_generation + 1`` (open for *open_seconds*) and return
-        it; otherwise store nothing and return the record that is stored (someone else moved).
-        Publishing ``closed`` or ``open`` drops outstanding half-open probe leases.
+        it; otherwise store nothing and return the newer record that is stored (someone else
+        moved first). A record that is behind is overwritten, so generations never go back.
+        Publishing ``closed`` drops outstanding half-open probe leases; other states keep them
+        (a probe still running counts against the next half-open spell's limit).
         """
 
     @abc.abstractmethod

@@ -64,9 +64,11 @@ class MemoryStorage(Storage):
         now = self._now()
         with self._lock:
             entry = self._breakers.get(name)
-            if entry is not None and entry.generation != expected_generation:
+            if entry is not None and entry.generation > expected_generation:
                 return self._record(entry, now)
             new = _Breaker(state, expected_generation + 1, now + max(open_seconds, 0.0), trips)
+            if entry is not None and state != "closed":
+                new.probes = entry.probes  # running probes still count until they end
             self._breakers[name] = new
             return self._record(new, now)
 

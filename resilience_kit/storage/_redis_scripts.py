@@ -22,7 +22,7 @@ local function record(key, now)
   end
   local remaining = 0
   if r[1] == 'open' then
-    remaining = math.max(tonumber(r[3]) - now, 0)
+    remaining = math.max((tonumber(r[3]) or 0) - now, 0)
   end
   return {r[1], r[2], fmt(remaining), r[4]}
 end
@@ -32,19 +32,23 @@ end
 BREAKER_LOAD = _COMMON + "return record(KEYS[1], now_ms())"
 
 # KEYS: record hash, probe leases. ARGV: expected generation, state, open ms, trips.
-# Compare-and-set on the generation; a published transition drops every probe lease.
+# Compare-and-set on the generation (a stored record newer than expected wins; one that is
+# behind, or unreadable, is overwritten, so generations never go back). Closing drops every
+# probe lease; other transitions keep them, so running probes count in the next half-open spell.
 BREAKER_PUBLISH = (
     _COMMON
     + """
 local now = now_ms()
-local cur = redis.call('HGET', KEYS[1], 'gen')
-if cur and tonumber(cur) ~= tonumber(ARGV[1]) then
+local cur = tonumber(redis.call('HGET', KEYS[1], 'gen'))
+if cur and cur > tonumber(ARGV[1]) then
   return record(KEYS[1], now)
 end
 local open_ms = math.max(tonumber(ARGV[3]), 0)
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'gen', tostring(tonumber(ARGV[1]) + 1),
            'until', fmt(now + open_ms), 'trips', ARGV[4])
-redis.call('DEL', KEYS[2])
+if ARGV[2] == 'closed' then
+  redis.call('DEL', KEYS[2])
+end
 return record(KEYS[1], now)
 """
 )
@@ -55,8 +59,8 @@ BREAKER_MERGE = (
     _COMMON
     + """
 local now = now_ms()
-local cur = redis.call('HGET', KEYS[1], 'gen')
-if not cur or tonumber(cur) < tonumber(ARGV[2]) then
+local cur = tonumber(redis.call('HGET', KEYS[1], 'gen'))
+if not cur or cur < tonumber(ARGV[2]) then
   redis.call('HSET', KEYS[1], 'state', ARGV[1], 'gen', ARGV[2],
              'until', fmt(now + math.max(tonumber(ARGV[3]), 0)), 'trips', ARGV[4])
   redis.call('DEL', KEYS[2])

@@ -111,12 +111,18 @@ def _text(value: Any) -> str:
 
 
 def parse(reply: Any) -> BreakerRecord | None:
+    """The breaker record in a script's reply; None when there is none or it is garbage (a
+    record nobody can read is no shared state: each process's breaker goes on by itself)."""
     if not reply:
         return None
-    state, generation, remaining, trips = (_text(item) for item in reply)
-    if state not in _STATES:
-        raise ValueError(f"unexpected breaker state {state!r} in Redis")
-    return BreakerRecord(state, int(generation), float(remaining) / 1000, int(trips))  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    try:
+        state, generation, remaining, trips = (_text(item) for item in reply)
+        record = BreakerRecord(state, int(generation), float(remaining) / 1000, int(trips))  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    except (TypeError, ValueError):
+        return None
+    if state not in _STATES or not math.isfinite(record.open_remaining):
+        return None
+    return record
 
 
 def bounded(client: Any, op_timeout: float) -> Any:

@@ -1,23 +1,36 @@
-"""pytest plugin (``pytest11`` entry point): fixtures named ``rk_*``.
+"""pytest plugin (``pytest11`` entry point): fixtures named ``rk_*``, and isolation of the kit's
+process-wide state between tests.
 
 - ``rk_no_wait``: the kit's sleeps are instant and recorded (``resilience_kit.testing.no_wait``).
 - ``rk_fake_llm``: a started :class:`~resilience_kit.testing.FakeLLMServer`, stopped after the test.
 - ``fake_llm``: deprecated alias of ``rk_fake_llm`` (warns).
+- Around every test, the kit's process-wide state is put back as it was: breakers a test created
+  with ``circuit_breaker(name)`` are forgotten (a new config for the name is fine in the next test),
+  registry breakers it moved are reset, and metrics are cleared.
 
 pytest loads this module in every session of every project that has the package installed, so it
-changes nothing for projects that never use the fixtures: no autouse fixture, no hook, no option,
-no output, no logging or structlog configuration.
+changes nothing for projects that never use the kit: no autouse fixture, no option, no output, no
+logging or structlog configuration; the isolation hook only restores the kit's own state.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
+from resilience_kit._state import isolated
 from resilience_kit.testing._no_wait import NoWait, no_wait
 from resilience_kit.testing._server import FakeLLMServer
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+    """Each test (its fixtures' setup and teardown included) starts from and leaves behind the
+    kit's process-wide state as it was."""
+    with isolated():
+        return (yield)
 
 
 @pytest.fixture

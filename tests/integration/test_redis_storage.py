@@ -84,10 +84,15 @@ def test_probe_leases_limit_expire_and_release(storage: Storage) -> None:
     storage.probe_release("missing", "x")
 
 
-def test_publishing_drops_probe_leases(storage: Storage) -> None:
-    """A new transition frees every permit of the old half-open generation."""
+def test_closing_drops_probe_leases_other_transitions_keep_them(storage: Storage) -> None:
+    """A running probe still counts in the next half-open spell; closing frees every permit."""
     gen = storage.breaker_publish("b", expected_generation=0, state="half_open").generation
     assert storage.probe_acquire("b", generation=gen, limit=1, lease_seconds=10)
+    gen = storage.breaker_publish("b", expected_generation=gen, state="open").generation
+    gen = storage.breaker_publish("b", expected_generation=gen, state="half_open").generation
+    assert storage.probe_acquire("b", generation=gen, limit=1, lease_seconds=10) is None
+    gen = storage.breaker_publish("b", expected_generation=gen, state="closed").generation
+    gen = storage.breaker_publish("b", expected_generation=gen, state="open").generation
     gen = storage.breaker_publish("b", expected_generation=gen, state="half_open").generation
     assert storage.probe_acquire("b", generation=gen, limit=1, lease_seconds=10) is not None
 

@@ -343,7 +343,7 @@ def test_registry_returns_shared_breaker_and_rejects_other_config() -> None:
 
 
 def test_retry_outside_breaker_does_not_retry_open_circuit() -> None:
-    """@retry outside @breaker retries real failures but stops at CircuitOpenError."""
+    """@retry outside @breaker retries real failures; the trip ends it without another sleep."""
     breaker = rk.CircuitBreaker("retry-order", failure_threshold=2, clock=Clock())
     hits = 0
 
@@ -354,7 +354,8 @@ def test_retry_outside_breaker_does_not_retry_open_circuit() -> None:
         hits += 1
         raise ConnectionError("down")
 
-    with no_wait() as waits, pytest.raises(rk.CircuitOpenError):
+    with no_wait() as waits, pytest.raises(rk.CircuitOpenError) as caught:
         call()
     assert 2 == hits
-    assert 2 == len(waits.sleeps)
+    assert 1 == len(waits.sleeps)  # no backoff towards the rejection after the trip
+    assert isinstance(caught.value.__cause__, ConnectionError)

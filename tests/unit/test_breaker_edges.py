@@ -152,7 +152,7 @@ class ChurningStorage(MemoryStorage):
 
 
 def test_half_open_attempt_gives_up_after_churn() -> None:
-    """A call that keeps losing the half-open race is rejected rather than looping."""
+    """A call whose half-open step loses to another process's record is rejected, not looped."""
     clock = Clock()
     breaker = rk.CircuitBreaker(
         "ch",
@@ -165,7 +165,7 @@ def test_half_open_attempt_gives_up_after_churn() -> None:
     clock.advance(1.0)
     with pytest.raises(rk.CircuitOpenError), breaker:
         pass
-    assert 4 == breaker.snapshot().generation
+    assert 2 == breaker.snapshot().generation  # the storage's answer, as new as ours, adopted
 
 
 def test_exit_without_enter_is_an_error() -> None:

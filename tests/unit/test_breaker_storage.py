@@ -149,8 +149,8 @@ async def test_async_paths_use_async_storage_methods() -> None:
     } == dict(storage.calls)
 
 
-def test_storage_behind_the_breaker_is_adopted() -> None:
-    """A shared record older than ours (storage reset, outage write-back) becomes the truth."""
+def test_storage_behind_the_breaker_is_never_adopted() -> None:
+    """A shared record older than ours (key lost, late answer) is ignored and written over."""
     clock = Clock()
     storage = MemoryStorage(clock=clock)
     breaker = rk.CircuitBreaker(
@@ -163,8 +163,28 @@ def test_storage_behind_the_breaker_is_adopted() -> None:
     assert 3 == breaker.snapshot().generation
     other = MemoryStorage(clock=clock)
     other.breaker_publish("api", expected_generation=0, state="open", open_seconds=10.0, trips=1)
-    storage._breakers = other._breakers  # another process's state replaced ours in storage
+    storage._breakers = other._breakers  # the stored record went back to generation 1
     clock.advance(1.0)
-    assert (OPEN, 1) == (breaker.state, breaker.snapshot().generation)
-    with pytest.raises(rk.CircuitOpenError), breaker:
-        pass
+    assert (CLOSED, 3) == (breaker.state, breaker.snapshot().generation)
+    with breaker:
+        pass  # admitted: this process's newer state stands
+    record = storage.breaker_load("api")
+    assert record is not None
+    assert ("closed", 3) == (record.state, record.generation)  # and was written back
+
+
+def test_a_probe_outcome_that_loses_to_another_process_moves_legally() -> None:
+    """Two processes' probes decide at once: the loser adopts the winner's answer from
+    half-open, never passing through a state it did not win (no open -> closed)."""
+    clock = Clock()
+    storage = MemoryStorage(clock=clock)
+    a, b = pair(clock, storage, recovery_timeout=1.0, sync_interval=0.0, half_open_max_calls=2)
+    seen: list[tuple[CircuitState, CircuitState]] = []
+    b.add_listener(lambda _name, old, new: seen.append((old, new)))
+    fail(a)
+    clock.advance(1.0)
+    a_probe, b_probe = a._acquire(), b._acquire()  # both half-open, one probe each
+    a._run(a._succeed(a_probe))  # a closes the shared circuit first
+    b._run(b._settle(b_probe, failed=True))  # b's failed probe comes too late
+    assert (CLOSED, CLOSED) == (a.state, b.state)
+    assert [(CLOSED, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED)] == seen

@@ -25,6 +25,15 @@ def test_publish_is_compare_and_set_on_generation() -> None:
     assert BreakerRecord("open", 1, 5.0, 0) == storage.breaker_load("b")
 
 
+def test_publish_over_a_record_that_is_behind_wins() -> None:
+    """A publisher that knows a newer generation than the stored one overwrites it."""
+    storage = MemoryStorage(clock=Clock())
+    storage.breaker_publish("b", expected_generation=0, state="open", open_seconds=5)
+    ahead = storage.breaker_publish("b", expected_generation=6, state="half_open")
+    assert BreakerRecord("half_open", 7, 0.0, 0) == ahead
+    assert ahead == storage.breaker_load("b")
+
+
 def test_open_remaining_counts_down_and_never_goes_negative() -> None:
     """open_remaining follows the clock down to 0.0."""
     clock = Clock()
