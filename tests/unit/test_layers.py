@@ -19,6 +19,7 @@ L0 = (
     "_checks",
     "_callables",
     "_streams",
+    "_state",
 )
 LAYERS: dict[str, int] = {
     **dict.fromkeys(L0, 0),
