@@ -10,6 +10,7 @@ Offline, the fake server throttles the first ``Converse`` (Bedrock sends no wait
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -50,6 +51,9 @@ def stream(question: str) -> Iterator[str]:
 
 
 if __name__ == "__main__":
+    # The kit is quiet until the application sets up logging; show its events.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("resilience_kit").setLevel(logging.INFO)
     print("answer:", ask("Say hello in five words."))
     print("streamed:", "".join(stream("Say hello again.")))
     try:

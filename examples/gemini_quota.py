@@ -9,6 +9,7 @@ per-day quota 429, which no amount of waiting fixes: the kit raises it at once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from _local import GEMINI_MODEL, gemini_client
@@ -46,6 +47,9 @@ def stream(question: str) -> Iterator[str]:
 
 
 if __name__ == "__main__":
+    # The kit is quiet until the application sets up logging; show its events.
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("resilience_kit").setLevel(logging.INFO)
     print("answer:", ask("Say hello in five words."))
     print("streamed:", "".join(stream("Say hello again.")))
     try:
