@@ -9,6 +9,7 @@ model (error shapes and stream exception events) and the SDK retry defaults the 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 
 import anthropic
@@ -110,10 +111,16 @@ def test_every_anthropic_dispatch_entry(status: int, code: str | None) -> None:
 # -- google-genai and botocore ----------------------------------------------------------------
 
 
+def _installed(module_names: tuple[str, ...]) -> tuple[str, ...]:
+    """The modules of *module_names* the installed SDK has (google-genai 2.x, the newest release
+    for Python 3.10, has no ``_interactions_continuation``)."""
+    return tuple(name for name in module_names if importlib.util.find_spec(name) is not None)
+
+
 def _classes_in(module_names: tuple[str, ...]) -> dict[str, type]:
     """Exception classes defined in *module_names* (not imported into them)."""
     found: dict[str, type] = {}
-    for name in module_names:
+    for name in _installed(module_names):
         module = importlib.import_module(name)
         for value in vars(module).values():
             if (
@@ -130,16 +137,20 @@ BOTOCORE_CLASSES = _classes_in(_bedrock.ERROR_MODULES)
 
 
 @pytest.mark.parametrize(
-    ("classes", "table"),
-    [(GENAI_CLASSES, _google.DECISIONS), (BOTOCORE_CLASSES, _bedrock.DECISIONS)],
+    ("classes", "table", "modules"),
+    [
+        (GENAI_CLASSES, _google.DECISIONS, _google.ERROR_MODULES),
+        (BOTOCORE_CLASSES, _bedrock.DECISIONS, _bedrock.ERROR_MODULES),
+    ],
     ids=["google-genai", "botocore"],
 )
 def test_every_genai_and_botocore_exception_has_a_decision(
-    classes: dict[str, type], table: dict[str, object]
+    classes: dict[str, type], table: dict[str, object], modules: tuple[str, ...]
 ) -> None:
     """Every exception class of google.genai's error modules and botocore.exceptions is decided."""
     assert [] == sorted(set(classes) - set(table))
-    assert [] == sorted(set(table) - set(classes))
+    if _installed(modules) == modules:  # an older SDK lacks some classes the table knows
+        assert [] == sorted(set(table) - set(classes))
     assert [] == sorted(name for name, value in table.items() if value not in DECISION_VALUES)
 
 
