@@ -15,7 +15,7 @@ from resilience_kit.testing._faults import Fault, Provider, error_body, error_pa
 if TYPE_CHECKING:
     from resilience_kit.testing._server import FakeLLMServer
 
-__all__ = ["QuietHTTPServer", "make_handler", "provider_of"]
+__all__ = ["QuietHTTPServer", "make_handler", "prompt_tokens", "provider_of"]
 
 _ROUTES: dict[str, Provider] = {
     "/v1/chat/completions": "openai",
@@ -58,6 +58,7 @@ def make_handler(owner: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             return  # quiet: tests read server.requests instead
 
         def setup(self) -> None:
+            self._extra: dict[str, str] = {}  # rate-limit headers of the current answer
             super().setup()
             owner._track(self.connection)
 
@@ -90,7 +91,7 @@ def make_handler(owner: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             provider = provider_of(self.path) if self.command == "POST" else None
             body: dict[str, Any] = payload if isinstance(payload, dict) else {}
             stream = body.get("stream") is True
-            fault, record = owner._decide(
+            fault, record, extra = owner._decide(
                 method=self.command,
                 path=self.path,
                 provider=provider,
@@ -100,6 +101,7 @@ def make_handler(owner: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 client_port=int(self.client_address[1]),
             )
             request_id = record.request_id
+            self._extra = extra
             if provider is None:
                 self._error(
                     Fault.status(404, message=f"Unknown path {self.path}"), "openai", request_id
@@ -123,10 +125,12 @@ def make_handler(owner: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
                 )
                 self._error(error, provider, request_id)
             elif stream:
+                owner._wait(owner._model_latency())
                 self._stream(provider, body, request_id, fault)
             else:
                 if fault.kind == "delay":
                     owner._wait(fault.seconds)
+                owner._wait(owner._model_latency())
                 self._success(provider, body, request_id)
 
         # -- answers -------------------------------------------------------------------------
@@ -135,6 +139,8 @@ def make_handler(owner: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             self.send_header(
                 "request-id" if provider == "anthropic" else "x-request-id", request_id
             )
+            for name, value in self._extra.items():
+                self.send_header(name, value)
 
         def _error(self, fault: Fault, provider: Provider, request_id: str) -> None:
             data = error_body(fault, provider, request_id)
@@ -149,7 +155,7 @@ def make_handler(owner: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
 
         def _success(self, provider: Provider, body: dict[str, Any], request_id: str) -> None:
             model = str(body.get("model") or "fake-model")
-            tokens = _prompt_tokens(body)
+            tokens = prompt_tokens(body)
             if provider == "openai":
                 answer = _sse.openai_completion(request_id, model, owner.reply, tokens)
             else:
@@ -166,7 +172,7 @@ def make_handler(owner: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
             self, provider: Provider, body: dict[str, Any], request_id: str, fault: Fault
         ) -> None:
             model = str(body.get("model") or "fake-model")
-            tokens = _prompt_tokens(body)
+            tokens = prompt_tokens(body)
             pieces = _sse.split_text(owner.reply, owner.chunks)
             if provider == "openai":
                 options = body.get("stream_options")
@@ -224,6 +230,6 @@ def make_handler(owner: FakeLLMServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _prompt_tokens(body: dict[str, Any]) -> int:
+def prompt_tokens(body: dict[str, Any]) -> int:
     messages = body.get("messages")
     return max(1, len(json.dumps(messages)) // 4) if messages else 1
