@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classification import Classification, make
-from resilience_kit._headers import parse_should_retry, server_wait, snapshot
+from resilience_kit._headers import limit_hit, parse_should_retry, server_wait, snapshot
 
 _STATUS: dict[int, ErrorCategory] = {
     401: ErrorCategory.AUTH,
@@ -190,17 +190,25 @@ def from_response(
     request_id: str | None = None,
     in_stream: bool = False,
     retryable: bool | None = None,
+    body_type: str | None = None,
+    body_message: str | None = None,
 ) -> Classification:
-    """A Classification with the server's wait hint and ``x-should-retry`` applied."""
+    """A Classification with the server's wait hint and ``x-should-retry`` applied; for a
+    RATE_LIMIT also which limit was hit (from the body's *body_type* / *body_message* or the
+    headers)."""
     headers = snapshot(headers)  # read the response's headers once
     should_retry = parse_should_retry(headers)
     if should_retry is not None:
         retryable = should_retry
+    limit = None
+    if category is ErrorCategory.RATE_LIMIT:
+        limit = limit_hit(headers, error_type=body_type, message=body_message)
     return make(
         category,
         exc,
         retryable=retryable,
-        retry_after=server_wait(headers, status_code=status_code),
+        retry_after=server_wait(headers, status_code=status_code, message=body_message),
+        limit=limit,
         status_code=status_code,
         provider=provider,
         error_code=error_code,
@@ -261,6 +269,8 @@ def status_error(
         error_code=code or error_type,
         request_id=request_id if isinstance(request_id, str) else None,
         in_stream=in_stream,
+        body_type=error_type,
+        body_message=message,
     )
 
 
