@@ -31,6 +31,8 @@ from resilience_kit._policy import RetryPolicy
 from resilience_kit._presets import get_preset, load_presets, register_preset
 from resilience_kit._retry import RetryingCallable, retry
 from resilience_kit._tenacity_blocks import retry_if_retryable, tenacity_kwargs, wait_retry_after
+from resilience_kit._throughput._estimate import Estimate, estimate_tokens
+from resilience_kit._throughput._tokens import TokenLimiter, observe
 from resilience_kit._timeout import timeout
 from resilience_kit.exceptions import (
     BulkheadFullError,
@@ -59,6 +61,7 @@ __all__ = [
     "ConfigurationError",
     "CountWindow",
     "ErrorCategory",
+    "Estimate",
     "ExceptionMap",
     "FunctionMetrics",
     "GateClosedError",
@@ -71,13 +74,16 @@ __all__ = [
     "RetryPolicy",
     "RetryingCallable",
     "TimeWindow",
+    "TokenLimiter",
     "arun_batch",
     "bulkhead",
     "circuit_breaker",
     "classify",
+    "estimate_tokens",
     "fallback",
     "get_preset",
     "load_presets",
+    "observe",
     "register_exception_map",
     "register_preset",
     "resilient",
