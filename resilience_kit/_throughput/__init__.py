@@ -1,1 +1,1 @@
-"""Throughput tools: what a batch needs to stay at a provider's limit."""
+"""Throughput tools (L2): guard, slots, gate, limiter, bulkhead, timeout, fallback, batch."""

@@ -33,17 +33,17 @@ from typing_extensions import ParamSpec
 from resilience_kit import _clock, _events
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_name, check_number
-from resilience_kit._classification import classify
-from resilience_kit._guard import Guard, guard_function, is_failure
-from resilience_kit._headers import (
+from resilience_kit._classify._dispatch import classify
+from resilience_kit._classify._headers import (
     Headers,
     parse_go_duration,
     parse_rfc3339_delay,
     parse_seconds,
     snapshot,
 )
-from resilience_kit._slots import Slots
 from resilience_kit._throughput._estimate import Estimate, estimate_tokens, usage_tokens
+from resilience_kit._throughput._guard import Guard, guard_function, is_failure
+from resilience_kit._throughput._slots import Slots
 from resilience_kit.exceptions import ConfigurationError, GateClosedError
 from resilience_kit.storage._base import Pair, Storage
 from resilience_kit.storage._memory import MemoryStorage

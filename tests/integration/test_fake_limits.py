@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from resilience_kit import _clock
-from resilience_kit._headers import parse_go_duration
+from resilience_kit._classify._headers import parse_go_duration
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.testing import FakeLLMServer, RateLimits, no_wait
 from resilience_kit.testing._limits import go_duration
