@@ -7,9 +7,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import resilience_kit as rk
-from resilience_kit import Estimate, TokenLimiter, estimate_tokens
+from resilience_kit import Estimate, TokenLimiter, _clock, estimate_tokens
 from resilience_kit._throughput._estimate import usage_tokens
 from resilience_kit.exceptions import ConfigurationError, GateClosedError
 from resilience_kit.storage import MemoryStorage
@@ -234,3 +236,25 @@ def test_memory_storage_levels() -> None:
     storage.tokens_sync("t", remaining=(3, 30), age=0.0, sent=(1, 60), rate=rate, cap=cap)
     third = storage.tokens_reserve("t", cost=(1, 50), rate=rate, cap=cap)
     assert third.wait > 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=1000), min_size=1, max_size=25))
+def test_admissions_stay_within_bucket_plus_refill(costs: list[int]) -> None:
+    """Over any span of admissions, tokens and requests stay within the bucket plus its refill."""
+    limiter = TokenLimiter(rpm=10, tpm=1000, cost=lambda n: n)
+    times: list[float] = []
+
+    @limiter
+    def call(n: int) -> None:
+        times.append(_clock.monotonic())
+
+    with no_wait():
+        for cost in costs:
+            call(cost)
+    slack = 0.05  # real time between a caller's admission and its time stamp
+    for i in range(len(costs)):
+        for j in range(i, len(costs)):
+            span = times[j] - times[i] + slack
+            assert sum(costs[i : j + 1]) <= 1000 + 1000 / MINUTE * span + 1e-6
+            assert j - i + 1 <= 10 + 10 / MINUTE * span + 1e-6
