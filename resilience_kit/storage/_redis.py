@@ -297,9 +297,8 @@ class RedisStorage(RedisCore):
     @staticmethod
     def _reserved(reply: Any) -> Reservation:
         wait_ms, sent0, sent1 = (_text(item) for item in reply)
-        wait = max(float(wait_ms), 0.0) / 1000
-        if wait > 0:
-            return Reservation(wait, None)
+        if not sent0:  # pending: the script decided it must wait
+            return Reservation(max(float(wait_ms), 0.0) / 1000, None)
         return Reservation(0.0, (float(sent0), float(sent1)))
 
     def tokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
