@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
+import redis.asyncio.cluster
 from redis.crc import key_slot
 
 import resilience_kit as rk
@@ -122,3 +124,25 @@ def test_token_limiter_over_the_cluster() -> None:
         assert storage.available
     finally:
         cluster.close()
+
+
+def test_asyncio_cluster_client(cluster: RedisCluster) -> None:
+    """A redis.asyncio RedisCluster serves the a* methods through the same scripts."""
+
+    async def main() -> tuple[float, float]:
+        client = redis.asyncio.cluster.RedisCluster(host="127.0.0.1", port=cluster.ports[0])
+        storage = RedisStorage(client, prefix="rka")
+        try:
+            await storage.agate_extend("g", 5.0)
+            remaining = await storage.agate_remaining("g")
+            await storage.atokens_reserve("t", cost=(1.0, 900.0), rate=RATE, cap=CAP)
+            later = await storage.atokens_reserve("t", cost=(1.0, 300.0), rate=RATE, cap=CAP)
+            assert storage.available
+            return remaining, later.wait
+        finally:
+            await storage.aclose()
+            await client.aclose()
+
+    remaining, wait = asyncio.run(main())
+    assert 4.0 < remaining <= 5.0
+    assert 1.9 < wait <= 2.0
