@@ -26,8 +26,9 @@ from resilience_kit._throughput._estimate import Estimate, estimate_tokens
 from resilience_kit._throughput._fallback import fallback
 from resilience_kit._throughput._gate import RateLimitGate
 from resilience_kit._throughput._limiter import AdaptiveLimiter
+from resilience_kit._throughput._observe import observe
 from resilience_kit._throughput._timeout import timeout
-from resilience_kit._throughput._tokens import TokenLimiter, observe
+from resilience_kit._throughput._tokens import TokenLimiter
 from resilience_kit.exceptions import (
     BulkheadFullError,
     CallTimeoutError,

@@ -19,9 +19,7 @@ across processes (atomic reservations in Lua, timed by the Redis server).
 from __future__ import annotations
 
 import functools
-import hashlib
 import inspect
-import json
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -36,9 +34,8 @@ from resilience_kit._checks import check_name, check_number
 from resilience_kit._classify._dispatch import classify
 from resilience_kit._classify._headers import (
     Headers,
-    parse_go_duration,
-    parse_rfc3339_delay,
-    parse_seconds,
+    RateLimitReading,
+    read_rate_limits,
     snapshot,
 )
 from resilience_kit._throughput._estimate import Estimate, estimate_tokens, usage_tokens
@@ -48,29 +45,12 @@ from resilience_kit.exceptions import ConfigurationError, GateClosedError
 from resilience_kit.storage._base import Pair, Storage
 from resilience_kit.storage._memory import MemoryStorage
 
-__all__ = ["TokenLimiter", "observe"]
+__all__ = ["TokenLimiter"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 _NONE: Pair = (0.0, 0.0)
-# (limit, remaining, reset, RFC 3339 reset) header names per dimension, OpenAI/Azure then Anthropic.
-_HEADERS: tuple[tuple[tuple[str, str, str, bool], ...], ...] = (
-    (
-        ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
-         "x-ratelimit-reset-requests", False),
-        ("anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining",
-         "anthropic-ratelimit-requests-reset", True),
-    ),
-    (
-        ("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
-         "x-ratelimit-reset-tokens", False),
-        ("anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining",
-         "anthropic-ratelimit-tokens-reset", True),
-        ("anthropic-ratelimit-input-tokens-limit", "anthropic-ratelimit-input-tokens-remaining",
-         "anthropic-ratelimit-input-tokens-reset", True),
-    ),
-)  # fmt: skip
 
 
 @dataclass
@@ -89,34 +69,6 @@ class _Ticket:
 
 
 _CURRENT: ContextVar[_Ticket | None] = ContextVar("resilience_kit_token_ticket", default=None)
-
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    """The limits, remaining counts and reset times one answer's headers state."""
-
-    limit: tuple[float | None, float | None]
-    remaining: tuple[float | None, float | None]
-    reset: tuple[float | None, float | None]
-
-
-def _read(headers: Headers) -> _Reading | None:
-    limits: list[float | None] = [None, None]
-    remaining: list[float | None] = [None, None]
-    resets: list[float | None] = [None, None]
-    for i, variants in enumerate(_HEADERS):
-        for limit_name, remaining_name, reset_name, rfc3339 in variants:
-            left = parse_seconds(headers.get(remaining_name))
-            if left is None:
-                continue
-            remaining[i] = left
-            limits[i] = parse_seconds(headers.get(limit_name))
-            raw = headers.get(reset_name)
-            resets[i] = parse_rfc3339_delay(raw) if rfc3339 else parse_go_duration(raw)
-            break
-    if remaining == [None, None]:
-        return None
-    return _Reading((limits[0], limits[1]), (remaining[0], remaining[1]), (resets[0], resets[1]))
 
 
 class TokenLimiter(Guard):
@@ -240,7 +192,7 @@ class TokenLimiter(Guard):
     def observe_headers(self, headers: object) -> bool:
         """Learn from one answer's headers; True if they carried rate limits."""
         found = snapshot(headers)
-        reading = _read(found)
+        reading = read_rate_limits(found)
         if reading is None:
             return False
         self._learn(reading)
@@ -250,7 +202,7 @@ class TokenLimiter(Guard):
             ticket.received = _clock.monotonic()
         return True
 
-    def _learn(self, reading: _Reading) -> None:
+    def _learn(self, reading: RateLimitReading) -> None:
         first = False
         with self._lock:
             for i in (0, 1):
@@ -404,7 +356,7 @@ class TokenLimiter(Guard):
                 self._blind = True  # an answer without rate-limit headers: stand aside
             self._probe.release()
         rate, cap = self._shape()
-        reading = None if headers is None else _read(headers)
+        reading = None if headers is None else read_rate_limits(headers)
         level = [0.0, 0.0]
         spent = [0.0, 0.0]
         if limited:  # the server did not charge a rejected request
@@ -475,50 +427,3 @@ class TokenLimiter(Guard):
 
 def _minus(pair: Pair) -> Pair:
     return -pair[0], -pair[1]
-
-
-def observe(client: R, limiter: TokenLimiter, *, model: str | None = None) -> R:
-    """Attach *limiter* to *client*'s HTTP layer and return *client*.
-
-    *client* is an ``openai``/``anthropic`` client (sync or async; the SDKs send through
-    ``httpx2``) or an ``httpx``/``httpx2`` client. An event hook reads the rate-limit headers of
-    every response, successful or not, and the limiter keys its budget by provider, a hash of the
-    API key (never the key) and *model* (only answers to requests for *model* are read when given:
-    limits differ per model).
-    """
-    http: Any = getattr(client, "_client", client)
-    hooks = getattr(http, "event_hooks", None)
-    if not isinstance(limiter, TokenLimiter):
-        raise ConfigurationError("limiter", f"must be a TokenLimiter, got {type(limiter).__name__}")
-    if not isinstance(hooks, dict) or "response" not in hooks:
-        raise ConfigurationError(
-            "client", "must be an openai/anthropic client or an httpx/httpx2 client"
-        )
-    provider = type(client).__module__.partition(".")[0]
-    secret = getattr(client, "api_key", None)
-    base = str(getattr(client, "base_url", ""))
-    digest = hashlib.sha256(f"{base}\0{secret or ''}".encode()).hexdigest()[:16]
-    limiter.bind(":".join(part for part in (provider, digest, model) if part))
-
-    def wanted(response: Any) -> bool:
-        if model is None:
-            return True
-        try:
-            body = json.loads(response.request.content or b"{}")
-        except (ValueError, AttributeError, RuntimeError):
-            return False
-        return isinstance(body, dict) and body.get("model") == model
-
-    def on_response(response: Any) -> None:
-        if wanted(response):
-            limiter.observe_headers(response.headers)
-
-    async def aon_response(response: Any) -> None:
-        on_response(response)
-
-    asynchronous = inspect.iscoroutinefunction(getattr(http, "send", None))
-    http.event_hooks = {
-        "request": list(hooks.get("request", [])),
-        "response": [*hooks["response"], aon_response if asynchronous else on_response],
-    }
-    return client
