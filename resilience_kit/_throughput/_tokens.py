@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import threading
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -51,6 +52,9 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _NONE: Pair = (0.0, 0.0)
+_SHARE_CUT = 0.9  # an unpredicted 429 uses 10% less of the budget
+_SHARE_GROWTH = 0.002  # each success takes back 0.2 percentage points
+_MIN_SHARE = 0.02
 
 
 @dataclass
@@ -117,6 +121,10 @@ class TokenLimiter(Guard):
         self._cap: list[float] = [d or 0.0 for d in declared]
         self._declared = any(d is not None for d in declared)
         self._blind = False  # answers carry no rate-limit headers: stand aside
+        # The part of the budget this limiter may use: 1.0 unless 429s it did not predict say that
+        # others (processes without shared storage) spend the same key; AIMD, see _learn_share.
+        self._share = 1.0
+        self._last_cut = -math.inf
         self._average: float | None = None  # tokens of an answer, moving average
         self._scale = 1.0  # actual prompt tokens per estimated one, moving average
         self._probe = Slots(1)
@@ -231,7 +239,26 @@ class TokenLimiter(Guard):
 
     def _shape(self) -> tuple[Pair, Pair]:
         with self._lock:
-            return (self._rate[0], self._rate[1]), (self._cap[0], self._cap[1])
+            share = self._share
+            rate = (self._rate[0] * share, self._rate[1] * share)
+            return rate, (self._cap[0] * share, self._cap[1] * share)
+
+    @property
+    def share(self) -> float:
+        """The part of the learned budget this limiter uses (below 1.0 after 429s it did not
+        predict: others spend the same key without shared storage)."""
+        return self._share
+
+    def _learn_share(self, ticket: _Ticket, *, unpredicted: bool) -> None:
+        """Cut the share by ``_SHARE_CUT`` on a 429 of a call sent at the current share (once per
+        change), raise it by ``_SHARE_GROWTH`` per success."""
+        with self._lock:
+            if unpredicted:
+                if ticket.sent > self._last_cut:
+                    self._share = max(_MIN_SHARE, self._share * _SHARE_CUT)
+                    self._last_cut = _clock.monotonic()
+            elif self._share < 1.0:
+                self._share = min(1.0, self._share + _SHARE_GROWTH)
 
     def _estimate(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Estimate | None:
         if self.cost is not None:
@@ -347,6 +374,8 @@ class TokenLimiter(Guard):
             # A 429 (or a gate inside that refused to send) was not charged by the server.
             limited = found.category is ErrorCategory.RATE_LIMIT
             hint = found.retry_after
+            if found.status_code == 429 and not ticket.probe and self._known():
+                self._learn_share(ticket, unpredicted=True)
             if headers is None:
                 response_headers = getattr(getattr(exc, "response", None), "headers", None)
                 if response_headers is not None and self.observe_headers(response_headers):
@@ -364,6 +393,7 @@ class TokenLimiter(Guard):
             if reading is None:
                 level = [ticket.cost[0], ticket.cost[1]]
         elif exc is None:
+            self._learn_share(ticket, unpredicted=False)
             used = usage_tokens(result)
             if used is not None:
                 output = ticket.estimate.output if ticket.estimate else None
@@ -380,8 +410,13 @@ class TokenLimiter(Guard):
                     level[1] = -delta
         sync = None
         if reading is not None:
+            share = self._share
+            left = reading.remaining
             sync = {
-                "remaining": reading.remaining,
+                "remaining": (
+                    None if left[0] is None else left[0] * share,
+                    None if left[1] is None else left[1] * share,
+                ),
                 # Refill since the answer arrived, not since the request was sent: the server
                 # counted it somewhere in between, and crediting less errs on the safe side.
                 "age": _clock.monotonic() - (ticket.received or _clock.monotonic()),

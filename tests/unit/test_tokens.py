@@ -21,6 +21,21 @@ from tests.unit.throughput_helpers import fake_errors, rate_limited
 MINUTE = 60.0
 
 
+class _Server429Error(Exception):
+    """A 429 answered by the server."""
+
+
+def _server_map(exc: BaseException) -> rk.Classification | None:
+    if isinstance(exc, _Server429Error):
+        category = rk.ErrorCategory.RATE_LIMIT
+        return rk.Classification(category, retryable=True, retry_after=0.1, status_code=429)
+    return None
+
+
+def openai_429() -> _Server429Error:
+    return _Server429Error("rate_limit from the server")
+
+
 def headers(
     requests: int, tokens: int, *, limit: tuple[int, int] = (100, 10_000)
 ) -> dict[str, str]:
@@ -258,3 +273,28 @@ def test_admissions_stay_within_bucket_plus_refill(costs: list[int]) -> None:
             span = times[j] - times[i] + slack
             assert sum(costs[i : j + 1]) <= 1000 + 1000 / MINUTE * span + 1e-6
             assert j - i + 1 <= 10 + 10 / MINUTE * span + 1e-6
+
+
+def test_unpredicted_429s_shrink_the_share_and_successes_restore_it() -> None:
+    """An unpredicted 429 (others spend the key) uses 10% less; successes win it back."""
+    limiter = TokenLimiter(cost=lambda n, **_: n)
+
+    @limiter
+    def call(n: int, *, fail: bool = False) -> int:
+        limiter.observe_headers(headers(50, 5_000))
+        if fail:
+            raise openai_429()
+        return n
+
+    unregister = rk.register_exception_map(_server_map, name="tokens-server-429")
+    try:
+        with no_wait():
+            call(10)  # the probe learns the limits
+            with pytest.raises(_Server429Error):
+                call(10, fail=True)
+            assert pytest.approx(0.9) == limiter.share
+            for _ in range(50):
+                call(10)
+    finally:
+        unregister()
+    assert pytest.approx(1.0) == limiter.share
