@@ -1,11 +1,13 @@
 """``resilient(preset, ...)``: every resilience tool in one decorator, stacked in a fixed order.
 
-Outermost first: fallback → retry → limiter → gate → breaker → timeout → function (the issue's
-"gate/limiter" layer, limiter outside).
+Outermost first: fallback → retry → tokens → limiter → gate → breaker → timeout → function (the
+issue's "gate/limiter" layer, limiter outside).
 
 - **fallback** outside everything: it only sees the final failure, after retries gave up.
 - **retry** outside the gate, limiter and breaker: each attempt waits at the gate, takes a limiter
   slot and is judged by the breaker; an open circuit (CIRCUIT_OPEN, not retryable) ends the loop.
+- **tokens** (a ``TokenLimiter``) first among the throughput tools: an attempt reserves its request
+  and tokens before it queues for a slot, so no slot is held while the budget refills.
 - **limiter** outside the **gate**: only callers holding a slot reach the gate, so when a 429
   closes it at most ``limit`` callers are past it. (With the gate outside, every caller queued
   for a slot had already passed the gate and fired when its slot came: the benchmark's herd.)
@@ -36,7 +38,7 @@ from resilience_kit._retry import (
     SyncAttemptHook,
     retry,
 )
-from resilience_kit._throughput import AdaptiveLimiter, RateLimitGate
+from resilience_kit._throughput import AdaptiveLimiter, RateLimitGate, TokenLimiter
 from resilience_kit._throughput import timeout as timeout_decorator
 from resilience_kit.exceptions import ConfigurationError
 
@@ -140,6 +142,7 @@ def resilient(
     breaker: CircuitBreaker | None = None,
     gate: RateLimitGate | None = None,
     limiter: AdaptiveLimiter | None = None,
+    tokens: TokenLimiter | None = None,
     budget: RetryBudget | None = None,
     timeout: float | None = None,
     fallback: Decorator | None = None,
@@ -157,6 +160,7 @@ def resilient(
     breaker: CircuitBreaker | None = None,
     gate: RateLimitGate | None = None,
     limiter: AdaptiveLimiter | None = None,
+    tokens: TokenLimiter | None = None,
     budget: RetryBudget | None = None,
     timeout: float | None = None,
     fallback: Decorator | None = None,
@@ -173,6 +177,7 @@ def resilient(
     breaker: CircuitBreaker | None = None,
     gate: RateLimitGate | None = None,
     limiter: AdaptiveLimiter | None = None,
+    tokens: TokenLimiter | None = None,
     budget: RetryBudget | None = None,
     timeout: float | None = None,
     fallback: Decorator | None = None,
@@ -182,10 +187,12 @@ def resilient(
     **overrides: Unpack[RetryOverrides],
 ) -> Resilient | AsyncOnlyDecorator:
     """One decorator for retry (*preset* / *policy* / ``**overrides``, sharing *budget*), a
-    rate-limit *gate*, an adaptive *limiter*, a circuit *breaker*, a per-attempt *timeout* in
-    seconds (async functions only) and a *fallback* (the decorator ``rk.fallback(...)`` returns).
+    rate-limit *gate*, an adaptive *limiter*, a token-aware admission limiter *tokens*, a circuit
+    *breaker*, a per-attempt *timeout* in seconds (async functions only) and a *fallback* (the
+    decorator ``rk.fallback(...)`` returns).
 
-    Order, outermost first: fallback → retry → limiter → gate → breaker → timeout → function.
+    Order, outermost first: fallback → retry → tokens → limiter → gate → breaker → timeout →
+    function.
     *on_retry*, *on_give_up* and *on_success* are the retry layer's lifecycle hooks; *name*
     names the function in events and metrics (as ``retry(name=...)``).
     Everything is validated here, at decoration time.
@@ -193,13 +200,14 @@ def resilient(
     _typed("breaker", breaker, CircuitBreaker)
     _typed("gate", gate, RateLimitGate)
     _typed("limiter", limiter, AdaptiveLimiter)
+    _typed("tokens", tokens, TokenLimiter)
     if fallback is not None and not callable(fallback):
         raise ConfigurationError("fallback", "must be the decorator returned by rk.fallback(...)")
     layers: list[Decorator] = []
     if timeout is not None:
         timeout = check_seconds("timeout", timeout, above=0.0)
         layers.append(timeout_decorator(timeout))
-    layers.extend(tool for tool in (breaker, gate, limiter) if tool is not None)
+    layers.extend(tool for tool in (breaker, gate, limiter, tokens) if tool is not None)
     if timeout is not None:  # each attempt, its queueing at the limiter and gate included
         layers.append(_within(timeout))
     retry_layer: Any = retry(

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify._headers import parse_should_retry, server_wait, snapshot
+from resilience_kit._classify._headers import limit_hit, parse_should_retry, server_wait, snapshot
 from resilience_kit._classify._model import Classification, make
 
 _STATUS: dict[int, ErrorCategory] = {
@@ -210,17 +210,25 @@ def from_response(
     in_stream: bool = False,
     retryable: bool | None = None,
     message: str | None = None,
+    body_type: str | None = None,
+    body_message: str | None = None,
 ) -> Classification:
-    """A Classification with the server's wait hint and ``x-should-retry`` applied."""
+    """A Classification with the server's wait hint and ``x-should-retry`` applied; for a
+    RATE_LIMIT also which limit was hit (from the body's *body_type* / *body_message* or the
+    headers). *message* replaces the exception's text as the classification's message."""
     headers = snapshot(headers)  # read the response's headers once
     should_retry = parse_should_retry(headers)
     if should_retry is not None:
         retryable = should_retry
+    limit = None
+    if category is ErrorCategory.RATE_LIMIT:
+        limit = limit_hit(headers, error_type=body_type, message=body_message)
     return make(
         category,
         exc,
         retryable=retryable,
-        retry_after=server_wait(headers, status_code=status_code),
+        retry_after=server_wait(headers, status_code=status_code, message=body_message),
+        limit=limit,
         status_code=status_code,
         provider=provider,
         error_code=error_code,
@@ -307,6 +315,8 @@ def status_error(
         request_id=request_id if isinstance(request_id, str) else None,
         in_stream=in_stream,
         retryable=retryable,
+        body_type=error_type,
+        body_message=message,
     )
 
 

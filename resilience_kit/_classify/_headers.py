@@ -7,13 +7,17 @@ treats zero and past dates as no hint, as the SDKs do); absurdly large numbers a
 
 Precedence follows the openai and anthropic SDKs: ``retry-after-ms``, then ``retry-after``
 (seconds, fractional seconds, or an HTTP-date); a numeric ``retry-after-ms`` that is no usable wait
-(zero, negative, NaN, inf) means "back off", never "read ``retry-after``". Only for a 429
-without either, the rate-limit reset headers are read: OpenAI's
+(zero, negative, NaN, inf) means "back off", never "read ``retry-after``". OpenAI's 429 body says
+"Please try again in 500ms" while its ``retry-after`` is rounded up to whole seconds: the message's
+wait is used when it agrees with the header (within its rounding) or no header came. Only for a 429
+without any of these, the rate-limit reset headers are read: OpenAI's
 ``x-ratelimit-reset-{requests,tokens}`` (Go durations: ``"6m0s"``) and Anthropic's
-``anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-reset`` (RFC 3339).
-Of those, the resets of the limits whose ``-remaining`` header reads ``0`` count (that is the limit
-that was hit); when none reads ``0`` the largest reset counts, the one wait after which every limit
-has reset.
+``anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-reset`` (RFC 3339). Both
+providers document a reset as the time until the limit is *fully* replenished, not until the next
+request fits: with the ``-limit`` header the wait is the time one request (or, for a token limit,
+an average request: the token limit over the request limit) takes to refill,
+``reset * needed / (limit - remaining)``. Of the limits, those whose ``-remaining`` reads ``0``
+count (the limit that was hit); when none reads ``0`` the largest wait counts.
 """
 
 from __future__ import annotations
@@ -24,12 +28,17 @@ import math
 import re
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "MAX_HINT",
     "Headers",
     "get_header",
+    "limit_hit",
+    "RateLimitReading",
+    "parse_try_again",
+    "read_rate_limits",
     "parse_go_duration",
     "parse_retry_after",
     "parse_rfc3339_delay",
@@ -44,13 +53,15 @@ MAX_HINT = 366 * 86400.0
 
 _MAX_HEADER_LEN = 256  # hints are short; never run regexes or float() over megabytes
 
-# (reset header, remaining header) pairs, per provider.
-_RESET_HEADERS: tuple[tuple[str, str, bool], ...] = (
-    ("x-ratelimit-reset-requests", "x-ratelimit-remaining-requests", False),
-    ("x-ratelimit-reset-tokens", "x-ratelimit-remaining-tokens", False),
+# (header prefix, header suffix, kind, RFC 3339 resets) per provider and limit:
+# f"{prefix}{field}{suffix}" with field "reset"/"remaining"/"limit" names a header.
+_LIMITS: tuple[tuple[str, str, str, bool], ...] = (
+    ("x-ratelimit-", "-requests", "requests", False),
+    ("x-ratelimit-", "-tokens", "tokens", False),
+    ("anthropic-ratelimit-requests-", "", "requests", True),
     *(
-        (f"anthropic-ratelimit-{kind}-reset", f"anthropic-ratelimit-{kind}-remaining", True)
-        for kind in ("requests", "tokens", "input-tokens", "output-tokens")
+        (f"anthropic-ratelimit-{kind}-", "", "tokens", True)
+        for kind in ("tokens", "input-tokens", "output-tokens")
     ),
 )
 
@@ -222,11 +233,16 @@ def parse_should_retry(headers: object) -> bool | None:
 
 
 def server_wait(
-    headers: object, *, status_code: int | None = None, now: float | None = None
+    headers: object,
+    *,
+    status_code: int | None = None,
+    now: float | None = None,
+    message: str | None = None,
 ) -> float | None:
     """How long the server asked us to wait, in seconds, or ``None`` when it gave no usable hint.
 
-    *now* is a ``time.time()`` value for date headers (read at call time when omitted). A hint
+    *now* is a ``time.time()`` value for date headers (read at call time when omitted); *message*
+    is the error body's text (OpenAI's "try again in 500ms"). A hint
     must be positive: like the SDKs, zero, a past date or garbage means "no hint" (back off
     instead), and the next header in precedence order is tried; but, as in both SDKs, a
     ``retry-after-ms`` that is a number at all (``0``, negative, NaN, inf) ends the search.
@@ -236,16 +252,26 @@ def server_wait(
     if _is_number(raw_ms):
         return _positive(parse_seconds(raw_ms, divisor=1000.0))
     wait = _positive(parse_retry_after(lowered.get("retry-after"), now=now))
+    stated = _positive(parse_try_again(message)) if status_code == 429 else None
+    if stated is not None and (wait is None or stated <= wait < stated + 1.0 + 1e-6):
+        return stated  # the body's exact wait; the header only rounded it up
     if wait is not None or status_code != 429:  # resets only explain a 429
         return wait
     exhausted: list[float] = []
     others: list[float] = []
-    for reset_name, remaining_name, rfc3339 in _RESET_HEADERS:
-        raw = lowered.get(reset_name)
+    requests_limit = _limit_of(lowered, "requests")
+    for prefix, suffix, kind, rfc3339 in _LIMITS:
+        raw = lowered.get(f"{prefix}reset{suffix}")
         reset = _positive(parse_rfc3339_delay(raw, now=now) if rfc3339 else parse_go_duration(raw))
         if reset is None:
             continue
-        remaining = parse_seconds(lowered.get(remaining_name))
+        remaining = parse_seconds(lowered.get(f"{prefix}remaining{suffix}"))
+        limit = parse_seconds(lowered.get(f"{prefix}limit{suffix}"))
+        if limit is not None and remaining is not None and limit > remaining:
+            needed = 1.0
+            if kind == "tokens":
+                needed = limit / requests_limit if requests_limit else limit - remaining
+            reset = min(reset, reset * needed / (limit - remaining))
         (exhausted if remaining == 0 else others).append(reset)
     if exhausted:
         return max(exhausted)
@@ -267,5 +293,104 @@ def _is_number(value: str | None) -> bool:
     return True
 
 
+def _limit_of(lowered: Headers, kind: str) -> float | None:
+    for prefix, suffix, found, _ in _LIMITS:
+        if found == kind:
+            limit = parse_seconds(lowered.get(f"{prefix}limit{suffix}"))
+            if limit:
+                return limit
+    return None
+
+
+_TRY_AGAIN = re.compile(r"try again in ((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|\u00b5s|ms|s|m|h)\S*)")
+
+
+def parse_try_again(message: str | None) -> float | None:
+    """The wait in an OpenAI 429 message ("... Please try again in 1.706s."), or ``None``."""
+    if not message:
+        return None
+    match = _TRY_AGAIN.search(message[:2000])
+    if match is None:
+        return None
+    return parse_go_duration(match.group(1).rstrip(".,;"))
+
+
+def limit_hit(
+    headers: object, *, error_type: str | None = None, message: str | None = None
+) -> str | None:
+    """Which limit a 429 hit: ``"tokens"``, ``"requests"`` or ``None`` when nothing says.
+
+    OpenAI's error ``type`` names it; else the message ("tokens per min", "input tokens",
+    "requests per min"); else the limit whose ``-remaining`` header reads ``0`` (tokens first).
+    """
+    if error_type in ("tokens", "requests"):
+        return error_type
+    text = (message or "")[:2000].lower()
+    if "tokens per min" in text or "input tokens" in text or "output tokens" in text:
+        return "tokens"
+    if "requests per min" in text or " requests per " in text:
+        return "requests"
+    lowered = snapshot(headers)
+    hit = {
+        kind
+        for prefix, suffix, kind, _ in _LIMITS
+        if parse_seconds(lowered.get(f"{prefix}remaining{suffix}")) == 0
+    }
+    for kind in ("tokens", "requests"):
+        if kind in hit:
+            return kind
+    return None
+
+
 def _positive(wait: float | None) -> float | None:
     return wait if wait is not None and wait > 0 else None
+
+
+# (limit, remaining, reset, RFC 3339 reset) header names per dimension, OpenAI/Azure then Anthropic.
+_LIMIT_HEADERS: tuple[tuple[tuple[str, str, str, bool], ...], ...] = (
+    (
+        ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+         "x-ratelimit-reset-requests", False),
+        ("anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining",
+         "anthropic-ratelimit-requests-reset", True),
+    ),
+    (
+        ("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
+         "x-ratelimit-reset-tokens", False),
+        ("anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining",
+         "anthropic-ratelimit-tokens-reset", True),
+        ("anthropic-ratelimit-input-tokens-limit", "anthropic-ratelimit-input-tokens-remaining",
+         "anthropic-ratelimit-input-tokens-reset", True),
+    ),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitReading:
+    """The limits, remaining counts and reset times one answer's headers state."""
+
+    limit: tuple[float | None, float | None]
+    remaining: tuple[float | None, float | None]
+    reset: tuple[float | None, float | None]
+
+
+def read_rate_limits(headers: Headers) -> RateLimitReading | None:
+    """The requests and tokens limits one answer's headers state (OpenAI/Azure, Anthropic)."""
+    limits: list[float | None] = [None, None]
+    remaining: list[float | None] = [None, None]
+    resets: list[float | None] = [None, None]
+    for i, variants in enumerate(_LIMIT_HEADERS):
+        for limit_name, remaining_name, reset_name, rfc3339 in variants:
+            left = parse_seconds(headers.get(remaining_name))
+            if left is None:
+                continue
+            remaining[i] = left
+            limits[i] = parse_seconds(headers.get(limit_name))
+            raw = headers.get(reset_name)
+            resets[i] = parse_rfc3339_delay(raw) if rfc3339 else parse_go_duration(raw)
+            break
+    if remaining == [None, None]:
+        return None
+    return RateLimitReading(
+        (limits[0], limits[1]), (remaining[0], remaining[1]), (resets[0], resets[1])
+    )

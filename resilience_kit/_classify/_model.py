@@ -31,6 +31,8 @@ class Classification:
     request_id: str | None = None
     in_stream: bool = False
     message: str = ""
+    limit: str | None = None
+    """For RATE_LIMIT: the limit the 429 hit, ``"requests"`` or ``"tokens"`` (None: unknown)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of every field; the message is redacted (again, for hand-built ones)."""

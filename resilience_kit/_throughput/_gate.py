@@ -41,8 +41,10 @@ class _Pacer:
 
     On the first 429 the pace starts at ``_START`` times the server's estimated rate: the
     successes seen over the last *window* (or the part of it seen so far), or ``1 / hint`` (a
-    token bucket's time to its next token) if lower; it then grows ``_START_GROWTH`` per
-    success. A later 429 earned by a call sent at the current pace sets it to ``_CUT`` times the
+    token bucket's time to its next token) if lower, for a sub-second-precise hint of a
+    request limit (a whole-second ``retry-after`` or a token limit's wait is not a rate); it then
+    grows ``_START_GROWTH`` per success. A later 429 earned by a call sent at the current pace
+    sets it to ``_CUT`` times the
     smaller of the pace and the rate the server accepted (429s of calls sent before the last change
     were earned at the old pace and do not cut again; one of unknown send time cuts at most once a
     quarter window); after a window
@@ -96,8 +98,12 @@ class _Pacer:
             ):
                 self._rate *= 1.0 + (_START_GROWTH if self._probing else _GROWTH)
 
-    def limited(self, now: float, hint: float, sent: int | None = None) -> None:
-        """Account for a 429 with *hint*; *sent* is the epoch the call was sent in, if known."""
+    def limited(
+        self, now: float, hint: float, sent: int | None = None, limit: str | None = None
+    ) -> None:
+        """Account for a 429 with *hint*; *sent* is the epoch the call was sent in, if known;
+        *limit* the limit it hit ("requests", "tokens" or None)."""
+        rate_hint = not float(hint).is_integer() and limit != "tokens"
         with self._lock:
             self._trim(now)
             accepted = self._accepted(now)
@@ -111,9 +117,13 @@ class _Pacer:
                 return
             if self._rate is None:
                 # Start low and probe up at once: the successes of the last window, or the
-                # token-bucket estimate 1/hint (time to the next token) if that is lower.
-                estimate = 1.0 / hint if hint > 0 else math.inf
-                target = _START * min(accepted, estimate)
+                # token-bucket estimate 1/hint (time to the next token) if that is lower. Only
+                # a request-count hint is such an estimate: a whole-second retry-after (OpenAI
+                # rounds up) or the wait of a token limit says little about the request rate.
+                estimate = 1.0 / hint if hint > 0 and rate_hint else math.inf
+                if accepted <= 0 and math.isinf(estimate):
+                    estimate = 1.0 / hint if hint > 0 else 0.0
+                target = _START * min(accepted if accepted > 0 else math.inf, estimate)
                 self._probing = True
             else:
                 self._probing = False
@@ -292,7 +302,7 @@ class RateLimitGate(Guard):
             )
             return None
         if self.pace:
-            self._pacer.limited(_clock.monotonic(), found.retry_after, sent)
+            self._pacer.limited(_clock.monotonic(), found.retry_after, sent, found.limit)
         return found.retry_after
 
     def _exit(self, exc: BaseException | None) -> None:

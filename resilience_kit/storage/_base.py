@@ -18,6 +18,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 BreakerStateName = Literal["closed", "open", "half_open"]
+Pair = tuple[float, float]
+"""(requests, tokens)."""
+OptPair = tuple["float | None", "float | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """A token-budget reservation: *wait* seconds until it fits; with no wait it went out at
+    once and *sent* holds the ``sent`` counters after it (else None)."""
+
+    wait: float
+    sent: Pair | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +110,65 @@ class Storage(abc.ABC):
     ) -> bool:
         """Atomically take one retry if retries in *window* stay within
         ``ratio * requests + min_per_second * window``; False when the budget is exhausted."""
+
+    # -- token budgets (TokenLimiter) --------------------------------------------------------
+    # Two dimensions, (requests, tokens), each a bucket refilled at *rate* per second up to
+    # *cap*; a rate of 0 means "no such limit known" and leaves that level alone. Levels may go
+    # negative (reservations queued ahead). ``pending`` counts reservations still waiting to be
+    # sent, ``sent`` everything sent, so that an answer's ``remaining`` (the server's count when
+    # its request arrived) can be corrected for what was sent after it and what still waits.
+    def tokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
+        """Charge *cost* now. With no wait it counts as sent (``sent`` holds the counters after
+        it); otherwise it is pending until :meth:`tokens_send`."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    def tokens_send(self, name: str, *, cost: Pair) -> Pair:
+        """A pending reservation of *cost* goes out now; the ``sent`` counters after it."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    def tokens_sync(
+        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
+    ) -> None:
+        """Set each level from a server's *remaining* for a request sent *age* seconds ago when
+        ``sent`` read *sent*: ``min(cap, remaining + rate * age - (sent now - sent)) - pending``."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    def tokens_adjust(
+        self,
+        name: str,
+        *,
+        level: Pair,
+        sent: Pair,
+        rate: Pair,
+        cap: Pair,
+        pending: Pair = (0.0, 0.0),
+    ) -> None:
+        """Add *level* to the levels (a refund; negative: a charge), *sent* and *pending* to
+        those counters."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    async def atokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
+        return self.tokens_reserve(name, cost=cost, rate=rate, cap=cap)
+
+    async def atokens_send(self, name: str, *, cost: Pair) -> Pair:
+        return self.tokens_send(name, cost=cost)
+
+    async def atokens_sync(
+        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
+    ) -> None:
+        self.tokens_sync(name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap)
+
+    async def atokens_adjust(
+        self,
+        name: str,
+        *,
+        level: Pair,
+        sent: Pair,
+        rate: Pair,
+        cap: Pair,
+        pending: Pair = (0.0, 0.0),
+    ) -> None:
+        self.tokens_adjust(name, level=level, sent=sent, rate=rate, cap=cap, pending=pending)
 
     # -- async variants (default: the sync call; in-memory work never blocks) ----------------
     async def abreaker_load(self, name: str) -> BreakerRecord | None:

@@ -9,7 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from resilience_kit import _clock
-from resilience_kit.storage._base import BreakerRecord, BreakerStateName, Storage
+from resilience_kit.storage._base import (
+    BreakerRecord,
+    BreakerStateName,
+    OptPair,
+    Pair,
+    Reservation,
+    Storage,
+)
 
 
 @dataclass
@@ -19,6 +26,21 @@ class _Breaker:
     open_until: float
     trips: int
     probes: dict[str, float] = field(default_factory=dict)  # token -> lease expiry
+
+
+@dataclass
+class _Tokens:
+    levels: list[float]
+    sent: list[float]
+    pending: list[float]
+    stamp: float
+
+    def refill(self, now: float, rate: Pair, cap: Pair) -> None:
+        elapsed = max(now - self.stamp, 0.0)
+        for i in (0, 1):
+            if rate[i] > 0:
+                self.levels[i] = min(cap[i], self.levels[i] + elapsed * rate[i])
+        self.stamp = now
 
 
 @dataclass
@@ -36,6 +58,7 @@ class MemoryStorage(Storage):
         self._breakers: dict[str, _Breaker] = {}
         self._gates: dict[str, tuple[float, float]] = {}  # name -> (until, length of the block)
         self._budgets: dict[str, _Budget] = {}
+        self._token_budgets: dict[str, _Tokens] = {}
         self._tokens = itertools.count(1)
 
     def _now(self) -> float:
@@ -124,6 +147,69 @@ class MemoryStorage(Storage):
             budget.requests.append(now)
             _trim(budget, now - window)
 
+    def _bucket(self, name: str, now: float, rate: Pair, cap: Pair) -> _Tokens:
+        entry = self._token_budgets.get(name)
+        if entry is None:
+            entry = _Tokens([cap[0], cap[1]], [0.0, 0.0], [0.0, 0.0], now)
+            self._token_budgets[name] = entry
+        entry.refill(now, rate, cap)
+        return entry
+
+    def tokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
+        now = self._now()
+        with self._lock:
+            entry = self._bucket(name, now, rate, cap)
+            for i in (0, 1):
+                if rate[i] > 0:
+                    entry.levels[i] -= cost[i]
+            wait = _wait(entry.levels, rate)
+            counter = entry.sent if wait <= 0 else entry.pending
+            for i in (0, 1):
+                counter[i] += cost[i]
+            return Reservation(wait, (entry.sent[0], entry.sent[1]) if wait <= 0 else None)
+
+    def tokens_send(self, name: str, *, cost: Pair) -> Pair:
+        now = self._now()
+        with self._lock:  # no refill here: the rates are not passed
+            entry = self._token_budgets.setdefault(
+                name, _Tokens([0.0, 0.0], [0.0, 0.0], [0.0, 0.0], now)
+            )
+            for i in (0, 1):
+                entry.pending[i] -= cost[i]
+                entry.sent[i] += cost[i]
+            return entry.sent[0], entry.sent[1]
+
+    def tokens_sync(
+        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
+    ) -> None:
+        now = self._now()
+        with self._lock:
+            entry = self._bucket(name, now, rate, cap)
+            for i in (0, 1):
+                left = remaining[i]
+                if left is not None and rate[i] > 0:
+                    server = left + rate[i] * max(age, 0.0) - (entry.sent[i] - sent[i])
+                    entry.levels[i] = min(cap[i], server) - entry.pending[i]
+
+    def tokens_adjust(
+        self,
+        name: str,
+        *,
+        level: Pair,
+        sent: Pair,
+        rate: Pair,
+        cap: Pair,
+        pending: Pair = (0.0, 0.0),
+    ) -> None:
+        now = self._now()
+        with self._lock:
+            entry = self._bucket(name, now, rate, cap)
+            for i in (0, 1):
+                if rate[i] > 0:
+                    entry.levels[i] = min(cap[i], entry.levels[i] + level[i])
+                entry.sent[i] += sent[i]
+                entry.pending[i] += pending[i]
+
     def budget_try_retry(
         self, name: str, *, ratio: float, min_per_second: float, window: float
     ) -> bool:
@@ -136,6 +222,11 @@ class MemoryStorage(Storage):
                 return False
             budget.retries.append(now)
             return True
+
+
+def _wait(levels: list[float], rate: Pair) -> float:
+    waits = [-levels[i] / rate[i] for i in (0, 1) if rate[i] > 0 and levels[i] < 0]
+    return max(waits, default=0.0)
 
 
 def _trim(budget: _Budget, horizon: float) -> None:

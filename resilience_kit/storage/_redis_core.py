@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 
 from resilience_kit._checks import check_name
 from resilience_kit.exceptions import ConfigurationError
@@ -21,6 +23,12 @@ from resilience_kit.storage._redis_scripts import SCRIPTS
 from resilience_kit.storage._redis_support import Health, Mirror, bounded, parse, positive, to_ms
 
 T = TypeVar("T")
+_CLIENTS = (
+    redis.Redis,
+    redis.asyncio.Redis,
+    redis.cluster.RedisCluster,
+    redis.asyncio.cluster.RedisCluster,
+)
 
 
 async def value(reply: Any) -> Any:
@@ -33,20 +41,27 @@ class RedisCore(Storage):
 
     def __init__(
         self,
-        client: redis.Redis | redis.asyncio.Redis,
+        client: redis.Redis
+        | redis.asyncio.Redis
+        | redis.cluster.RedisCluster
+        | redis.asyncio.cluster.RedisCluster,
         prefix: str = "resilience_kit",
         *,
         op_timeout: float = 0.25,
         retry_interval: float = 5.0,
     ) -> None:
-        if not isinstance(client, redis.Redis | redis.asyncio.Redis):
+        if not isinstance(client, _CLIENTS):
             raise ConfigurationError(
-                "client", f"must be a redis.Redis or redis.asyncio.Redis, got {client!r}"
+                "client",
+                "must be a redis.Redis, redis.asyncio.Redis or (asyncio) RedisCluster, "
+                f"got {client!r}",
             )
         self.prefix: str = check_name("prefix", prefix)
         self.op_timeout: float = positive("op_timeout", op_timeout, allow_zero=False)
         self.retry_interval: float = positive("retry_interval", retry_interval, allow_zero=True)
-        self.is_async: bool = isinstance(client, redis.asyncio.Redis)
+        self.is_async: bool = isinstance(
+            client, redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
+        )
         self._client = bounded(client, self.op_timeout)
         self._scripts = {key: self._client.register_script(src) for key, src in SCRIPTS.items()}
         self._local = Mirror()
@@ -77,7 +92,9 @@ class RedisCore(Storage):
 
     # -- keys and small helpers ------------------------------------------------------------
     def _key(self, kind: str, name: str, *parts: str) -> str:
-        return ":".join((self.prefix, kind, name, *parts))
+        """``{prefix:kind:name}:part...``: the braces are a Cluster hash tag, so the keys of one
+        object share a slot (a name holding ``}`` cuts the tag short, the same way for all)."""
+        return ":".join(("{" + ":".join((self.prefix, kind, name)) + "}", *parts))
 
     def _member(self) -> str:
         return f"{self._nonce}:{next(self._ids)}"

@@ -136,6 +136,138 @@ return 1
 """
 )
 
+# Token budgets (TokenLimiter): one hash per budget with the levels l0/l1 (requests, tokens), the
+# sent counters s0/s1, the pending counters p0/p1 and the time ts (ms) of the last refill. Rates
+# (per second) and caps arrive with each call; a rate of 0 leaves that level alone.
+_TOKENS = (
+    _COMMON
+    + """
+local function num(x)
+  return string.format('%.6f', x)
+end
+local function load(key, now, rate, cap)
+  local r = redis.call('HMGET', key, 'l0', 'l1', 's0', 's1', 'p0', 'p1', 'ts')
+  local st = {}
+  if not r[7] then
+    st = {l = {cap[1], cap[2]}, s = {0, 0}, p = {0, 0}}
+  else
+    st = {l = {tonumber(r[1]), tonumber(r[2])}, s = {tonumber(r[3]), tonumber(r[4])},
+          p = {tonumber(r[5]), tonumber(r[6])}}
+    local elapsed = math.max(now - tonumber(r[7]), 0) / 1000
+    for i = 1, 2 do
+      if rate[i] > 0 then
+        st.l[i] = math.min(cap[i], st.l[i] + elapsed * rate[i])
+      end
+    end
+  end
+  return st
+end
+local function save(key, st, now, rate, cap)
+  redis.call('HSET', key, 'l0', num(st.l[1]), 'l1', num(st.l[2]), 's0', num(st.s[1]),
+             's1', num(st.s[2]), 'p0', num(st.p[1]), 'p1', num(st.p[2]), 'ts', fmt(now))
+  local ttl = 3600000
+  for i = 1, 2 do
+    if rate[i] > 0 then
+      ttl = math.max(ttl, math.ceil(cap[i] / rate[i] * 1000) * 2)
+    end
+  end
+  redis.call('PEXPIRE', key, ttl)
+end
+"""
+)
+
+# KEYS: budget hash. ARGV: cost0, cost1, rate0, rate1, cap0, cap1.
+# Returns {wait ms, sent0, sent1}; the sent counters only when the call may go out at once.
+TOKENS_RESERVE = (
+    _TOKENS
+    + """
+local now = now_ms()
+local cost = {tonumber(ARGV[1]), tonumber(ARGV[2])}
+local rate = {tonumber(ARGV[3]), tonumber(ARGV[4])}
+local cap = {tonumber(ARGV[5]), tonumber(ARGV[6])}
+local st = load(KEYS[1], now, rate, cap)
+local wait = 0
+for i = 1, 2 do
+  if rate[i] > 0 then
+    st.l[i] = st.l[i] - cost[i]
+    if st.l[i] < 0 then
+      wait = math.max(wait, -st.l[i] / rate[i] * 1000)
+    end
+  end
+end
+local counter = st.p
+if wait <= 0 then
+  counter = st.s
+end
+for i = 1, 2 do
+  counter[i] = counter[i] + cost[i]
+end
+save(KEYS[1], st, now, rate, cap)
+if wait > 0 then
+  return {fmt(wait), '', ''}
+end
+return {'0', num(st.s[1]), num(st.s[2])}
+"""
+)
+
+# KEYS: budget hash. ARGV: cost0, cost1. A pending reservation goes out: returns {sent0, sent1}.
+TOKENS_SEND = (
+    _TOKENS
+    + """
+local r = redis.call('HMGET', KEYS[1], 's0', 's1', 'p0', 'p1')
+local s0 = (tonumber(r[1]) or 0) + tonumber(ARGV[1])
+local s1 = (tonumber(r[2]) or 0) + tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 's0', num(s0), 's1', num(s1),
+           'p0', num((tonumber(r[3]) or 0) - tonumber(ARGV[1])),
+           'p1', num((tonumber(r[4]) or 0) - tonumber(ARGV[2])))
+return {num(s0), num(s1)}
+"""
+)
+
+# KEYS: budget hash. ARGV: remaining0, remaining1 ('' when unknown), age ms, sent0, sent1,
+# rate0, rate1, cap0, cap1. level = min(cap, remaining + rate * age - (sent now - sent)) - pending.
+TOKENS_SYNC = (
+    _TOKENS
+    + """
+local now = now_ms()
+local rate = {tonumber(ARGV[6]), tonumber(ARGV[7])}
+local cap = {tonumber(ARGV[8]), tonumber(ARGV[9])}
+local st = load(KEYS[1], now, rate, cap)
+local age = math.max(tonumber(ARGV[3]), 0) / 1000
+local sent = {tonumber(ARGV[4]), tonumber(ARGV[5])}
+for i = 1, 2 do
+  local left = tonumber(ARGV[i])
+  if left and rate[i] > 0 then
+    local server = left + rate[i] * age - (st.s[i] - sent[i])
+    st.l[i] = math.min(cap[i], server) - st.p[i]
+  end
+end
+save(KEYS[1], st, now, rate, cap)
+return 1
+"""
+)
+
+# KEYS: budget hash. ARGV: level0, level1, sent0, sent1, pending0, pending1, rate0, rate1, cap0,
+# cap1. Adds to the levels (refund or charge) and the counters.
+TOKENS_ADJUST = (
+    _TOKENS
+    + """
+local now = now_ms()
+local rate = {tonumber(ARGV[7]), tonumber(ARGV[8])}
+local cap = {tonumber(ARGV[9]), tonumber(ARGV[10])}
+local st = load(KEYS[1], now, rate, cap)
+for i = 1, 2 do
+  if rate[i] > 0 then
+    st.l[i] = math.min(cap[i], st.l[i] + tonumber(ARGV[i]))
+  end
+  st.s[i] = st.s[i] + tonumber(ARGV[2 + i])
+  st.p[i] = st.p[i] + tonumber(ARGV[4 + i])
+end
+save(KEYS[1], st, now, rate, cap)
+return 1
+"""
+)
+
 SCRIPTS: dict[str, str] = {
     "load": BREAKER_LOAD,
     "publish": BREAKER_PUBLISH,
@@ -144,4 +276,8 @@ SCRIPTS: dict[str, str] = {
     "gate": GATE_EXTEND,
     "request": BUDGET_RECORD,
     "retry": BUDGET_RETRY,
+    "tokens_reserve": TOKENS_RESERVE,
+    "tokens_send": TOKENS_SEND,
+    "tokens_sync": TOKENS_SYNC,
+    "tokens_adjust": TOKENS_ADJUST,
 }

@@ -8,6 +8,8 @@ from typing import Any
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
 import redis.retry
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
@@ -128,6 +130,8 @@ def parse(reply: Any) -> BreakerRecord | None:
 def bounded(client: Any, op_timeout: float) -> Any:
     """A client of our own: *client*'s connection settings (host, db, auth, TLS, ...) with both
     socket timeouts set to *op_timeout* and one immediate retry, in a pool of its own."""
+    if isinstance(client, redis.cluster.RedisCluster | redis.asyncio.cluster.RedisCluster):
+        return _bounded_cluster(client, op_timeout)
     pool = client.connection_pool
     kwargs = dict(pool.connection_kwargs)
     for derived in ("maint_notifications_pool_handler", "orig_socket_timeout"):
@@ -143,3 +147,33 @@ def bounded(client: Any, op_timeout: float) -> Any:
     kwargs["retry"] = redis.retry.Retry(NoBackoff(), 1)
     sync_pool = redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)
     return redis.Redis.from_pool(sync_pool)
+
+
+def _bounded_cluster(client: Any, op_timeout: float) -> Any:
+    """A cluster client of our own: the same nodes and credentials, short timeouts."""
+    if isinstance(client, redis.asyncio.cluster.RedisCluster):
+        kwargs = dict(client.connection_kwargs)
+        nodes = [
+            redis.asyncio.cluster.ClusterNode(node.host, node.port) for node in client.get_nodes()
+        ] or list(client.nodes_manager.startup_nodes.values())
+        factory: Any = redis.asyncio.cluster.RedisCluster
+    else:
+        kwargs = dict(client.nodes_manager.connection_kwargs)
+        nodes = [
+            redis.cluster.ClusterNode(node.host, node.port)  # type: ignore[no-untyped-call,misc]
+            for node in client.get_nodes()
+        ]
+        factory = redis.cluster.RedisCluster
+    keep = ("username", "password", "ssl", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile",
+            "ssl_cert_reqs", "db", "decode_responses", "client_name", "protocol")  # fmt: skip
+    options = {key: kwargs[key] for key in keep if key in kwargs and kwargs[key] is not None}
+    options.pop("db", None)  # a cluster has one database
+    return factory(
+        startup_nodes=nodes,
+        socket_timeout=op_timeout,
+        socket_connect_timeout=op_timeout,
+        retry=redis.retry.Retry(NoBackoff(), 1)
+        if factory is redis.cluster.RedisCluster
+        else AsyncRetry(NoBackoff(), 1),
+        **options,
+    )

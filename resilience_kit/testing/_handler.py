@@ -22,7 +22,15 @@ from resilience_kit.testing._faults import (
     non_stream_error,
 )
 
-__all__ = ["Owner", "QuietHTTPServer", "Route", "make_handler", "provider_of", "route_of"]
+__all__ = [
+    "Owner",
+    "QuietHTTPServer",
+    "Route",
+    "make_handler",
+    "prompt_tokens",
+    "provider_of",
+    "route_of",
+]
 
 
 class Owner(Protocol):
@@ -43,9 +51,11 @@ class Owner(Protocol):
         stream: bool,
         client_port: int,
         model: str | None = None,
-    ) -> tuple[Fault, Any]: ...
+    ) -> tuple[Fault, Any, dict[str, str]]: ...
 
     def _wait(self, seconds: float) -> None: ...
+
+    def _model_latency(self) -> float: ...
 
     def _track(self, conn: socket.socket) -> None: ...
 
@@ -134,6 +144,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             return  # quiet: tests read server.requests instead
 
         def setup(self) -> None:
+            self._extra: dict[str, str] = {}  # rate-limit headers of the current answer
             super().setup()
             owner._track(self.connection)
 
@@ -168,7 +179,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             body: dict[str, Any] = payload if isinstance(payload, dict) else {}
             stream = body.get("stream") is True if route.stream is None else route.stream
             self._route = route
-            fault, record = owner._decide(
+            fault, record, extra = owner._decide(
                 method=self.command,
                 path=self.path,
                 provider=provider,
@@ -179,6 +190,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
                 model=route.model,
             )
             request_id = record.request_id
+            self._extra = extra
             if provider is None:
                 self._error(
                     Fault.status(404, message=f"Unknown path {self.path}"), "openai", request_id
@@ -198,15 +210,19 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             elif fault.kind == "stream_error" and not stream:
                 self._error(non_stream_error(fault, provider), provider, request_id)
             elif stream:
+                owner._wait(owner._model_latency())
                 self._stream(provider, body, request_id, fault)
             else:
                 if fault.kind == "delay":
                     owner._wait(fault.seconds)
+                owner._wait(owner._model_latency())
                 self._success(provider, body, request_id)
 
         # -- answers -------------------------------------------------------------------------
 
         def _id_headers(self, provider: Provider, request_id: str) -> None:
+            for name, value in self._extra.items():
+                self.send_header(name, value)
             if provider == "gemini":
                 return  # Google's API sends no request id header (the body has responseId)
             name = {"anthropic": "request-id", "bedrock": "x-amzn-RequestId"}.get(
@@ -233,7 +249,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
 
         def _success(self, provider: Provider, body: dict[str, Any], request_id: str) -> None:
             model = self._route.model or str(body.get("model") or "fake-model")
-            tokens = _prompt_tokens(body)
+            tokens = prompt_tokens(body)
             if provider == "openai":
                 answer = _sse.openai_completion(request_id, model, owner.reply, tokens)
             elif provider == "gemini":
@@ -256,7 +272,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             self, provider: Provider, body: dict[str, Any], request_id: str, fault: Fault
         ) -> None:
             model = self._route.model or str(body.get("model") or "fake-model")
-            tokens = _prompt_tokens(body)
+            tokens = prompt_tokens(body)
             pieces = _sse.split_text(owner.reply, owner.chunks)
             content_type = "text/event-stream; charset=utf-8"
             if provider == "openai":
@@ -331,6 +347,6 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def _prompt_tokens(body: dict[str, Any]) -> int:
+def prompt_tokens(body: dict[str, Any]) -> int:
     messages = body.get("messages") or body.get("contents")
     return max(1, len(json.dumps(messages)) // 4) if messages else 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import math
+import random
 import socket
 import threading
 from collections import deque
@@ -20,7 +22,8 @@ from resilience_kit._redact import redact, redact_headers
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.testing._clients import ClientFactories
 from resilience_kit.testing._faults import Fault, Provider, non_stream_error
-from resilience_kit.testing._handler import QuietHTTPServer, make_handler
+from resilience_kit.testing._handler import QuietHTTPServer, make_handler, prompt_tokens
+from resilience_kit.testing._limits import Buckets, RateLimits, request_cost
 from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rate_limited
 
 __all__ = ["FakeLLMServer", "RecordedRequest"]
@@ -65,7 +68,9 @@ class FakeLLMServer(ClientFactories):
     Each request takes the next scripted :class:`Fault`
     (provider-specific queue first, then the shared one); with none left, an outage set by
     :meth:`set_outage` applies, then the token-bucket *rate_limit* ``(requests_per_second,
-    burst)``, then a normal answer of *reply* (streamed in *chunks* pieces).
+    burst)``, then the provider-style *limits* (:class:`RateLimits`: requests and tokens per
+    period, with rate-limit headers on every answer), then a normal answer of *reply* (streamed
+    in *chunks* pieces) after a model *latency* drawn uniformly from ``(low, high)`` seconds.
     """
 
     def __init__(
@@ -74,6 +79,8 @@ class FakeLLMServer(ClientFactories):
         reply: str = "Hello from FakeLLMServer.",
         chunks: int = 4,
         rate_limit: tuple[float, int] | None = None,
+        limits: RateLimits | None = None,
+        latency: tuple[float, float] | None = None,
         port: int = 0,
     ) -> None:
         self.reply: str = check_str("reply", reply)
@@ -89,6 +96,8 @@ class FakeLLMServer(ClientFactories):
         }
         self._outage: dict[Provider | None, Fault] = {}
         self._bucket: TokenBucket | None = None
+        self._limits: Buckets | None = None
+        self.latency: tuple[float, float] | None = _check_latency(latency)
         self._records: list[RecordedRequest] = []
         self._count = 0
         self._connections: set[socket.socket] = set()
@@ -97,6 +106,7 @@ class FakeLLMServer(ClientFactories):
         self._thread: threading.Thread | None = None
         self._clients: list[Any] = []
         self.set_rate_limit(rate_limit)
+        self.set_limits(limits)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -206,6 +216,15 @@ class FakeLLMServer(ClientFactories):
         with self._lock:
             self._bucket = bucket
 
+    def set_limits(self, limits: RateLimits | None) -> None:
+        """Provider-style requests and tokens limits (fresh, full buckets); None: off."""
+        if limits is not None and not isinstance(limits, RateLimits):
+            raise ConfigurationError(
+                "limits", f"must be a RateLimits or None, got {type(limits).__name__}"
+            )
+        with self._lock:
+            self._limits = None if limits is None else Buckets(limits)
+
     # -- records ---------------------------------------------------------------------------
 
     @property
@@ -233,6 +252,8 @@ class FakeLLMServer(ClientFactories):
             self._outage.clear()
             if self._bucket is not None:
                 self._bucket = TokenBucket(self._bucket.rate, self._bucket.burst)
+            if self._limits is not None:
+                self._limits = Buckets(self._limits.limits)
 
     # -- clients (see ClientFactories) ---------------------------------------------------------
 
@@ -261,12 +282,16 @@ class FakeLLMServer(ClientFactories):
         stream: bool,
         client_port: int,
         model: str | None = None,
-    ) -> tuple[Fault, RecordedRequest]:
+    ) -> tuple[Fault, RecordedRequest, dict[str, str]]:
         now = _clock.monotonic()
         with self._lock:
             self._count += 1
             request_id = f"req_fake{self._count:06d}"
-            fault, outcome = self._next_fault(provider)
+            if model is None:
+                model = body.get("model")
+            fault, outcome, extra = self._next_fault(
+                provider, body, model if isinstance(model, str) else "fake-model"
+            )
             if provider is None:
                 status: int | None = 404
                 outcome = "status"
@@ -278,8 +303,6 @@ class FakeLLMServer(ClientFactories):
                 status = non_stream_error(fault, provider).status_code
             else:
                 status = 200
-            if model is None:
-                model = body.get("model")
             record = RecordedRequest(
                 time=now,
                 method=method,
@@ -295,23 +318,36 @@ class FakeLLMServer(ClientFactories):
                 body=dict(body),
             )
             self._records.append(record)
-        return fault, record
+        return fault, record, extra
 
-    def _next_fault(self, provider: Provider | None) -> tuple[Fault, str]:
+    def _next_fault(
+        self, provider: Provider | None, body: Mapping[str, Any], model: str
+    ) -> tuple[Fault, str, dict[str, str]]:
         if provider is None:
-            return Fault.ok(), "status"
+            return Fault.ok(), "status", {}
         for queue in (self._queues[provider], self._queues[None]):
             if queue:
                 fault = queue.popleft()
-                return fault, fault.kind
+                return fault, fault.kind, {}
         outage = self._outage.get(provider) or self._outage.get(None)
         if outage is not None:
-            return outage, "outage"
+            return outage, "outage", {}
         if self._bucket is not None:
             wait = self._bucket.take()
             if wait > 0:
-                return rate_limited(provider, wait), "rate_limited"
-        return Fault.ok(), "ok"
+                return rate_limited(provider, wait), "rate_limited", {}
+        if self._limits is not None:
+            cost = request_cost(dict(body), prompt_tokens(dict(body)))
+            admission = self._limits.admit(provider, model, cost)
+            if admission.fault is not None:
+                return admission.fault, "rate_limited", {}
+            return Fault.ok(), "ok", admission.headers
+        return Fault.ok(), "ok", {}
+
+    def _model_latency(self) -> float:
+        if self.latency is None:
+            return 0.0
+        return random.uniform(*self.latency)
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0 and self._stopping.wait(seconds):
@@ -329,6 +365,25 @@ class FakeLLMServer(ClientFactories):
 def _shut(conn: socket.socket) -> None:
     with contextlib.suppress(OSError):  # already closed by the peer
         conn.shutdown(socket.SHUT_RDWR)
+
+
+def _check_latency(value: object) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    problem = ConfigurationError(
+        "latency", f"must be (low, high) seconds with 0 <= low <= high, got {value!r}"
+    )
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise problem
+    numbers: list[float] = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            raise problem
+        numbers.append(float(item))
+    low, high = numbers
+    if not 0 <= low <= high < math.inf:
+        raise problem
+    return low, high
 
 
 def _check_faults(faults: tuple[object, ...]) -> tuple[Fault, ...]:

@@ -119,3 +119,32 @@ async def awaited() -> None:
     assert_type(await provider("x"), str)
     assert_type(await slow(1), float)
     assert_type(await limited(1), int)
+
+
+def _cost(prompt: str, max_tokens: int = 16) -> int:
+    return len(prompt) // 4 + max_tokens
+
+
+tokens = rk.TokenLimiter(tpm=60_000, cost=_cost)
+
+
+@tokens
+def ask_tokens(prompt: str, max_tokens: int = 16) -> str:
+    return prompt
+
+
+@tokens
+async def ask_tokens_async(prompt: str) -> int:
+    return len(prompt)
+
+
+assert_type(ask_tokens("hi", max_tokens=3), str)
+
+
+async def use_tokens_async() -> None:
+    assert_type(await ask_tokens_async("hi"), int)
+
+
+assert_type(rk.resilient("openai", tokens=tokens)(ask_tokens)("hi"), str)
+assert_type(rk.estimate_tokens(messages=[]), rk.Estimate | None)
+ask_tokens(3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

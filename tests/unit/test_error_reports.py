@@ -27,6 +27,7 @@ _FIELDS = {
     "request_id",
     "in_stream",
     "message",
+    "limit",
 }
 
 

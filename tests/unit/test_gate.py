@@ -211,6 +211,24 @@ def test_pacer_takes_a_lower_token_bucket_estimate() -> None:
     assert pacer.rate == pytest.approx(16.0)
 
 
+def test_pacer_whole_second_hint_does_not_collapse_the_pace() -> None:
+    """OpenAI's retry-after of 1 s (rounded up) starts the pace from the accepted rate, not 1/s."""
+    pacer = _Pacer(window=1.0)
+    for i in range(50):
+        pacer.success(0.5 + i / 100)
+    pacer.limited(1.0, 1.0)
+    assert pacer.rate == pytest.approx(0.8 * 50 / 0.5)
+
+
+def test_pacer_token_limit_hint_is_not_a_request_rate() -> None:
+    """The wait of a tokens 429 (a big request) does not cap the request pace."""
+    pacer = _Pacer(window=1.0)
+    for i in range(50):
+        pacer.success(0.5 + i / 100)
+    pacer.limited(1.0, 0.2, limit="tokens")
+    assert pacer.rate == pytest.approx(0.8 * 50 / 0.5)
+
+
 def test_pacer_probes_up_then_cuts_and_ends() -> None:
     """Queued successes raise the pace 2% at once; a 429 cuts to 90% of what the server
     accepted; only one cut per quarter window; a quiet spell ends pacing."""

@@ -16,12 +16,14 @@ from hypothesis import strategies as st
 from resilience_kit._classify._headers import (
     MAX_HINT,
     get_header,
+    limit_hit,
     parse_go_duration,
     parse_http_date,
     parse_retry_after,
     parse_rfc3339_delay,
     parse_seconds,
     parse_should_retry,
+    parse_try_again,
     server_wait,
 )
 
@@ -262,3 +264,74 @@ def test_any_float_text(value: float) -> None:
     """Every float's text form (NaN, inf, negatives, huge) is a valid wait or None."""
     assert _is_valid_wait(parse_seconds(repr(value)))
     assert _is_valid_wait(parse_seconds(repr(value), divisor=1000.0))
+
+
+def test_message_wait_refines_a_whole_second_retry_after() -> None:
+    """OpenAI's "try again in 500ms" wins over its retry-after of 1 (the same wait, rounded)."""
+    message = "Rate limit reached ... on tokens per min (TPM). Please try again in 500ms. Visit"
+    assert 0.5 == server_wait({"retry-after": "1"}, status_code=429, message=message)
+    assert 0.5 == server_wait({}, status_code=429, message=message)
+
+
+def test_message_wait_loses_to_a_disagreeing_header_and_to_retry_after_ms() -> None:
+    """A retry-after far above the message, or any retry-after-ms, is the server's word."""
+    message = "Please try again in 1.706s."
+    assert 20.0 == server_wait({"retry-after": "20"}, status_code=429, message=message)
+    assert 0.25 == server_wait({"retry-after-ms": "250"}, status_code=429, message=message)
+    assert 1.706 == parse_try_again(message)
+    assert 61.5 == parse_try_again("try again in 1m1.5s")
+    assert parse_try_again("try again later") is None
+
+
+def test_reset_headers_mean_full_replenishment() -> None:
+    """A reset is the time to refill the whole limit: one request needs reset / limit."""
+    headers = {
+        "x-ratelimit-limit-requests": "600",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "6s",
+    }
+    assert 0.01 == pytest.approx(server_wait(headers, status_code=429))
+
+
+def test_token_reset_waits_for_an_average_request() -> None:
+    """A token limit hit waits for the tokens of an average request: token over request limit."""
+    headers = {
+        "x-ratelimit-limit-requests": "600",
+        "x-ratelimit-remaining-requests": "100",
+        "x-ratelimit-reset-requests": "50s",
+        "x-ratelimit-limit-tokens": "60000",
+        "x-ratelimit-remaining-tokens": "0",
+        "x-ratelimit-reset-tokens": "30s",
+    }
+    assert 0.05 == pytest.approx(server_wait(headers, status_code=429))
+
+
+def test_anthropic_reset_with_limit_header_is_per_request() -> None:
+    """Anthropic's RFC 3339 resets get the same per-request reading."""
+    reset = datetime.datetime.fromtimestamp(NOW + 60, tz=datetime.timezone.utc).isoformat()
+    headers = {
+        "anthropic-ratelimit-requests-limit": "50",
+        "anthropic-ratelimit-requests-remaining": "0",
+        "anthropic-ratelimit-requests-reset": reset,
+    }
+    assert 1.2 == pytest.approx(server_wait(headers, status_code=429, now=NOW))
+
+
+@pytest.mark.parametrize(
+    ("headers", "error_type", "message", "expected"),
+    [
+        ({}, "tokens", None, "tokens"),
+        ({}, "requests", None, "requests"),
+        ({}, None, "Limit 30000 on tokens per min (TPM)", "tokens"),
+        ({}, None, "exceed the rate limit for your organization of 40 input tokens", "tokens"),
+        ({}, None, "on requests per min (RPM): Limit 3", "requests"),
+        ({"x-ratelimit-remaining-requests": "0"}, None, None, "requests"),
+        ({"anthropic-ratelimit-tokens-remaining": "0"}, "rate_limit_error", None, "tokens"),
+        ({"x-ratelimit-remaining-requests": "5"}, None, "slow down", None),
+    ],
+)
+def test_limit_hit_tells_tokens_from_requests(
+    headers: dict[str, str], error_type: str | None, message: str | None, expected: str | None
+) -> None:
+    """Which limit a 429 hit: the body's type, its text, else the exhausted header."""
+    assert expected == limit_hit(headers, error_type=error_type, message=message)

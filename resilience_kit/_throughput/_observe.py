@@ -1,0 +1,62 @@
+"""``observe(client, limiter)``: feed every response's rate-limit headers to a TokenLimiter."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+from typing import Any, TypeVar
+
+from resilience_kit._throughput._tokens import TokenLimiter
+from resilience_kit.exceptions import ConfigurationError
+
+__all__ = ["observe"]
+
+R = TypeVar("R")
+
+
+def observe(client: R, limiter: TokenLimiter, *, model: str | None = None) -> R:
+    """Attach *limiter* to *client*'s HTTP layer and return *client*.
+
+    *client* is an ``openai``/``anthropic`` client (sync or async; the SDKs send through
+    ``httpx2``) or an ``httpx``/``httpx2`` client. An event hook reads the rate-limit headers of
+    every response, successful or not, and the limiter keys its budget by provider, a hash of the
+    API key (never the key) and *model* (only answers to requests for *model* are read when given:
+    limits differ per model).
+    """
+    http: Any = getattr(client, "_client", client)
+    hooks = getattr(http, "event_hooks", None)
+    if not isinstance(limiter, TokenLimiter):
+        raise ConfigurationError("limiter", f"must be a TokenLimiter, got {type(limiter).__name__}")
+    if not isinstance(hooks, dict) or "response" not in hooks:
+        raise ConfigurationError(
+            "client", "must be an openai/anthropic client or an httpx/httpx2 client"
+        )
+    provider = type(client).__module__.partition(".")[0]
+    secret = getattr(client, "api_key", None)
+    base = str(getattr(client, "base_url", ""))
+    digest = hashlib.sha256(f"{base}\0{secret or ''}".encode()).hexdigest()[:16]
+    limiter.bind(":".join(part for part in (provider, digest, model) if part))
+
+    def wanted(response: Any) -> bool:
+        if model is None:
+            return True
+        try:
+            body = json.loads(response.request.content or b"{}")
+        except (ValueError, AttributeError, RuntimeError):
+            return False
+        return isinstance(body, dict) and body.get("model") == model
+
+    def on_response(response: Any) -> None:
+        if wanted(response):
+            limiter.observe_headers(response.headers)
+
+    async def aon_response(response: Any) -> None:
+        on_response(response)
+
+    asynchronous = inspect.iscoroutinefunction(getattr(http, "send", None))
+    http.event_hooks = {
+        "request": list(hooks.get("request", [])),
+        "response": [*hooks["response"], aon_response if asynchronous else on_response],
+    }
+    return client

@@ -1,0 +1,101 @@
+"""TokenLimiter attached to real SDK clients with observe(): limits learned from every answer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+import pytest
+
+import resilience_kit as rk
+from resilience_kit.testing import FakeLLMServer, RateLimits
+
+pytestmark = pytest.mark.integration
+LIMITS = RateLimits(requests=200, tokens=20_000, period=1.0, depth=0.25)
+
+
+def messages(size: int) -> list[Any]:
+    return [{"role": "user", "content": "x" * (4 * size)}]
+
+
+def test_observe_learns_openai_limits_and_keys_by_identity() -> None:
+    """One answer teaches the limits; the key names the provider and a hash, never the API key."""
+    limiter = rk.TokenLimiter(period=1.0)
+    with FakeLLMServer(limits=LIMITS) as server:
+        client = rk.observe(server.openai_client(api_key="sk-secret-value"), limiter, model="m")
+        client.chat.completions.create(model="m", messages=messages(10), max_tokens=5)
+    assert (200.0, 20_000.0) == limiter.limits
+    assert limiter.key.startswith("tokens:openai:")
+    assert limiter.key.endswith(":m")
+    assert "secret" not in limiter.key
+
+
+def test_observe_learns_anthropic_limits() -> None:
+    """Anthropic's anthropic-ratelimit-* headers teach the same limits."""
+    limiter = rk.TokenLimiter(period=1.0)
+    with FakeLLMServer(limits=LIMITS) as server:
+        client = rk.observe(server.anthropic_client(), limiter)
+        client.messages.create(model="c", max_tokens=5, messages=messages(10))
+    assert (200.0, 20_000.0) == limiter.limits
+    assert limiter.key.startswith("tokens:anthropic:")
+
+
+def test_threads_stay_under_the_learned_limits() -> None:
+    """32 threads through resilient(tokens=...): every call succeeds, few 429s."""
+    limiter = rk.TokenLimiter(period=1.0)
+    results: list[int] = []
+    with FakeLLMServer(limits=LIMITS, latency=(0.005, 0.02)) as server:
+        client = rk.observe(server.openai_client(), limiter)
+
+        @rk.resilient("openai", tokens=limiter, max_attempts=10)
+        def ask(messages: list[Any], max_tokens: int) -> int:
+            reply = client.chat.completions.create(
+                model="m", messages=messages, max_tokens=max_tokens
+            )
+            return reply.usage.total_tokens if reply.usage else 0
+
+        def worker(seed: int) -> None:
+            for i in range(8):
+                size = 50 + (seed * 37 + i * 91) % 450  # 10x spread of sizes
+                results.append(ask(messages=messages(size), max_tokens=size))
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(32)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        records = server.requests
+    limited = sum(r.status == 429 for r in records)
+    assert 256 == len(results)
+    assert limited <= 0.1 * len(records)
+
+
+def test_asyncio_tasks_share_the_learned_budget() -> None:
+    """64 tasks of an AsyncOpenAI client through the limiter: all succeed, few 429s."""
+    limiter = rk.TokenLimiter(period=1.0)
+
+    async def main(server: FakeLLMServer) -> list[int]:
+        client = rk.observe(server.async_openai_client(), limiter)
+
+        @rk.resilient("openai", tokens=limiter, max_attempts=10)
+        async def ask(messages: list[Any], max_tokens: int) -> int:
+            reply = await client.chat.completions.create(
+                model="m", messages=messages, max_tokens=max_tokens
+            )
+            return reply.usage.total_tokens if reply.usage else 0
+
+        try:
+            sizes = [50 + (i * 91) % 450 for i in range(192)]
+            return await asyncio.gather(
+                *(ask(messages=messages(size), max_tokens=size) for size in sizes)
+            )
+        finally:
+            await client.close()
+
+    with FakeLLMServer(limits=LIMITS, latency=(0.005, 0.02)) as server:
+        results = asyncio.run(main(server))
+        records = server.requests
+    limited = sum(r.status == 429 for r in records)
+    assert 192 == len(results)
+    assert limited <= 0.1 * len(records)
