@@ -11,13 +11,18 @@ from resilience_kit._classify._dispatch import (
     forget,
     register_exception_map,
 )
+from resilience_kit._classify._headers import Headers, RateLimitReading, read_rate_limits, snapshot
 
 __all__ = [
     "Classification",
+    "Headers",
+    "RateLimitReading",
     "ExceptionMap",
     "classify",
     "classify_http",
     "classify_once",
     "forget",
+    "read_rate_limits",
     "register_exception_map",
+    "snapshot",
 ]

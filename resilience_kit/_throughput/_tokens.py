@@ -19,7 +19,6 @@ across processes (atomic reservations in Lua, timed by the Redis server).
 from __future__ import annotations
 
 import functools
-import inspect
 import math
 import threading
 from collections.abc import Callable
@@ -30,12 +29,13 @@ from typing import Any, TypeVar, cast
 from typing_extensions import ParamSpec
 
 from resilience_kit import _clock, _events
+from resilience_kit._callables import callable_kind, through_descriptor
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_name, check_number
-from resilience_kit._classify._dispatch import classify
-from resilience_kit._classify._headers import (
+from resilience_kit._classify import (
     Headers,
     RateLimitReading,
+    classify_once,
     read_rate_limits,
     snapshot,
 )
@@ -145,9 +145,14 @@ class TokenLimiter(Guard):
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate *fn*: each call is admitted with the tokens its arguments are estimated at."""
-        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
-            return guard_function(self, cast("Callable[P, R]", fn))
-        if inspect.iscoroutinefunction(fn):
+        kind = callable_kind(fn)
+        if kind in {"generator", "async_generator"}:
+            return guard_function(self, fn)
+        return through_descriptor(fn, self._wrap)
+
+    def _wrap(self, func: Callable[P, R]) -> Callable[P, R]:
+        fn: Any = func  # narrowed by its kind, which type checkers cannot follow
+        if callable_kind(func) == "async":
 
             @functools.wraps(fn)
             async def call_async(*args: Any, **kwargs: Any) -> Any:
@@ -166,7 +171,7 @@ class TokenLimiter(Guard):
         def call(*args: P.args, **kwargs: P.kwargs) -> R:
             ticket = self._admit(self._estimate(args, kwargs))
             try:
-                result = fn(*args, **kwargs)
+                result: R = fn(*args, **kwargs)
             except BaseException as exc:
                 self._finish(ticket, exc, None)
                 raise
@@ -370,7 +375,7 @@ class TokenLimiter(Guard):
         limited = False
         hint: float | None = None
         if exc is not None and is_failure(exc):
-            found = classify(exc)
+            found = classify_once(exc)
             # A 429 (or a gate inside that refused to send) was not charged by the server.
             limited = found.category is ErrorCategory.RATE_LIMIT
             hint = found.retry_after
