@@ -159,13 +159,15 @@ def run_batch(
     pause: float = 1.0,
     progress: bool | None = None,
 ) -> BatchResult[T, R]:
-    """Call *fn* on every item from *concurrency* threads; see :class:`BatchResult`.
+    """Call *fn* on every item from *concurrency* threads; returns a `BatchResult`.
+
+    See [`BatchResult`][resilience_kit.BatchResult] for what it holds.
 
     Up to *rounds* rounds: after each, inputs that failed with a retryable category (or an open
     circuit) run again at half the concurrency, after at least *pause* seconds (longer when a
     server hint asks, up to 60 s). *progress* draws a line on stderr (default: when stderr is a
     terminal). ``KeyboardInterrupt`` and other non-``Exception`` errors abort the batch.
-    For async functions use :func:`arun_batch`.
+    For async functions use [`arun_batch()`][resilience_kit.arun_batch].
     """
     concurrency, rounds, pause = _check(concurrency, rounds, pause)
     if inspect.iscoroutinefunction(fn):
@@ -204,7 +206,10 @@ async def arun_batch(
     pause: float = 1.0,
     progress: bool | None = None,
 ) -> BatchResult[T, R]:
-    """Async :func:`run_batch`: *concurrency* tasks on the running loop await ``fn(item)``."""
+    """Async `run_batch()`: *concurrency* tasks on the running loop await ``fn(item)``.
+
+    Rounds, pauses and the result are as in [`run_batch()`][resilience_kit.run_batch].
+    """
     concurrency, rounds, pause = _check(concurrency, rounds, pause)
     run: _Run[T, R] = _Run(list(items), rounds, pause, progress)
 

@@ -44,7 +44,7 @@ _Transition: TypeAlias = "tuple[CircuitState, CircuitState, str]"
 
 
 class BreakerCore(Judge):
-    """State machine of :class:`~resilience_kit.CircuitBreaker`; see that class for the API."""
+    """State machine of `CircuitBreaker`; see that class for the API."""
 
     name: str
     _now: Callable[[], float]
@@ -237,7 +237,7 @@ class BreakerCore(Judge):
         self._fire(events)
 
     def _publish_plan(self, op: Op, now: float, events: list[_Transition]) -> Plan:
-        """Publish an optimistic transition made by :meth:`_transition`; adopt the answer."""
+        """Publish an optimistic transition made by `_transition()`; adopt the answer."""
         self._fire(events)
         adopted: list[_Transition] = []
         try:

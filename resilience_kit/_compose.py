@@ -38,7 +38,10 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 class Resilient:
-    """The decorator :func:`resilient` returns; keeps the decorated function's signature."""
+    """The decorator `resilient()` returns; keeps the decorated function's signature.
+
+    See [`resilient()`][resilience_kit.resilient] for the order of the layers.
+    """
 
     def __init__(self, layers: tuple[Decorator, ...]) -> None:
         self._layers = layers  # innermost first

@@ -2,7 +2,8 @@
 
 Validated once, when a decorator is built; invalid values raise ``ConfigurationError`` naming the
 field and the allowed range. ``model_copy(update=...)`` skips validation, so use
-:meth:`RetryPolicy.with_changes` (or :func:`validated_policy`) to derive a policy.
+[`RetryPolicy.with_changes()`][resilience_kit.RetryPolicy.with_changes] (or `validated_policy()`) to
+derive a policy.
 """
 
 from __future__ import annotations

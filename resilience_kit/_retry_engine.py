@@ -1,7 +1,7 @@
 """The tenacity strategies behind ``@retry`` and the per-call state they share.
 
-One :class:`Engine` per decorated function holds the retry predicate, wait and stop strategies.
-Every call that reaches tenacity runs a fresh controller carrying a :class:`Call` (start time,
+One `Engine` per decorated function holds the retry predicate, wait and stop strategies.
+Every call that reaches tenacity runs a fresh controller carrying a `Call` (start time,
 last classification, give-up decision), so concurrent calls never share state. The wait strategy
 makes every decision (server hint, backoff, deadline, observers' vetoes); the stop strategy only
 reads it. tenacity re-raises the original exception (``reraise=True``); the note explaining why
@@ -261,7 +261,7 @@ def replay(first: BaseException, attempt: Callable[..., T]) -> Callable[..., T]:
 def replay_async(
     first: BaseException, attempt: Callable[..., Awaitable[T]]
 ) -> Callable[..., Awaitable[T]]:
-    """The async form of :func:`replay`."""
+    """The async form of `replay()`."""
     pending = [first]
 
     async def again(*args: Any, **kwargs: Any) -> T:

@@ -2,8 +2,9 @@
 
 ``@tenacity.retry(**resilience_kit.tenacity_kwargs("openai"))`` gives plain tenacity the kit's
 classification, server hints and backoff. Differences from ``@retry``: a hint beyond
-``max_retry_after`` is treated as "do not retry" by :func:`retry_if_retryable`, the deadline is
-tenacity's ``stop_before_delay`` (real time), and statistics are tenacity's own.
+``max_retry_after`` is treated as "do not retry" by
+[`retry_if_retryable()`][resilience_kit.retry_if_retryable], the deadline is tenacity's
+``stop_before_delay`` (real time), and statistics are tenacity's own.
 """
 
 from __future__ import annotations

@@ -19,6 +19,6 @@ def rk_no_wait() -> Iterator[NoWait]:
 
 @pytest.fixture
 def fake_llm() -> Iterator[FakeLLMServer]:
-    """A started :class:`~resilience_kit.testing.FakeLLMServer`, stopped after the test."""
+    """A started [`FakeLLMServer`][resilience_kit.testing.FakeLLMServer], stopped after the test."""
     with FakeLLMServer() as server:
         yield server

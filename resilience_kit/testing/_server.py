@@ -60,11 +60,11 @@ class RecordedRequest:
 class FakeLLMServer:
     """A threaded HTTP/1.1 server on 127.0.0.1 answering like OpenAI and Anthropic.
 
-    Routes: ``POST /v1/chat/completions`` (OpenAI) and ``POST /v1/messages`` (Anthropic), both
-    plain and streaming (``"stream": true``). Each request takes the next scripted :class:`Fault`
-    (provider-specific queue first, then the shared one); with none left, an outage set by
-    :meth:`set_outage` applies, then the token-bucket *rate_limit* ``(requests_per_second,
-    burst)``, then a normal answer of *reply* (streamed in *chunks* pieces).
+    Routes: ``POST /v1/chat/completions`` (OpenAI) and ``POST /v1/messages`` (Anthropic), both plain
+    and streaming (``"stream": true``). Each request takes the next scripted
+    [`Fault`][resilience_kit.testing.Fault] (provider-specific queue first, then the shared one);
+    with none left, an outage set by `set_outage()` applies, then the token-bucket *rate_limit*
+    ``(requests_per_second, burst)``, then a normal answer of *reply* (streamed in *chunks* pieces).
     """
 
     def __init__(
@@ -154,7 +154,7 @@ class FakeLLMServer:
 
     @property
     def url(self) -> str:
-        """``http://127.0.0.1:<port>``: Anthropic's ``base_url``; OpenAI's is :attr:`openai_url`."""
+        """``http://127.0.0.1:<port>``: Anthropic's ``base_url``; OpenAI's is `openai_url`."""
         return f"http://127.0.0.1:{self.port}"
 
     @property
@@ -238,7 +238,7 @@ class FakeLLMServer:
     def openai_client(self, **options: Any) -> openai.OpenAI:
         """An ``openai.OpenAI`` for this server (``max_retries=0``, dummy key; override freely).
 
-        Closed by :meth:`stop` if still open (async clients: close them yourself).
+        Closed by `stop()` if still open (async clients: close them yourself).
         """
         import openai
 
