@@ -9,8 +9,8 @@ classification, server hints and backoff. Differences from ``@retry``: a hint be
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Literal, TypedDict, overload
 
 import tenacity
 from tenacity.retry import retry_base
@@ -24,7 +24,34 @@ from resilience_kit._policy import RetryPolicy
 from resilience_kit._presets import get_preset
 from resilience_kit.exceptions import ConfigurationError
 
-__all__ = ["backoff_wait", "retry_if_retryable", "tenacity_kwargs", "wait_retry_after"]
+__all__ = [
+    "AsyncTenacityKwargs",
+    "TenacityKwargs",
+    "backoff_wait",
+    "retry_if_retryable",
+    "tenacity_kwargs",
+    "wait_retry_after",
+]
+
+
+class TenacityKwargs(TypedDict):
+    """``tenacity.retry(**kwargs)`` for sync functions: typed, so the decorator keeps signatures."""
+
+    retry: retry_base
+    wait: wait_base
+    stop: stop_base
+    sleep: Callable[[float], None]
+    reraise: bool
+
+
+class AsyncTenacityKwargs(TypedDict):
+    """``tenacity.retry(**kwargs)`` / ``AsyncRetrying(**kwargs)`` for ``async def`` functions."""
+
+    retry: retry_base
+    wait: wait_base
+    stop: stop_base
+    sleep: Callable[[float], Awaitable[None]]
+    reraise: bool
 
 
 class retry_if_retryable(retry_base):  # noqa: N801 - tenacity's naming style
@@ -93,9 +120,17 @@ def backoff_wait(policy: RetryPolicy) -> wait_base:
     return capped
 
 
+@overload
+def tenacity_kwargs(
+    preset: str | RetryPolicy = ..., *, asynchronous: Literal[False] = ...
+) -> TenacityKwargs: ...
+@overload
+def tenacity_kwargs(
+    preset: str | RetryPolicy = ..., *, asynchronous: Literal[True]
+) -> AsyncTenacityKwargs: ...
 def tenacity_kwargs(
     preset: str | RetryPolicy = "default", *, asynchronous: bool = False
-) -> dict[str, Any]:
+) -> TenacityKwargs | AsyncTenacityKwargs:
     """Keyword arguments for ``tenacity.retry``/``Retrying`` implementing *preset*.
 
     Uses the kit's sleep (so ``testing.no_wait()`` applies; pass ``asynchronous=True`` for
@@ -109,10 +144,9 @@ def tenacity_kwargs(
     wait: wait_base = backoff_wait(policy)
     if policy.respect_retry_after:
         wait = wait_retry_after(wait, max_retry_after=max_hint)
-    return {
-        "retry": retry_if_retryable(policy.retry_on, max_retry_after=max_hint),
-        "wait": wait,
-        "stop": stop,
-        "sleep": _clock.async_sleep if asynchronous else _clock.sleep,
-        "reraise": True,
-    }
+    retry = retry_if_retryable(policy.retry_on, max_retry_after=max_hint)
+    if asynchronous:
+        return AsyncTenacityKwargs(
+            retry=retry, wait=wait, stop=stop, sleep=_clock.async_sleep, reraise=True
+        )
+    return TenacityKwargs(retry=retry, wait=wait, stop=stop, sleep=_clock.sleep, reraise=True)
