@@ -3,35 +3,29 @@
 from __future__ import annotations
 
 from resilience_kit import metrics as metrics  # the public module `resilience_kit.metrics`
-from resilience_kit._batch import BatchFailure, BatchResult, arun_batch, run_batch
-from resilience_kit._breaker import CircuitBreaker, circuit_breaker
-from resilience_kit._breaker_types import BreakerSnapshot, CircuitState
-from resilience_kit._breaker_window import CountWindow, TimeWindow
-from resilience_kit._budget import RetryBudget
-from resilience_kit._bulkhead import Bulkhead, bulkhead
+from resilience_kit._breaker._circuit import CircuitBreaker, circuit_breaker
+from resilience_kit._breaker._types import BreakerSnapshot, CircuitState
+from resilience_kit._breaker._window import CountWindow, TimeWindow
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classification import (
+from resilience_kit._classify._dispatch import (
     Classification,
     ExceptionMap,
     classify,
     register_exception_map,
 )
 from resilience_kit._compose import Resilient, resilient
-from resilience_kit._fallback import fallback
-from resilience_kit._gate import RateLimitGate
-from resilience_kit._hooks import AttemptHook, AttemptRecord
-from resilience_kit._limiter import AdaptiveLimiter
-from resilience_kit._metrics_model import (
-    BreakerMetrics,
-    FunctionMetrics,
-    LatencyHistogram,
-    MetricsSnapshot,
-)
-from resilience_kit._policy import RetryPolicy
-from resilience_kit._presets import get_preset, load_presets, register_preset
-from resilience_kit._retry import RetryingCallable, retry
-from resilience_kit._tenacity_blocks import retry_if_retryable, tenacity_kwargs, wait_retry_after
-from resilience_kit._timeout import timeout
+from resilience_kit._retry._budget import RetryBudget
+from resilience_kit._retry._decorator import RetryingCallable, retry
+from resilience_kit._retry._hooks import AttemptHook, AttemptRecord
+from resilience_kit._retry._policy import RetryPolicy
+from resilience_kit._retry._presets import get_preset, load_presets, register_preset
+from resilience_kit._retry._tenacity import retry_if_retryable, tenacity_kwargs, wait_retry_after
+from resilience_kit._throughput._batch import BatchFailure, BatchResult, arun_batch, run_batch
+from resilience_kit._throughput._bulkhead import Bulkhead, bulkhead
+from resilience_kit._throughput._fallback import fallback
+from resilience_kit._throughput._gate import RateLimitGate
+from resilience_kit._throughput._limiter import AdaptiveLimiter
+from resilience_kit._throughput._timeout import timeout
 from resilience_kit.exceptions import (
     BulkheadFullError,
     CallTimeoutError,
@@ -39,6 +33,12 @@ from resilience_kit.exceptions import (
     ConfigurationError,
     GateClosedError,
     ResilienceError,
+)
+from resilience_kit.metrics._model import (
+    BreakerMetrics,
+    FunctionMetrics,
+    LatencyHistogram,
+    MetricsSnapshot,
 )
 
 __all__ = [

@@ -20,15 +20,15 @@ from typing import Any, TypeVar
 
 from typing_extensions import ParamSpec
 
-from resilience_kit._breaker import CircuitBreaker
-from resilience_kit._budget import RetryBudget
+from resilience_kit._breaker._circuit import CircuitBreaker
 from resilience_kit._checks import check_number
-from resilience_kit._gate import RateLimitGate
-from resilience_kit._hooks import AttemptHook
-from resilience_kit._limiter import AdaptiveLimiter
-from resilience_kit._policy import RetryPolicy
-from resilience_kit._retry import retry
-from resilience_kit._timeout import timeout as timeout_decorator
+from resilience_kit._retry._budget import RetryBudget
+from resilience_kit._retry._decorator import retry
+from resilience_kit._retry._hooks import AttemptHook
+from resilience_kit._retry._policy import RetryPolicy
+from resilience_kit._throughput._gate import RateLimitGate
+from resilience_kit._throughput._limiter import AdaptiveLimiter
+from resilience_kit._throughput._timeout import timeout as timeout_decorator
 from resilience_kit.exceptions import ConfigurationError
 
 P = ParamSpec("P")

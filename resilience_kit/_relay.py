@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from resilience_kit._retry_streams import EMPTY
+from resilience_kit._streams import EMPTY
 
 __all__ = ["StreamOpener", "relay_async"]
 

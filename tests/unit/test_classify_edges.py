@@ -11,7 +11,7 @@ import openai
 import pytest
 
 from resilience_kit import ErrorCategory, classify
-from resilience_kit._headers import get_header, parse_http_date
+from resilience_kit._classify._headers import get_header, parse_http_date
 from tests.unit.sdk_errors import ANTHROPIC_URL, OPENAI_URL, anthropic_error, response
 
 C = ErrorCategory

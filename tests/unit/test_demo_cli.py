@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from resilience_kit import _cli
+from resilience_kit._cli._main import main
 
 
 def test_demo_without_sdks_says_how_to_install(
@@ -14,11 +14,11 @@ def test_demo_without_sdks_says_how_to_install(
 ) -> None:
     """With openai missing, the demo exits 1 and names the extra to install."""
     monkeypatch.setitem(sys.modules, "openai", None)
-    assert 1 == _cli.main(["demo"])
+    assert 1 == main(["demo"])
     assert "pip install 'resilience-kit[all]'" in capsys.readouterr().err
 
 
 def test_demo_rejects_a_scale_outside_0_to_1(capsys: pytest.CaptureFixture[str]) -> None:
     """--scale 2 is refused with exit code 2 before anything starts."""
-    assert 2 == _cli.main(["demo", "--scale", "2"])
+    assert 2 == main(["demo", "--scale", "2"])
     assert "--scale must be between 0 and 1" in capsys.readouterr().err

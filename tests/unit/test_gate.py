@@ -17,7 +17,7 @@ from resilience_kit import (
     _clock,
     classify,
 )
-from resilience_kit._gate import _Pacer
+from resilience_kit._throughput._gate import _Pacer
 from resilience_kit.storage import MemoryStorage
 from resilience_kit.testing import no_wait
 from tests.unit.throughput_helpers import FakeAPIError, fake_errors, rate_limited

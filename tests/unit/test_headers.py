@@ -13,7 +13,7 @@ import requests.structures
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resilience_kit._headers import (
+from resilience_kit._classify._headers import (
     MAX_HINT,
     get_header,
     parse_go_duration,

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 
 from resilience_kit import ErrorCategory, _clock, metrics
-from resilience_kit import _metrics as core
-from resilience_kit._metrics_model import LATENCY_BUCKETS, LatencyHistogram
+from resilience_kit.metrics import _core as core
+from resilience_kit.metrics._model import LATENCY_BUCKETS, LatencyHistogram
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,9 @@ from freezegun import freeze_time
 
 import resilience_kit as rk
 from resilience_kit import ErrorCategory
-from resilience_kit._cli import main
-from resilience_kit._retry import _decorate
-from resilience_kit._retry_observers import RetryEvent, RetryObserver, add_observer
+from resilience_kit._cli._main import main
+from resilience_kit._retry._decorator import _decorate
+from resilience_kit._retry._observers import RetryEvent, RetryObserver, add_observer
 from resilience_kit.testing import NoWait, no_wait
 from tests.unit.retry_support import Script, ScriptedError, classify_scripted
 

@@ -126,7 +126,7 @@ def test_disabled_metrics_record_nothing_and_new_decorators_skip_them() -> None:
 
 def test_many_first_attempt_successes_counted_exactly_with_sampled_latency() -> None:
     """5000 quick successes: exact counts; the histogram (sampled, weighted) trails by < 64."""
-    from resilience_kit._metrics_fast import SAMPLE_EVERY
+    from resilience_kit.metrics._fast import SAMPLE_EVERY
 
     @rk.retry
     def quick() -> int:

@@ -9,7 +9,7 @@ import pytest
 
 import resilience_kit as rk
 from resilience_kit import ConfigurationError, ErrorCategory, RetryPolicy
-from resilience_kit._presets import _reset_for_tests
+from resilience_kit._retry._presets import _reset_for_tests, preset_names
 
 
 @pytest.fixture(autouse=True)
@@ -160,7 +160,7 @@ def test_load_presets_errors_name_the_place(tmp_path: Path, text: str, field: st
     with pytest.raises(ConfigurationError) as info:
         rk.load_presets(path)
     assert field == info.value.field
-    assert "bad" not in rk._presets.preset_names()
+    assert "bad" not in preset_names()
 
 
 def test_worst_case_and_ranges() -> None:

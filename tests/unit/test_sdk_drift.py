@@ -1,7 +1,7 @@
 """Every exception class the installed openai and anthropic SDKs export has an explicit decision.
 
 When an SDK upgrade adds an error class, these tests fail and name it: decide its category in
-``resilience_kit/providers/_openai.py`` or ``_anthropic_table.py`` (and the README table).
+``resilience_kit/_classify/_openai.py`` or ``_anthropic_table.py`` (and the README table).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import openai
 import pytest
 
 from resilience_kit import ErrorCategory, classify
-from resilience_kit.providers import _anthropic_table, _openai
-from resilience_kit.providers._common import BY_BODY, BY_CAUSE, BY_STATUS, category_for_status
+from resilience_kit._classify import _anthropic_table, _openai
+from resilience_kit._classify._common import BY_BODY, BY_CAUSE, BY_STATUS, category_for_status
 from tests.unit.sdk_errors import ANTHROPIC_CLIENT, ANTHROPIC_URL, response
 
 DECISION_VALUES = {BY_STATUS, BY_BODY, BY_CAUSE, *ErrorCategory}

@@ -1,0 +1,1 @@
+"""Circuit breaker (L2): the state machine, its windows and the call wrappers."""

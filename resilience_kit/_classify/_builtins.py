@@ -1,0 +1,28 @@
+"""Python's own exceptions and the kit's errors: timeouts, connection errors, open circuits."""
+
+from __future__ import annotations
+
+import asyncio
+
+from resilience_kit._categories import ErrorCategory
+from resilience_kit._classify._dispatch import Classification, make
+from resilience_kit.exceptions import CircuitOpenError, GateClosedError, ResilienceError
+
+_TIMEOUTS: tuple[type[BaseException], ...] = (TimeoutError, asyncio.TimeoutError)
+
+
+def classify_builtin(exc: BaseException) -> Classification | None:
+    """Classify by ``isinstance`` against builtins; ``None`` when the exception is none of them."""
+    if isinstance(exc, CircuitOpenError):
+        return make(
+            ErrorCategory.CIRCUIT_OPEN, exc, retry_after=exc.retry_after, provider="builtins"
+        )
+    if isinstance(exc, GateClosedError):
+        return make(ErrorCategory.RATE_LIMIT, exc, retry_after=exc.retry_after, provider="builtins")
+    if isinstance(exc, ResilienceError):
+        return make(exc.category, exc, provider="builtins")
+    if isinstance(exc, _TIMEOUTS):
+        return make(ErrorCategory.TIMEOUT, exc, provider="builtins")
+    if isinstance(exc, ConnectionError):
+        return make(ErrorCategory.CONNECTION, exc, provider="builtins")
+    return None

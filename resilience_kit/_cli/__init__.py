@@ -1,0 +1,1 @@
+"""Command-line entry points (L4): ``python -m resilience_kit <command>``."""

@@ -1,0 +1,272 @@
+"""The tenacity strategies behind ``@retry`` and the per-call state they share.
+
+One `Engine` per decorated function holds the retry predicate, wait and stop strategies.
+Every call that reaches tenacity runs a fresh controller carrying a `Call` (start time,
+last classification, give-up decision), so concurrent calls never share state. The wait strategy
+makes every decision (server hint, backoff, deadline, observers' vetoes); the stop strategy only
+reads it. tenacity re-raises the original exception (``reraise=True``); the note explaining why
+was added before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+import tenacity
+
+from resilience_kit import _clock
+from resilience_kit._classify._dispatch import Classification, classify
+from resilience_kit._events import emit
+from resilience_kit._retry._observers import (
+    RetryEvent,
+    RetryObserver,
+    first_veto,
+    notify,
+)
+from resilience_kit._retry._policy import RetryPolicy
+from resilience_kit._retry._tenacity import backoff_wait
+
+__all__ = [
+    "Call",
+    "Engine",
+    "StatisticsView",
+    "SyncController",
+    "AsyncController",
+    "add_note",
+    "first_try_statistics",
+    "replay",
+    "replay_async",
+]
+
+T = TypeVar("T")
+
+
+class Call:
+    """Per-call state shared by the tenacity strategies of one call."""
+
+    __slots__ = ("classification", "gave_up", "replayed", "start")
+
+    def __init__(self, start: float, *, replayed: bool = False) -> None:
+        self.start = start
+        self.replayed = replayed  # attempt 1 ran on the fast path and is replayed to tenacity
+        self.classification: Classification | None = None
+        self.gave_up = False
+
+
+class SyncController(tenacity.Retrying):
+    rk_call: Call
+
+
+class AsyncController(tenacity.AsyncRetrying):
+    rk_call: Call
+
+
+def _call_of(retry_state: tenacity.RetryCallState) -> Call:
+    controller: Any = retry_state.retry_object
+    call: Call | None = getattr(controller, "rk_call", None)
+    if call is None:  # the template used directly (``for attempt in fn.retry: ...``)
+        call = controller.rk_call = Call(_clock.monotonic())
+    return call
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)``, also on Python 3.10."""
+    adder = getattr(exc, "add_note", None)
+    if adder is not None:
+        adder(note)
+    else:  # pragma: no cover - Python 3.10
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+
+
+class Engine:
+    """The tenacity strategies of one decorated function."""
+
+    def __init__(self, name: str, policy: RetryPolicy, observers: tuple[RetryObserver, ...]):
+        self.name = name
+        self.policy = policy
+        self.observers = observers
+        self.before_observers = tuple(o for o in observers if o.wants_before_attempt)
+        self.backoff = backoff_wait(policy)
+
+    def tenacity_kwargs(self) -> dict[str, Any]:
+        return {
+            "retry": self.should_retry,
+            "wait": self.wait,
+            "stop": self.stop,
+            "before": self.before if self.before_observers else None,
+            "reraise": True,
+        }
+
+    def before(self, retry_state: tenacity.RetryCallState) -> None:
+        attempt = retry_state.attempt_number
+        if attempt > 1 or not _call_of(retry_state).replayed:
+            self.before_attempt(attempt)
+
+    def before_attempt(self, attempt: int) -> None:
+        """Tell the observers that want it that attempt *attempt* starts."""
+        for observer in self.before_observers:
+            try:
+                observer.before_attempt(self.name, attempt)
+            except Exception:  # noqa: PERF203 - an observer must never break the user's call
+                emit("retry_observer_failed", level="warning", method="before_attempt")
+
+    def should_retry(self, retry_state: tenacity.RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if exc is None:
+            if retry_state.attempt_number > 1 or self.observers:
+                self._succeeded(retry_state)
+            return False
+        if not isinstance(exc, Exception):  # cancellation, KeyboardInterrupt: not our business
+            return False
+        call = _call_of(retry_state)
+        found = call.classification = classify(exc)
+        if found.retryable and found.category in self.policy.retry_on:
+            return True
+        why = "is not retryable" if not found.retryable else "is not in retry_on"
+        self._give_up(retry_state, exc, "not_retryable", f"{found.category.value} {why}")
+        return False
+
+    def wait(self, retry_state: tenacity.RetryCallState) -> float:
+        call = _call_of(retry_state)
+        found = call.classification
+        attempt = retry_state.attempt_number
+        policy = self.policy
+        exc = retry_state.outcome.exception() if retry_state.outcome is not None else None
+        if exc is None:  # pragma: no cover - tenacity only waits after a failure
+            return 0.0
+        if attempt >= policy.max_attempts:
+            return self._give_up(
+                retry_state, exc, "max_attempts", f"max_attempts={policy.max_attempts} reached"
+            )
+        hint = found.retry_after if found is not None and policy.respect_retry_after else None
+        if hint is not None:
+            if hint > policy.max_retry_after:
+                return self._give_up(
+                    retry_state,
+                    exc,
+                    "retry_after_too_long",
+                    f"the server asked to wait {hint:g}s, more than "
+                    f"max_retry_after={policy.max_retry_after:g}s",
+                )
+            wait, reason = max(hint, 0.0), "server_hint"
+        else:
+            wait, reason = float(self.backoff(retry_state)), "backoff"
+        elapsed = _clock.monotonic() - call.start
+        if policy.deadline is not None and elapsed + wait > policy.deadline:
+            return self._give_up(
+                retry_state,
+                exc,
+                "deadline",
+                f"waiting {wait:.2f}s ({reason}) would end past the deadline of "
+                f"{policy.deadline:g}s",
+            )
+        event = RetryEvent(self.name, attempt, elapsed, found, wait, reason)
+        if self.observers:
+            veto = first_veto(self.observers, event)
+            if veto is not None:
+                return self._give_up(retry_state, exc, veto, f"retry refused: {veto}")
+            notify(self.observers, "on_retry_scheduled", event)
+        emit("retry_scheduled", level="warning", **event.log_fields())
+        return wait
+
+    def stop(self, retry_state: tenacity.RetryCallState) -> bool:
+        return _call_of(retry_state).gave_up
+
+    def _give_up(
+        self, retry_state: tenacity.RetryCallState, exc: BaseException, reason: str, detail: str
+    ) -> float:
+        call = _call_of(retry_state)
+        call.gave_up = True
+        attempts = retry_state.attempt_number
+        elapsed = _clock.monotonic() - call.start
+        retry_state.retry_object.statistics["give_up_reason"] = reason
+        add_note(
+            exc,
+            f"resilience_kit.retry: gave up on {self.name} after {attempts} "
+            f"attempt{'s' if attempts != 1 else ''} in {elapsed:.2f}s: {detail}",
+        )
+        event = RetryEvent(self.name, attempts, elapsed, call.classification, 0.0, reason, detail)
+        if self.observers:
+            notify(self.observers, "on_give_up", event)
+        level = "info" if reason == "not_retryable" else "warning"
+        emit("retry_gave_up", level=level, detail=detail, **event.log_fields())
+        return 0.0
+
+    def _succeeded(self, retry_state: tenacity.RetryCallState) -> None:
+        self.succeeded(retry_state.attempt_number, _call_of(retry_state).start)
+
+    def succeeded(self, attempts: int, start: float) -> None:
+        """The call returned after *attempts* attempts."""
+        event = RetryEvent(self.name, attempts, _clock.monotonic() - start)
+        if self.observers:
+            notify(self.observers, "on_success", event)
+        if attempts > 1:
+            emit("retry_succeeded", **event.log_fields())
+
+    def stream_failed(self, exc: BaseException, attempts: int, start: float) -> None:
+        """A generator failed after yielding output: not retried, say so."""
+        detail = "the stream failed after yielding output; not retried to avoid duplicates"
+        elapsed = _clock.monotonic() - start
+        add_note(exc, f"resilience_kit.retry: {self.name}: {detail}")
+        event = RetryEvent(self.name, attempts, elapsed, classify(exc), 0.0, "after_first_item")
+        if self.observers:
+            notify(self.observers, "on_give_up", event)
+        emit("retry_gave_up", level="warning", detail=detail, **event.log_fields())
+
+
+class StatisticsView(Mapping[str, Any]):
+    """Live view of the current thread's/task's most recent call statistics."""
+
+    __slots__ = ("_var",)
+
+    def __init__(self, var: ContextVar[dict[str, Any]]) -> None:
+        self._var = var
+
+    def _current(self) -> dict[str, Any]:
+        return self._var.get({})
+
+    def __getitem__(self, key: str) -> Any:
+        return self._current()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict(self._current()))
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def __repr__(self) -> str:
+        return f"RetryStatistics({self._current()!r})"
+
+
+def first_try_statistics(start: float) -> dict[str, Any]:
+    """tenacity's statistics for a call that succeeded at the first attempt (the fast path)."""
+    return {"start_time": start, "attempt_number": 1, "idle_for": 0, "delay_since_first_attempt": 0}
+
+
+def replay(first: BaseException, attempt: Callable[..., T]) -> Callable[..., T]:
+    """*attempt*, except that its first call re-raises *first* (an attempt already made)."""
+    pending = [first]
+
+    def again(*args: Any, **kwargs: Any) -> T:
+        if pending:
+            raise pending.pop()
+        return attempt(*args, **kwargs)
+
+    return again
+
+
+def replay_async(
+    first: BaseException, attempt: Callable[..., Awaitable[T]]
+) -> Callable[..., Awaitable[T]]:
+    """The async form of `replay()`."""
+    pending = [first]
+
+    async def again(*args: Any, **kwargs: Any) -> T:
+        if pending:
+            raise pending.pop()
+        return await attempt(*args, **kwargs)
+
+    return again

@@ -1,0 +1,234 @@
+"""Lifecycle hooks ``on_retry``, ``on_give_up`` and ``on_success`` for ``@retry`` and ``resilient``.
+
+Hooks receive an [`AttemptRecord`][resilience_kit.AttemptRecord]. They plug into the retry core as a
+``RetryObserver``. Sync hooks run at once, in the calling thread or task. Async hooks are allowed
+only on async functions (a sync function cannot await; decorating one with an async hook raises
+``ConfigurationError``) and are awaited in the calling task: ``on_retry`` before the retry's wait
+starts, ``on_success``/``on_give_up`` before the call returns or re-raises. A hook that raises is
+logged (event ``hook_failed``) and never changes the call's outcome.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+from resilience_kit._classify._dispatch import Classification
+from resilience_kit._events import emit
+from resilience_kit._retry._observers import RetryEvent, RetryObserver
+from resilience_kit.exceptions import ConfigurationError
+
+__all__ = ["AttemptHook", "AttemptRecord", "Hooks"]
+
+Outcome: TypeAlias = Literal["retry", "give_up", "success"]
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """What a lifecycle hook is told (never the call's arguments)."""
+
+    function: str
+    """The decorated function's ``__qualname__``."""
+    attempt: int
+    """The attempt just finished (1-based)."""
+    elapsed: float
+    """Seconds since the call started (all attempts and waits so far)."""
+    wait: float
+    """Seconds until the next attempt (``on_retry``); 0.0 otherwise."""
+    classification: Classification | None
+    """Why the attempt failed; None for ``on_success``."""
+    outcome: Outcome
+    """``"retry"``, ``"give_up"`` or ``"success"``."""
+    reason: str = ""
+    """``server_hint``/``backoff`` for a retry; the give-up reason code (``max_attempts``,
+    ``not_retryable``, ``deadline``, ...) for a give-up; empty for a success."""
+
+
+AttemptHook: TypeAlias = Callable[[AttemptRecord], "Awaitable[None] | None"]
+"""A sync or async callable taking an [`AttemptRecord`][resilience_kit.AttemptRecord]."""
+
+_Pending: TypeAlias = "list[tuple[str, str, Awaitable[Any]]]"
+_PENDING: ContextVar[_Pending | None] = ContextVar("resilience_kit.hooks.pending", default=None)
+
+
+def _is_async(hook: Callable[..., Any]) -> bool:
+    call = getattr(hook, "__call__", None)  # noqa: B004 - async __call__ on callable objects
+    return inspect.iscoroutinefunction(hook) or inspect.iscoroutinefunction(call)
+
+
+class Hooks:
+    """The validated hooks of one decorated function."""
+
+    __slots__ = ("any_async", "on_give_up", "on_retry", "on_success")
+
+    def __init__(
+        self,
+        on_retry: AttemptHook | None,
+        on_give_up: AttemptHook | None,
+        on_success: AttemptHook | None,
+    ) -> None:
+        for field, hook in (
+            ("on_retry", on_retry),
+            ("on_give_up", on_give_up),
+            ("on_success", on_success),
+        ):
+            if hook is not None and not callable(hook):
+                raise ConfigurationError(
+                    field, f"must be a callable taking an AttemptRecord, got {type(hook).__name__}"
+                )
+        self.on_retry = on_retry
+        self.on_give_up = on_give_up
+        self.on_success = on_success
+        self.any_async = any(h is not None and _is_async(h) for h in self._all())
+
+    def _all(self) -> tuple[AttemptHook | None, ...]:
+        return (self.on_retry, self.on_give_up, self.on_success)
+
+    @classmethod
+    def build(
+        cls,
+        on_retry: AttemptHook | None,
+        on_give_up: AttemptHook | None,
+        on_success: AttemptHook | None,
+    ) -> Hooks | None:
+        """Validated hooks, or None when no hook was given."""
+        if on_retry is None and on_give_up is None and on_success is None:
+            return None
+        return cls(on_retry, on_give_up, on_success)
+
+    def check_function(self, func: Callable[..., Any]) -> None:
+        """Reject async hooks on functions that cannot await them (decoration time)."""
+        if not self.any_async:
+            return
+        if inspect.isasyncgenfunction(func) or not inspect.iscoroutinefunction(func):
+            field = next(
+                name
+                for name, hook in zip(
+                    ("on_retry", "on_give_up", "on_success"), self._all(), strict=True
+                )
+                if hook is not None and _is_async(hook)
+            )
+            kind = "an async generator" if inspect.isasyncgenfunction(func) else "a sync function"
+            raise ConfigurationError(
+                field,
+                f"an async hook needs an async (coroutine) function; "
+                f"{getattr(func, '__qualname__', func)!r} is {kind}: use a sync hook",
+            )
+
+    def observer(self) -> RetryObserver:
+        """The retry observer that calls these hooks."""
+        return _HookObserver(self)
+
+    def tenacity_kwargs(self) -> dict[str, Any]:
+        """Extra tenacity options: await pending ``on_retry`` hooks before each wait."""
+        return {"before_sleep": _drain_before_sleep} if self.any_async else {}
+
+    def wrap(self, wrapper: Callable[..., Any]) -> Callable[..., Any]:
+        """For async hooks on a coroutine function: await them before returning or raising."""
+        if not self.any_async:
+            return wrapper
+
+        @functools.wraps(wrapper)
+        async def hooked(*args: Any, **kwargs: Any) -> Any:
+            pending: _Pending = []
+            token = _PENDING.set(pending)
+            try:
+                result = await wrapper(*args, **kwargs)
+            except Exception:
+                _PENDING.reset(token)
+                await _drain(pending)
+                raise
+            except BaseException:  # cancelled: do not await anything more
+                _PENDING.reset(token)
+                _discard(pending)
+                raise
+            _PENDING.reset(token)
+            await _drain(pending)
+            return result
+
+        return hooked
+
+
+class _HookObserver(RetryObserver):
+    def __init__(self, hooks: Hooks) -> None:
+        self.hooks = hooks
+
+    def on_retry_scheduled(self, event: RetryEvent) -> None:
+        if self.hooks.on_retry is not None:
+            _fire("on_retry", self.hooks.on_retry, _record(event, "retry"))
+
+    def on_give_up(self, event: RetryEvent) -> None:
+        if self.hooks.on_give_up is not None:
+            _fire("on_give_up", self.hooks.on_give_up, _record(event, "give_up"))
+
+    def on_success(self, event: RetryEvent) -> None:
+        if self.hooks.on_success is not None:
+            _fire("on_success", self.hooks.on_success, _record(event, "success"))
+
+
+def _record(event: RetryEvent, outcome: Outcome) -> AttemptRecord:
+    return AttemptRecord(
+        function=event.function,
+        attempt=event.attempt,
+        elapsed=event.elapsed,
+        wait=event.wait if outcome == "retry" else 0.0,
+        classification=event.classification if outcome != "success" else None,
+        outcome=outcome,
+        reason=event.reason,
+    )
+
+
+def _failed(hook_name: str, function: str, exc: BaseException) -> None:
+    emit(
+        "hook_failed",
+        level="warning",
+        hook=hook_name,
+        function=function,
+        error=type(exc).__name__,
+    )
+
+
+def _fire(hook_name: str, hook: AttemptHook, record: AttemptRecord) -> None:
+    try:
+        result = hook(record)
+    except Exception as exc:  # a hook must never change the call's outcome
+        _failed(hook_name, record.function, exc)
+        return
+    if inspect.isawaitable(result):
+        pending = _PENDING.get()
+        if pending is None:  # a sync function got an awaitable back: cannot await it
+            _close(result)
+            _failed(hook_name, record.function, TypeError("async hook in a sync function"))
+            return
+        pending.append((hook_name, record.function, result))
+
+
+async def _drain(pending: _Pending) -> None:
+    while pending:
+        hook_name, function, awaitable = pending.pop(0)
+        try:
+            await awaitable
+        except Exception as exc:  # a hook must never change the call's outcome
+            _failed(hook_name, function, exc)
+
+
+async def _drain_before_sleep(_retry_state: Any) -> None:
+    pending = _PENDING.get()
+    if pending:
+        await _drain(pending)
+
+
+def _close(awaitable: object) -> None:
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()
+
+
+def _discard(pending: _Pending) -> None:
+    for _name, _function, awaitable in pending:
+        _close(awaitable)
+    pending.clear()

@@ -1,0 +1,183 @@
+"""Named retry policies: built-ins, user registrations, TOML files and environment overrides.
+
+``get_preset(name)`` applies ``RESILIENCE_KIT_<PRESET>_<FIELD>`` environment variables on every
+lookup (i.e. at decoration time), so deployments can tune a preset without code changes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from resilience_kit._retry._policy import RetryPolicy, validated_policy
+from resilience_kit.exceptions import ConfigurationError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = ["BUILTIN_PRESETS", "get_preset", "load_presets", "preset_names", "register_preset"]
+
+BUILTIN_PRESETS: dict[str, RetryPolicy] = {
+    # stamina's defaults (10 attempts, 0.1 s doubling to 5 s, +1 s jitter, 45 s overall).
+    "default": RetryPolicy(),
+    # The OpenAI SDK's own schedule (0.5 s doubling to 8 s) and Retry-After cap (120 s: a longer
+    # hint is refused, as the SDK does); more attempts because this is now the only retry layer.
+    "openai": RetryPolicy(
+        max_attempts=6,
+        initial_wait=0.5,
+        max_wait=8.0,
+        jitter=1.0,
+        deadline=180.0,
+        max_retry_after=120.0,
+    ),
+    # The Anthropic SDK's schedule (0.5 s doubling to 8 s); more attempts for 529 overloads. The
+    # SDK sleeps any Retry-After (62291 s has been seen); we refuse hints beyond one minute.
+    "anthropic": RetryPolicy(
+        max_attempts=8,
+        initial_wait=0.5,
+        max_wait=8.0,
+        jitter=1.0,
+        deadline=180.0,
+        max_retry_after=60.0,
+    ),
+    # A person is waiting: few, short retries and a hard 10 s bound.
+    "interactive": RetryPolicy(
+        max_attempts=3,
+        initial_wait=0.25,
+        max_wait=2.0,
+        jitter=0.25,
+        deadline=10.0,
+        max_retry_after=5.0,
+    ),
+    # Nobody is waiting: google-genai's tenacity schedule (1 s doubling to 60 s), wider jitter to
+    # spread many workers, and a 30 min bound; minute-scale rate-limit hints are honoured.
+    "batch": RetryPolicy(
+        max_attempts=12,
+        initial_wait=1.0,
+        max_wait=60.0,
+        jitter=5.0,
+        deadline=1800.0,
+        max_retry_after=300.0,
+    ),
+}
+
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_registry: dict[str, RetryPolicy] = dict(BUILTIN_PRESETS)
+_lock = threading.Lock()
+
+
+def preset_names() -> list[str]:
+    """Names of every registered preset, built-ins first."""
+    with _lock:
+        return list(_registry)
+
+
+def register_preset(name: str, policy: RetryPolicy) -> RetryPolicy:
+    """Register *policy* as *name*. Registering a name again with a different policy is an error."""
+    if not _NAME.fullmatch(str(name)):
+        raise ConfigurationError(
+            "name", f"preset name must match [a-z][a-z0-9_]* (max 64 chars), got {name!r}"
+        )
+    if not isinstance(policy, RetryPolicy):
+        raise ConfigurationError("policy", f"must be a RetryPolicy, got {type(policy).__name__}")
+    with _lock:
+        existing = _registry.get(name)
+        if existing is not None and existing != policy:
+            raise ConfigurationError(
+                "name", f"preset {name!r} is already registered with a different policy"
+            )
+        _registry[name] = policy
+    return policy
+
+
+def get_preset(name: str) -> RetryPolicy:
+    """The policy registered as *name*, with ``RESILIENCE_KIT_<NAME>_<FIELD>`` overrides applied."""
+    with _lock:
+        policy = _registry.get(name)
+    if policy is None:
+        raise ConfigurationError(
+            "preset", f"unknown preset {name!r}; known presets: {', '.join(preset_names())}"
+        )
+    return _apply_environment(name, policy)
+
+
+def _apply_environment(name: str, policy: RetryPolicy) -> RetryPolicy:
+    prefix = f"RESILIENCE_KIT_{name.upper()}_"
+    found: dict[str, str] = {}
+    for field in RetryPolicy.model_fields:
+        value = os.environ.get(prefix + field.upper())
+        if value is not None:
+            found[field] = value
+    if not found:
+        return policy
+    for field, raw in found.items():
+        variable = prefix + field.upper()
+        parsed: Any = _parse_env(field, raw)
+        try:
+            policy = validated_policy(policy, {field: parsed})
+        except ConfigurationError as exc:
+            raise ConfigurationError(variable, f"{exc} (value {raw!r})") from None
+    return policy
+
+
+def _parse_env(field: str, raw: str) -> Any:
+    text = raw.strip()
+    if field == "retry_on":
+        return frozenset(part.strip().lower() for part in text.split(",") if part.strip())
+    if field == "deadline" and text.lower() in {"none", ""}:
+        return None
+    return text
+
+
+def load_presets(path: str | os.PathLike[str]) -> list[str]:
+    """Register the presets in a TOML file; returns their names.
+
+    Reads ``[presets.NAME]`` tables, or ``[tool.resilience_kit.presets.NAME]`` (pyproject.toml).
+    A table may name a preset to start from with ``extends = "openai"`` (default: ``default``).
+    """
+    file = Path(path)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError("path", f"cannot read presets from {file}: {exc}") from None
+    section: Any = data.get("presets")
+    where = "presets"
+    if section is None:
+        section = data.get("tool", {}).get("resilience_kit", {}).get("presets")
+        where = "tool.resilience_kit.presets"
+    if not isinstance(section, Mapping):
+        raise ConfigurationError(
+            "path", f"{file} has no [presets.NAME] or [tool.resilience_kit.presets.NAME] tables"
+        )
+    loaded: list[tuple[str, RetryPolicy]] = []
+    for name, table in section.items():
+        if not isinstance(table, Mapping):
+            raise ConfigurationError(f"{where}.{name}", "must be a table of RetryPolicy fields")
+        fields = dict(table)
+        base_name = fields.pop("extends", "default")
+        with _lock:
+            base = _registry.get(str(base_name))
+        if base is None:
+            raise ConfigurationError(f"{where}.{name}.extends", f"unknown preset {base_name!r}")
+        try:
+            policy = validated_policy(base, fields)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"{where}.{name}.{exc.field}", str(exc)) from None
+        loaded.append((name, policy))
+    for name, policy in loaded:
+        register_preset(name, policy)
+    return [name for name, _ in loaded]
+
+
+def _reset_for_tests() -> None:
+    """Forget every registration except the built-ins (used by the test suite)."""
+    with _lock:
+        _registry.clear()
+        _registry.update(BUILTIN_PRESETS)

@@ -1,0 +1,52 @@
+"""``bulkhead(max_concurrent)``: a hard cap on concurrent calls that rejects instead of queueing."""
+
+from __future__ import annotations
+
+import math
+
+from resilience_kit._checks import check_int, check_name, check_number
+from resilience_kit._throughput._guard import Guard
+from resilience_kit._throughput._slots import Slots
+from resilience_kit.exceptions import BulkheadFullError
+
+
+class Bulkhead(Guard):
+    """At most *max_concurrent* calls run at once; a call that finds no free slot within
+    *max_wait* seconds raises [`BulkheadFullError`][resilience_kit.exceptions.BulkheadFullError]."""
+
+    def __init__(self, max_concurrent: int, max_wait: float = 0.0, *, name: str = "bulkhead"):
+        self.name = check_name("name", name)
+        self.max_concurrent = check_int("max_concurrent", max_concurrent, 1)
+        self.max_wait = check_number("max_wait", max_wait, at_least=0.0)
+        self._slots = Slots(max_concurrent)
+
+    @property
+    def in_use(self) -> int:
+        """Calls running inside the bulkhead right now."""
+        return self._slots.in_use
+
+    def _timeout(self) -> float | None:
+        return None if math.isinf(self.max_wait) else self.max_wait
+
+    def _enter(self) -> None:
+        if not self._slots.acquire(self._timeout()):
+            raise BulkheadFullError(self.name, self.max_concurrent)
+
+    def _exit(self, exc: BaseException | None) -> None:
+        self._slots.release()
+
+    async def _aenter(self) -> None:
+        if not await self._slots.aacquire(self._timeout()):
+            raise BulkheadFullError(self.name, self.max_concurrent)
+
+    async def _aexit(self, exc: BaseException | None) -> None:
+        self._slots.release()
+
+
+def bulkhead(max_concurrent: int, max_wait: float = 0.0, *, name: str | None = None) -> Bulkhead:
+    """A bulkhead of *max_concurrent* slots: ``@bulkhead(4)``, ``with b:`` or ``async with b:``.
+
+    A call that finds every slot taken waits up to *max_wait* seconds (default 0: reject at once)
+    and then raises ``BulkheadFullError(name, max_concurrent)``.
+    """
+    return Bulkhead(max_concurrent, max_wait, name="bulkhead" if name is None else name)

@@ -1,0 +1,288 @@
+"""``RateLimitGate``: one 429 with a server hint holds back every caller, not just its receiver.
+
+The block itself lives in a [`Storage`][resilience_kit.storage.Storage] (``gate_extend`` /
+``gate_remaining``), so with ``RedisStorage`` every process honours it. On top of the block the
+gate paces this process's callers after a 429 (see `_Pacer`): without pacing, everyone who
+waited fires the moment the hint expires and the herd earns the next 429 at once.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from contextvars import ContextVar
+
+from resilience_kit import _clock, _events
+from resilience_kit._categories import ErrorCategory
+from resilience_kit._checks import check_name, check_number
+from resilience_kit._classify._dispatch import classify
+from resilience_kit._throughput._guard import Guard, is_failure
+from resilience_kit.exceptions import GateClosedError
+from resilience_kit.storage._base import Storage
+from resilience_kit.storage._memory import MemoryStorage
+
+_START_GROWTH = 0.02  # from the first estimate the pace grows 2% per success
+_GROWTH = 0.02  # later it grows 2% per success once no 429 was seen for a window
+_CUT = 0.9  # a 429 while paced lowers the pace to 90% of what the server accepted
+_START = 0.8  # the first pace: 80% of the estimated server rate
+_CUT_SPACING = 0.25  # a 429 of unknown send time cuts at most once per quarter window
+_COOLDOWN_WINDOWS = 10  # pacing ends after this many windows without a 429
+_SAME_BLOCK = 0.05  # a block ending within this many seconds of the last logged one is the same
+
+# (id(gate), epoch) of each gated call in flight in this context, innermost last: which pace
+# schedule a call was sent under, so only 429s earned at the current pace cut it again.
+_SENT: ContextVar[tuple[tuple[int, int], ...]] = ContextVar("resilience_kit_gate_sent", default=())
+
+
+class _Pacer:
+    """Spaces this process's calls after a 429 at the rate the server was accepting.
+
+    On the first 429 the pace starts at ``_START`` times the server's estimated rate: the
+    successes seen over the last *window* (or the part of it seen so far), or ``1 / hint`` (a
+    token bucket's time to its next token) if lower; it then grows ``_START_GROWTH`` per
+    success. A later 429 earned by a call sent at the current pace sets it to ``_CUT`` times the
+    smaller of the pace and the rate the server accepted (429s of calls sent before the last change
+    were earned at the old pace and do not cut again; one of unknown send time cuts at most once a
+    quarter window); after a window
+    without a 429 each success raises it by ``_GROWTH``, probing for more, but only while callers
+    queue for slots (an idle pace cannot run away). Every change restarts the schedule: slots handed
+    out at the old pace are invalid and their holders queue again. Pacing ends after
+    ``_COOLDOWN_WINDOWS`` windows without a 429.
+    """
+
+    def __init__(self, window: float) -> None:
+        self._window = window
+        self._lock = threading.Lock()
+        self._rate: float | None = None
+        self._next = -math.inf
+        self._epoch = 0
+        self._successes: deque[float] = deque()
+        self._last_limited = -math.inf
+        self._last_cut = -math.inf
+        self._binding = False
+        self._probing = False
+
+    @property
+    def rate(self) -> float | None:
+        return self._rate
+
+    @property
+    def epoch(self) -> int:
+        return self._epoch
+
+    def reserve(self, now: float) -> tuple[float, int]:
+        """Take the next send slot: (seconds to wait, schedule epoch); 0.0 when not pacing."""
+        with self._lock:
+            if self._rate is None:
+                return 0.0, self._epoch
+            if now - self._last_limited > _COOLDOWN_WINDOWS * self._window:
+                self._rate = None
+                return 0.0, self._epoch
+            slot = self._next if self._next > now else now
+            self._binding = slot > now
+            self._next = slot + 1.0 / self._rate
+            return slot - now, self._epoch
+
+    def success(self, now: float) -> None:
+        with self._lock:
+            self._successes.append(now)
+            self._trim(now)
+            if (
+                self._rate is not None
+                and self._binding
+                and (self._probing or now - self._last_limited >= self._window)
+            ):
+                self._rate *= 1.0 + (_START_GROWTH if self._probing else _GROWTH)
+
+    def limited(self, now: float, hint: float, sent: int | None = None) -> None:
+        """Account for a 429 with *hint*; *sent* is the epoch the call was sent in, if known."""
+        with self._lock:
+            self._trim(now)
+            accepted = self._accepted(now)
+            floor = 1.0 / self._window
+            self._last_limited = now
+            if self._rate is not None and (
+                sent != self._epoch
+                if sent is not None
+                else now - self._last_cut < self._window * _CUT_SPACING
+            ):
+                return
+            if self._rate is None:
+                # Start low and probe up at once: the successes of the last window, or the
+                # token-bucket estimate 1/hint (time to the next token) if that is lower.
+                estimate = 1.0 / hint if hint > 0 else math.inf
+                target = _START * min(accepted, estimate)
+                self._probing = True
+            else:
+                self._probing = False
+                target = _CUT * min(self._rate, accepted)
+            self._rate = target if target > floor else floor
+            self._last_cut = now
+            self._epoch += 1
+            self._next = now + hint
+
+    def _accepted(self, now: float) -> float:
+        """Successes per second over the last window (or the part of it seen so far)."""
+        if not self._successes:
+            return 0.0
+        span = max(now - self._successes[0], self._window / 10)
+        return len(self._successes) / span
+
+    def _trim(self, now: float) -> None:
+        horizon = now - self._window
+        while self._successes and self._successes[0] <= horizon:
+            self._successes.popleft()
+
+
+class RateLimitGate(Guard):
+    """After a RATE_LIMIT failure with a server hint, later calls wait until the hint expires.
+
+    ``name`` identifies the gate in its *storage* (default: a private ``MemoryStorage``; pass a
+    shared storage such as ``RedisStorage`` to hold back other processes too). A call that would
+    wait longer than *max_wait* seconds raises ``GateClosedError`` (RATE_LIMIT, with
+    ``retry_after``) at once instead of sleeping. With *pace* (default on), after a 429 this
+    process's calls are also spaced at the rate the server was accepting, measured over *window*
+    seconds, so the waiters do not stampede when the hint expires. Usable as ``@gate``,
+    ``with gate:`` and ``async with gate:``; sleeps use the kit's clock (``no_wait`` works) and
+    async callers never block the event loop.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        storage: Storage | None = None,
+        max_wait: float = 60.0,
+        pace: bool = True,
+        window: float = 1.0,
+    ) -> None:
+        self.name = check_name("name", name)
+        self.storage: Storage = MemoryStorage() if storage is None else storage
+        self.max_wait = check_number("max_wait", max_wait, at_least=0.0)
+        self.pace = pace
+        self._pacer = _Pacer(check_number("window", window, above=0.0))
+        self._logged_until = -math.inf  # the end of the last block logged at info
+
+    def remaining(self) -> float:
+        """Seconds until the gate opens (0.0 when open)."""
+        return self.storage.gate_remaining(self.name)
+
+    @property
+    def paced_rate(self) -> float | None:
+        """Calls per second this process is paced at, or None when not pacing."""
+        return self._pacer.rate if self.pace else None
+
+    def _blocked(self, blocked: float, waited: float) -> float:
+        """Seconds to wait for a server-hinted block (0.0: open); raises past ``max_wait``."""
+        if blocked <= 0:
+            return 0.0
+        self._check(blocked, waited)
+        # The first caller held by a block logs at info, the others it holds at debug: fifty
+        # waiters of one 429 are one line, not fifty.
+        until = _clock.monotonic() + blocked
+        first = until > self._logged_until + _SAME_BLOCK
+        if first:
+            self._logged_until = until
+        _events.emit(
+            "gate_waiting",
+            level="info" if first else "debug",
+            gate=self.name,
+            wait=round(blocked, 3),
+            reason="server hint",
+        )
+        return blocked
+
+    def _check(self, wait: float, waited: float) -> None:
+        if waited + wait > self.max_wait:
+            raise GateClosedError(self.name, wait)
+
+    def _paced(self, waited: float) -> tuple[float, int]:
+        """Seconds until this caller's paced send slot (0.0 when not pacing), and its epoch."""
+        if not self.pace:
+            return 0.0, 0
+        wait, epoch = self._pacer.reserve(_clock.monotonic())
+        if wait > 0:
+            self._check(wait, waited)
+        return wait, epoch
+
+    def _stale(self, epoch: int) -> bool:
+        """Whether the pace changed while this caller waited for its slot."""
+        return self.pace and self._pacer.epoch != epoch
+
+    def _wait_block(self, waited: float) -> float:
+        while wait := self._blocked(self.storage.gate_remaining(self.name), waited):
+            _clock.sleep(wait)
+            waited += wait
+        return waited
+
+    async def _await_block(self, waited: float) -> float:
+        while wait := self._blocked(await self.storage.agate_remaining(self.name), waited):
+            await _clock.async_sleep(wait)
+            waited += wait
+        return waited
+
+    def _enter(self) -> None:
+        waited = self._wait_block(0.0)
+        while True:
+            wait, epoch = self._paced(waited)
+            if wait > 0:
+                _clock.sleep(wait)
+                waited = self._wait_block(waited + wait)  # a 429 meanwhile may have closed it
+                if self._stale(epoch):
+                    continue
+            self._push(epoch)
+            return
+
+    async def _aenter(self) -> None:
+        waited = await self._await_block(0.0)
+        while True:
+            wait, epoch = self._paced(waited)
+            if wait > 0:
+                await _clock.async_sleep(wait)
+                waited = await self._await_block(waited + wait)
+                if self._stale(epoch):
+                    continue
+            self._push(epoch)
+            return
+
+    def _push(self, epoch: int) -> None:
+        if self.pace:
+            _SENT.set((*_SENT.get(), (id(self), epoch)))
+
+    def _pop(self) -> int | None:
+        """The epoch this context's innermost call through this gate was sent in, if known."""
+        if not self.pace:
+            return None
+        sent = _SENT.get()
+        key = id(self)
+        for index in range(len(sent) - 1, -1, -1):
+            if sent[index][0] == key:
+                _SENT.set(sent[:index] + sent[index + 1 :])
+                return sent[index][1]
+        return None  # exited in another context than it entered (a generator moved threads)
+
+    def _hint(self, exc: BaseException | None) -> float | None:
+        """The server hint to block for, or None; records successes for pacing."""
+        sent = self._pop()
+        if exc is None:
+            self._pacer.success(_clock.monotonic())
+            return None
+        if not is_failure(exc):
+            return None
+        found = classify(exc)
+        if found.category is not ErrorCategory.RATE_LIMIT or found.retry_after is None:
+            return None
+        if self.pace:
+            self._pacer.limited(_clock.monotonic(), found.retry_after, sent)
+        return found.retry_after
+
+    def _exit(self, exc: BaseException | None) -> None:
+        hint = self._hint(exc)
+        if hint is not None and hint > 0:
+            self.storage.gate_extend(self.name, hint)
+
+    async def _aexit(self, exc: BaseException | None) -> None:
+        hint = self._hint(exc)
+        if hint is not None and hint > 0:
+            await self.storage.agate_extend(self.name, hint)

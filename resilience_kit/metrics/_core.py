@@ -1,0 +1,298 @@
+"""In-process metrics: cheap recorders on the hot path, aggregation only in ``snapshot()``.
+
+One `FunctionRecorder` per decorated function name and one `BreakerRecorder` per
+breaker name. Each holds its own ``threading.Lock``, taken for a handful of integer additions
+(never across user code or an ``await``), so recording is safe from threads and tasks alike.
+The hottest path, a success at the first attempt, takes no lock: one ``list.pop`` of a token,
+counted exactly; its latency is sampled (see ``metrics._fast``) and folded into the counters under
+the lock in batches and at every snapshot, so memory stays bounded.
+``disable()`` (or ``RESILIENCE_KIT_METRICS=off`` at import) turns recording into a flag check,
+and decorators built while disabled carry no metrics code at all.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from bisect import bisect_left
+from collections.abc import Callable
+
+from resilience_kit._categories import ErrorCategory
+from resilience_kit.metrics._breaker import BreakerRecorder
+from resilience_kit.metrics._fast import FirstAttemptCounter
+from resilience_kit.metrics._model import (
+    LATENCY_BUCKETS,
+    FunctionMetrics,
+    LatencyHistogram,
+    MetricsSnapshot,
+)
+
+__all__ = [
+    "BreakerRecorder",
+    "FunctionRecorder",
+    "add_sink",
+    "breaker",
+    "disable",
+    "enable",
+    "function",
+    "is_enabled",
+    "reset",
+    "snapshot",
+]
+
+ENV_VAR = "RESILIENCE_KIT_METRICS"
+_OFF_VALUES = frozenset({"0", "off", "false", "no", "disabled"})
+
+CallSink = Callable[[str, float, bool, int], None]
+"""Called with (function, latency seconds, succeeded, weight) per finished call (exporters);
+weight > 1 for a sampled first-attempt success standing for that many calls."""
+
+
+class _State:
+    """Process-wide switches read on the hot path (attribute reads, no locking)."""
+
+    __slots__ = ("enabled", "sinks")
+
+    def __init__(self) -> None:
+        self.enabled = os.environ.get(ENV_VAR, "on").strip().lower() not in _OFF_VALUES
+        self.sinks: tuple[CallSink, ...] = ()
+
+
+STATE = _State()
+_registry_lock = threading.Lock()
+_functions: dict[str, FunctionRecorder] = {}
+_breakers: dict[str, BreakerRecorder] = {}
+
+
+class FunctionRecorder:
+    """Counters of one decorated function."""
+
+    __slots__ = (
+        "attempts",
+        "buckets",
+        "calls",
+        "failures",
+        "first",
+        "gave_up",
+        "latency_max",
+        "latency_sum",
+        "lock",
+        "name",
+        "reasons",
+        "retries",
+        "successes",
+    )
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lock = threading.Lock()
+        self.first = FirstAttemptCounter()
+        self._clear()
+
+    def _clear(self) -> None:
+        self.calls = self.attempts = self.retries = self.successes = self.gave_up = 0
+        self.failures: dict[ErrorCategory, int] = {}
+        self.reasons: dict[str, int] = {}
+        self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.latency_sum = 0.0
+        self.latency_max = 0.0
+
+    def fold(self) -> None:
+        """Move the first-attempt successes counted and sampled so far into the counters.
+
+        Calls not yet represented by a sample (fewer than ``SAMPLE_EVERY``) are counted but
+        join the histogram only with the next sample, so its count may trail ``calls`` by that.
+        """
+        with self.lock:
+            untimed, samples = self.first.take()
+            if not STATE.enabled:  # recorded while metrics were disabled: drop them
+                return
+            n = untimed
+            for latency, weight in samples:
+                self.buckets[bisect_left(LATENCY_BUCKETS, latency)] += weight
+                self.latency_sum += latency * weight
+                self.latency_max = max(self.latency_max, latency)
+                n += weight
+            self.calls += n
+            self.successes += n
+            self.attempts += n
+        for sink in STATE.sinks:
+            for latency, weight in samples:
+                _run_sink(sink, self.name, latency, ok=True, weight=weight)
+
+    def retried(self, category: ErrorCategory | None) -> None:
+        """An attempt failed with *category* and a retry was scheduled."""
+        if not STATE.enabled:
+            return
+        category = ErrorCategory.UNKNOWN if category is None else category
+        with self.lock:
+            self.retries += 1
+            self.failures[category] = self.failures.get(category, 0) + 1
+
+    def succeeded(self, attempts: int, latency: float) -> None:
+        """A call returned after *attempts* attempts and *latency* seconds."""
+        if not STATE.enabled:
+            return
+        index = bisect_left(LATENCY_BUCKETS, latency)
+        with self.lock:
+            self.calls += 1
+            self.successes += 1
+            self.attempts += attempts
+            self.buckets[index] += 1
+            self.latency_sum += latency
+            if latency > self.latency_max:
+                self.latency_max = latency
+        for sink in STATE.sinks:
+            _run_sink(sink, self.name, latency, ok=True, weight=1)
+
+    def gave_up_after(
+        self, attempts: int, latency: float, category: ErrorCategory | None, reason: str
+    ) -> None:
+        """A call failed for good: its last attempt failed with *category*; *reason* why."""
+        if not STATE.enabled:
+            return
+        category = ErrorCategory.UNKNOWN if category is None else category
+        index = bisect_left(LATENCY_BUCKETS, latency)
+        with self.lock:
+            self.calls += 1
+            self.gave_up += 1
+            self.attempts += attempts
+            self.failures[category] = self.failures.get(category, 0) + 1
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
+            self.buckets[index] += 1
+            self.latency_sum += latency
+            if latency > self.latency_max:
+                self.latency_max = latency
+        for sink in STATE.sinks:
+            _run_sink(sink, self.name, latency, ok=False, weight=1)
+
+    def failed_after_output(self, category: ErrorCategory | None) -> None:
+        """A generator call already counted as a success failed after yielding output."""
+        if not STATE.enabled:
+            return
+        category = ErrorCategory.UNKNOWN if category is None else category
+        with self.lock:
+            self.successes -= 1
+            self.gave_up += 1
+            self.failures[category] = self.failures.get(category, 0) + 1
+            self.reasons["after_first_item"] = self.reasons.get("after_first_item", 0) + 1
+
+    def clear(self) -> None:
+        with self.lock:
+            self.first.forget()
+            self._clear()
+
+    def freeze(self) -> FunctionMetrics:
+        self.fold()
+        with self.lock:
+            return FunctionMetrics(
+                function=self.name,
+                calls=self.calls,
+                attempts=self.attempts,
+                retries=self.retries,
+                successes=self.successes,
+                gave_up=self.gave_up,
+                failures=dict(self.failures),
+                gave_up_reasons=dict(self.reasons),
+                latency=LatencyHistogram(
+                    LATENCY_BUCKETS, tuple(self.buckets), self.latency_sum, self.latency_max
+                ),
+            )
+
+
+def _run_sink(sink: CallSink, name: str, latency: float, *, ok: bool, weight: int) -> None:
+    try:
+        sink(name, latency, ok, weight)
+    except Exception:  # an exporter must never break the user's call
+        from resilience_kit._events import emit
+
+        emit("metrics_sink_failed", level="warning", function=name)
+
+
+def function(name: str) -> FunctionRecorder:
+    """The recorder of function *name*, created on first use."""
+    found = _functions.get(name)
+    if found is None:
+        with _registry_lock:
+            found = _functions.setdefault(name, FunctionRecorder(name))
+    return found
+
+
+def breaker(name: str, state: str = "closed") -> BreakerRecorder:
+    """The recorder of breaker *name*, created on first use (starting in *state*)."""
+    found = _breakers.get(name)
+    if found is None:
+        with _registry_lock:
+            found = _breakers.setdefault(name, BreakerRecorder(name, state))
+    return found
+
+
+def snapshot() -> MetricsSnapshot:
+    """Every function's and breaker's metrics, now."""
+    with _registry_lock:
+        functions = tuple(_functions.values())
+        breakers = tuple(_breakers.values())
+    frozen = (r.freeze() for r in functions)
+    return MetricsSnapshot(
+        functions={m.function: m for m in frozen if m.calls or m.retries},
+        breakers={r.name: r.freeze() for r in breakers},
+        enabled=STATE.enabled,
+    )
+
+
+def reset() -> None:
+    """Forget every recorded number (for tests); breakers keep their current state."""
+    with _registry_lock:
+        recorders: tuple[FunctionRecorder | BreakerRecorder, ...] = (
+            *_functions.values(),
+            *_breakers.values(),
+        )
+    for recorder in recorders:
+        recorder.clear()
+
+
+def enable() -> None:
+    """Record metrics (the default) in decorators built while enabled, and from now on."""
+    with _registry_lock:
+        recorders = tuple(_functions.values())
+    for recorder in recorders:  # drop the first-attempt successes made while disabled
+        with recorder.lock:
+            recorder.first.forget()
+    for breaker_recorder in _breakers_now():
+        breaker_recorder.resume()
+    STATE.enabled = True
+
+
+def disable() -> None:
+    """Stop recording: existing decorators skip recording (their cheapest path keeps taking
+    tokens, dropped when folded), decorators built while disabled carry no metrics code at all.
+    Breaker states are still tracked."""
+    with _registry_lock:
+        recorders = tuple(_functions.values())
+    for recorder in recorders:
+        recorder.fold()
+    for breaker_recorder in _breakers_now():
+        breaker_recorder.pause()
+    STATE.enabled = False
+
+
+def _breakers_now() -> tuple[BreakerRecorder, ...]:
+    with _registry_lock:
+        return tuple(_breakers.values())
+
+
+def is_enabled() -> bool:
+    """Whether metrics are being recorded."""
+    return STATE.enabled
+
+
+def add_sink(sink: CallSink) -> Callable[[], None]:
+    """Call *sink* for every finished call (used by exporters); returns a remover."""
+    with _registry_lock:
+        STATE.sinks = (*STATE.sinks, sink)
+
+    def remove() -> None:
+        with _registry_lock:
+            STATE.sinks = tuple(s for s in STATE.sinks if s is not sink)
+
+    return remove
