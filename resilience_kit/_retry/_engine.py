@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import tenacity
 
@@ -31,11 +31,14 @@ from resilience_kit._retry._tenacity import backoff_wait
 __all__ = [
     "Call",
     "Engine",
+    "WaitPlan",
     "StatisticsView",
     "SyncController",
     "AsyncController",
     "add_note",
     "first_try_statistics",
+    "not_retried_because",
+    "plan_wait",
     "replay",
     "replay_async",
 ]
@@ -53,6 +56,62 @@ class Call:
         self.replayed = replayed  # attempt 1 ran on the fast path and is replayed to tenacity
         self.classification: Classification | None = None
         self.gave_up = False
+
+
+def not_retried_because(policy: RetryPolicy, found: Classification) -> str | None:
+    """Why a failure classified as *found* is never retried under *policy*; None if it may be."""
+    if not found.retryable:
+        return f"{found.category.value} is not retryable"
+    if found.category not in policy.retry_on:
+        return f"{found.category.value} is not in retry_on"
+    return None
+
+
+class WaitPlan(NamedTuple):
+    """What happens after failed attempt *n*: wait *wait* seconds, or give up (``wait is None``).
+
+    *reason* is ``server_hint`` or ``backoff`` for a wait, else the give-up reason code
+    (``max_attempts``, ``retry_after_too_long``, ``deadline``) with *detail* saying why.
+    """
+
+    wait: float | None
+    reason: str
+    detail: str = ""
+
+
+def plan_wait(
+    policy: RetryPolicy,
+    found: Classification | None,
+    attempt: int,
+    elapsed: float,
+    backoff: Callable[[], float],
+) -> WaitPlan:
+    """The wait after failed attempt *attempt* of a retryable failure, *elapsed* seconds in.
+
+    The server's hint wins when the policy respects hints (beyond ``max_retry_after``: give up);
+    otherwise *backoff()* is asked. A wait that would end past the deadline is never started.
+    """
+    if attempt >= policy.max_attempts:
+        return WaitPlan(None, "max_attempts", f"max_attempts={policy.max_attempts} reached")
+    hint = found.retry_after if found is not None and policy.respect_retry_after else None
+    if hint is not None:
+        if hint > policy.max_retry_after:
+            return WaitPlan(
+                None,
+                "retry_after_too_long",
+                f"the server asked to wait {hint:g}s, more than "
+                f"max_retry_after={policy.max_retry_after:g}s",
+            )
+        wait, reason = max(hint, 0.0), "server_hint"
+    else:
+        wait, reason = float(backoff()), "backoff"
+    if policy.deadline is not None and elapsed + wait > policy.deadline:
+        return WaitPlan(
+            None,
+            "deadline",
+            f"waiting {wait:.2f}s ({reason}) would end past the deadline of {policy.deadline:g}s",
+        )
+    return WaitPlan(wait, reason)
 
 
 class SyncController(tenacity.Retrying):
@@ -123,46 +182,26 @@ class Engine:
             return False
         call = _call_of(retry_state)
         found = call.classification = classify(exc)
-        if found.retryable and found.category in self.policy.retry_on:
+        why = not_retried_because(self.policy, found)
+        if why is None:
             return True
-        why = "is not retryable" if not found.retryable else "is not in retry_on"
-        self._give_up(retry_state, exc, "not_retryable", f"{found.category.value} {why}")
+        self._give_up(retry_state, exc, "not_retryable", why)
         return False
 
     def wait(self, retry_state: tenacity.RetryCallState) -> float:
         call = _call_of(retry_state)
         found = call.classification
         attempt = retry_state.attempt_number
-        policy = self.policy
         exc = retry_state.outcome.exception() if retry_state.outcome is not None else None
         if exc is None:  # pragma: no cover - tenacity only waits after a failure
             return 0.0
-        if attempt >= policy.max_attempts:
-            return self._give_up(
-                retry_state, exc, "max_attempts", f"max_attempts={policy.max_attempts} reached"
-            )
-        hint = found.retry_after if found is not None and policy.respect_retry_after else None
-        if hint is not None:
-            if hint > policy.max_retry_after:
-                return self._give_up(
-                    retry_state,
-                    exc,
-                    "retry_after_too_long",
-                    f"the server asked to wait {hint:g}s, more than "
-                    f"max_retry_after={policy.max_retry_after:g}s",
-                )
-            wait, reason = max(hint, 0.0), "server_hint"
-        else:
-            wait, reason = float(self.backoff(retry_state)), "backoff"
         elapsed = _clock.monotonic() - call.start
-        if policy.deadline is not None and elapsed + wait > policy.deadline:
-            return self._give_up(
-                retry_state,
-                exc,
-                "deadline",
-                f"waiting {wait:.2f}s ({reason}) would end past the deadline of "
-                f"{policy.deadline:g}s",
-            )
+        plan = plan_wait(
+            self.policy, found, attempt, elapsed, lambda: float(self.backoff(retry_state))
+        )
+        if plan.wait is None:
+            return self._give_up(retry_state, exc, plan.reason, plan.detail)
+        wait, reason = plan.wait, plan.reason
         event = RetryEvent(self.name, attempt, elapsed, found, wait, reason)
         if self.observers:
             veto = first_veto(self.observers, event)
