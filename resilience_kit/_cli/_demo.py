@@ -17,15 +17,15 @@ from typing import Any
 import structlog
 
 from resilience_kit import _clock
-from resilience_kit._cli._main import command
+from resilience_kit._cli._command import Command, UsageError
 from resilience_kit._clock import SleepOverride
 from resilience_kit.metrics import _core as _metrics
 from resilience_kit.metrics._model import format_summary
 
-__all__ = ["run_demo"]
+__all__ = ["COMMAND", "run_demo"]
 
 _INSTALL_HINT = (
-    "the demo drives the real openai and anthropic clients: pip install 'resilience-kit[all]'"
+    "the demo drives the real openai and anthropic clients: pip install 'llm-resilience-kit[all]'"
 )
 
 # Why the kit decided what it did, by the reason a ``retry_*`` event carries.
@@ -130,14 +130,21 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-@command(
-    "demo", "watch the kit handle rate limits, overloads, billing stops and an outage", _configure
-)
 def _demo_command(args: argparse.Namespace) -> int:
     if not 0 <= args.scale <= 1:
-        print("--scale must be between 0 and 1", file=sys.stderr)
-        return 2
+        raise UsageError(f"--scale must be between 0 and 1, got {args.scale:g}")
     return run_demo(as_json=args.json, scale=args.scale)
+
+
+COMMAND = Command(
+    "demo",
+    "watch the kit handle rate limits, overloads, billing stops and an outage",
+    "Start a FakeLLMServer on 127.0.0.1 and drive the real openai and anthropic clients through "
+    "scripted failures (rate limits, overloads mid-stream, a billing stop, an outage tripping a "
+    "breaker, a fallback, recovery), narrated from the kit's own log events. No API keys needed.",
+    _configure,
+    _demo_command,
+)
 
 
 def run_demo(*, as_json: bool = False, scale: float = 0.1) -> int:

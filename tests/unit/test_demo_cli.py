@@ -15,7 +15,7 @@ def test_demo_without_sdks_says_how_to_install(
     """With openai missing, the demo exits 1 and names the extra to install."""
     monkeypatch.setitem(sys.modules, "openai", None)
     assert 1 == main(["demo"])
-    assert "pip install 'resilience-kit[all]'" in capsys.readouterr().err
+    assert "pip install 'llm-resilience-kit[all]'" in capsys.readouterr().err
 
 
 def test_demo_rejects_a_scale_outside_0_to_1(capsys: pytest.CaptureFixture[str]) -> None:
