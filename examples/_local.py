@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import atexit
 import os
-
-import anthropic
-import openai
+from typing import TYPE_CHECKING
 
 from resilience_kit.testing import FakeLLMServer, Fault
+
+if TYPE_CHECKING:  # each SDK is imported only by the example that uses it
+    import anthropic
+    import openai
 
 OPENAI_MODEL = "gpt-4o-mini"
 ANTHROPIC_MODEL = "claude-haiku-4-5"
@@ -36,6 +38,8 @@ def offline(provider: str) -> bool:
 def openai_client(*faults: Fault) -> openai.OpenAI:
     """The real client when OPENAI_API_KEY is set; else one on the scripted fake server."""
     if not offline("openai"):
+        import openai
+
         return openai.OpenAI(max_retries=0)  # the kit is the only retry layer
     print("(offline: OPENAI_API_KEY is not set, using a local FakeLLMServer)")
     server().enqueue(*faults, provider="openai")
@@ -45,6 +49,8 @@ def openai_client(*faults: Fault) -> openai.OpenAI:
 def async_openai_client(*faults: Fault) -> openai.AsyncOpenAI:
     """Async variant of :func:`openai_client`."""
     if not offline("openai"):
+        import openai
+
         return openai.AsyncOpenAI(max_retries=0)
     print("(offline: OPENAI_API_KEY is not set, using a local FakeLLMServer)")
     server().enqueue(*faults, provider="openai")
@@ -54,6 +60,8 @@ def async_openai_client(*faults: Fault) -> openai.AsyncOpenAI:
 def anthropic_client(*faults: Fault) -> anthropic.Anthropic:
     """The real client with ANTHROPIC_API_KEY set; else one on the scripted fake server."""
     if not offline("anthropic"):
+        import anthropic
+
         return anthropic.Anthropic(max_retries=0)
     print("(offline: ANTHROPIC_API_KEY is not set, using a local FakeLLMServer)")
     server().enqueue(*faults, provider="anthropic")
