@@ -12,14 +12,16 @@ GitHub and on the site):
 - ``<!-- check: pytest -->``: type-checked, then run with pytest (the kit's fixtures are available).
 - ``<!-- check: fragment NAME ... -->``: a fragment; type-checked after the stand-ins in ``STUBS``
   for exactly the names it lists.
-- TOML blocks with presets are loaded with ``resilience-kit presets --file``; bash blocks may only
-  name example and benchmark scripts that exist.
+- TOML blocks with presets are loaded with ``resilience-kit presets --file``; in shell blocks,
+  ``resilience-kit`` commands must parse and named example and benchmark files must exist.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from resilience_kit._cli._main import build_parser, main
+from resilience_kit._retry._presets import _reset_for_tests
 from resilience_kit.testing import FakeLLMServer
 from tests.integration.redis_server import RedisServer
 
@@ -189,74 +193,101 @@ def _env(server: FakeLLMServer, redis_url: str | None) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def runs(block_dir: Path) -> Iterator[dict[str, subprocess.Popen[str]]]:
-    """Every runnable block started at once, each against its own FakeLLMServer."""
+def runs(block_dir: Path) -> Iterator[dict[str, tuple[int, str]]]:
+    """Every runnable block, each against its own FakeLLMServer: {block id: (status, output)}."""
     servers = [FakeLLMServer().start() for _ in RUN]
     redis_server = None
     if any("redis" in b.words for b in RUN):
         redis_server = RedisServer()
         redis_server.start()
-    procs = {}
+    jobs = []
     for block, server in zip(RUN, servers, strict=True):
-        file = str(block_dir / f"{block.module}.py")
-        pytest_args = ["-m", "pytest", "-q", "-p", "no:cacheprovider", file]
-        args = pytest_args if block.mode == "pytest" else [file]
         url = redis_server.url if redis_server is not None and "redis" in block.words else None
-        procs[block.id] = subprocess.Popen(  # noqa: S603 - our interpreter on files we wrote
-            [sys.executable, *args],
-            cwd=block_dir,
-            env=_env(server, url),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+        file = block_dir / f"{block.module}.py"
+        jobs.append(
+            {
+                "file": str(file),
+                "mode": block.mode,
+                "env": _env(server, url),
+                "out": str(file.with_suffix(".out")),
+            }
         )
-    yield procs
-    for proc in procs.values():
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
-    for server in servers:
-        server.stop()
-    if redis_server is not None:
-        redis_server.close()
+    try:
+        proc = subprocess.run(  # noqa: S603 - our interpreter running our runner
+            [sys.executable, str(Path(__file__).with_name("block_runner.py"))],
+            input=json.dumps(jobs),
+            cwd=ROOT,
+            env=_env(servers[0], None),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        assert 0 == proc.returncode, proc.stdout + proc.stderr
+        status: dict[str, int] = json.loads(proc.stdout.splitlines()[-1])
+        yield {
+            block.id: (
+                status[job["file"]],
+                Path(job["out"]).read_text(encoding="utf-8", errors="replace"),
+            )
+            for block, job in zip(RUN, jobs, strict=True)
+        }
+    finally:
+        for server in servers:
+            server.stop()
+        if redis_server is not None:
+            redis_server.close()
 
 
+@pytest.mark.timeout(900)  # the first one waits for every block to run
 @pytest.mark.parametrize("block", RUN, ids=[b.id for b in RUN])
-def test_runnable_block_runs(block: Block, runs: dict[str, subprocess.Popen[str]]) -> None:
+def test_runnable_block_runs(block: Block, runs: dict[str, tuple[int, str]]) -> None:
     """The block exits 0 when run against a local FakeLLMServer (pytest blocks: its tests pass)."""
-    out, _ = runs[block.id].communicate(timeout=90)
-    assert 0 == runs[block.id].returncode, out
+    status, output = runs[block.id]
+    assert 0 == status, output
 
 
 TOML = [b for b in BLOCKS if b.lang == "toml"]
-LOAD_PRESETS = "import resilience_kit as rk, sys; print(rk.load_presets(sys.argv[1]))"
 
 
 @pytest.mark.parametrize("block", TOML, ids=[b.id for b in TOML])
-def test_toml_block_loads(block: Block, tmp_path: Path) -> None:
-    """A TOML block parses, and its presets load with the kit's own loader."""
+def test_toml_block_loads(block: Block, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A TOML block parses, and its presets load with `resilience-kit presets --file`."""
     data = tomllib.loads(block.code)
-    if "presets" not in data and "resilience_kit" not in data.get("tool", {}):
+    names = list(data.get("presets", {})) + list(
+        data.get("tool", {}).get("resilience_kit", {}).get("presets", {})
+    )
+    if not names:
         return
     file = tmp_path / "presets.toml"
     file.write_text(block.code, encoding="utf-8")
-    proc = subprocess.run(  # noqa: S603 - our interpreter, a fixed program
-        [sys.executable, "-c", LOAD_PRESETS, str(file)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert 0 == proc.returncode, proc.stderr
+    _reset_for_tests()
+    try:
+        assert 0 == main(["presets", "--file", str(file)])
+    finally:
+        _reset_for_tests()
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if str(file) in line]
+    assert names == listed
 
 
 SHELL = [b for b in BLOCKS if b.lang in {"bash", "sh", "console"}]
 SCRIPT = re.compile(r"\b((?:examples|benchmarks)/[\w./-]+\.(?:py|toml))")
+CLI = re.compile(r"^(?:resilience-kit|python -m resilience_kit)(?=\s|$)")
 
 
 @pytest.mark.parametrize("block", SHELL, ids=[b.id for b in SHELL])
-def test_shell_block_names_files_that_exist(block: Block) -> None:
-    """Every example or benchmark file a shell block names exists in this checkout."""
+def test_shell_block_names_files_and_options_that_exist(block: Block) -> None:
+    """Example and benchmark files a shell block names exist; its CLI commands parse."""
     missing = [p for p in SCRIPT.findall(block.code) if not (ROOT / p).exists()]
     assert [] == missing
+    refused = []
+    for line in block.code.splitlines():
+        command = shlex.split(line, comments=True)
+        if CLI.match(" ".join(command)):
+            args = command[1:] if command[0] == "resilience-kit" else command[3:]
+            try:
+                build_parser("resilience-kit").parse_args(args)
+            except SystemExit as exc:  # --version and --help exit 0; bad options exit 2
+                if exc.code != 0:
+                    refused.append(line)
+    assert [] == refused
