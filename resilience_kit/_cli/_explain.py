@@ -132,6 +132,15 @@ def verdicts(found: Classification) -> list[Verdict]:
     return [_verdict(name, get_preset(name), found) for name in preset_names()]
 
 
+def _override(found: Classification) -> list[str]:
+    """A line when this answer overrides its category's default (``x-should-retry``, say)."""
+    if found.retryable == found.category.retryable:
+        return []
+    marked = "retryable" if found.retryable else "not retryable"
+    usual = "usually is not" if found.retryable else "usually is"
+    return [f"                 this answer is marked {marked} ({found.category.value} {usual})"]
+
+
 def explain(found: Classification) -> str:
     """The text report: the classification, the breaker's view, then one line per preset."""
     hint = "none" if found.retry_after is None else f"{found.retry_after:g}s"
@@ -151,6 +160,7 @@ def explain(found: Classification) -> str:
         f"classification:  {found.category.value}, {retryable}"
         + (f" ({details})" if details else ""),
         f"                 {WHY[found.category]}",
+        *_override(found),
         f"server hint:     {hint}",
         f"in stream:       {in_stream}",
         "circuit breaker: "

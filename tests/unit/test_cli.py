@@ -227,3 +227,13 @@ def test_presets_file_with_a_bad_value_is_a_usage_error(
     err = capsys.readouterr().err
     assert 1 == len(err.splitlines())
     assert "presets.chat.max_attempts" in err
+
+
+def test_explain_says_when_the_answer_overrides_its_category(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """x-should-retry: false on a 500 is reported as an override, and no preset retries it."""
+    assert 0 == main(["explain", "--status", "500", "--header", "x-should-retry:false"])
+    out = capsys.readouterr().out
+    assert "this answer is marked not retryable (server usually is)" in out
+    assert 5 == out.count("not retried: server is not retryable")
