@@ -66,11 +66,11 @@ class Failure:
 class HTTPStatusError(Exception):
     """What an unknown HTTP client raises: a status, its headers and the body text."""
 
-    def __init__(self, status_code: int, headers: Mapping[str, str], body: str | None) -> None:
+    def __init__(self, status_code: int, headers: Mapping[str, str], body: str) -> None:
         super().__init__(f"HTTP {status_code}")
         self.status_code = status_code
         self.headers = dict(headers)
-        self.body = body if body is not None else _shaped_body(None, None)
+        self.body = body
 
 
 HTTPStatusError.__module__ = "http"  # the provider name classify() reports for it
