@@ -291,3 +291,14 @@ def test_shell_block_names_files_and_options_that_exist(block: Block) -> None:
                 if exc.code != 0:
                     refused.append(line)
     assert [] == refused
+
+
+PATH_MENTION = re.compile(r"`((?:resilience_kit|examples|benchmarks|tests|docs)/[\w./-]*[\w/])`")
+
+
+@pytest.mark.parametrize("doc", doc_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_paths_named_in_the_docs_exist(doc: Path) -> None:
+    """Every repository path a page names in backticks exists (files move; the docs must follow)."""
+    text = doc.read_text(encoding="utf-8")
+    missing = [p for p in PATH_MENTION.findall(text) if not (ROOT / p).exists()]
+    assert [] == missing
