@@ -302,3 +302,13 @@ def test_paths_named_in_the_docs_exist(doc: Path) -> None:
     text = doc.read_text(encoding="utf-8")
     missing = [p for p in PATH_MENTION.findall(text) if not (ROOT / p).exists()]
     assert [] == missing
+
+
+RELATIVE_LINK = re.compile(r"\]\((?![a-z]+:|#)([^)#\s]+)(?:#[^)\s]*)?\)")
+
+
+def test_readme_links_point_to_files() -> None:
+    """Every relative link in README.md (into docs/, say) points at a file of this checkout."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [link for link in RELATIVE_LINK.findall(text) if not (ROOT / link).exists()]
+    assert [] == missing
