@@ -37,3 +37,17 @@ def test_every_page_is_in_the_navigation() -> None:
     in_nav = re.findall(r":\s+([\w/.-]+\.md)$", nav, re.MULTILINE)
     pages = sorted(str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md"))
     assert pages == sorted(in_nav)
+
+
+REST_ROLE = re.compile(r":(?:py:)?(?:meth|func|class|attr|data|mod|exc|obj):`")
+
+
+def test_docstrings_use_markdown_not_rest_roles() -> None:
+    """Docstrings are Markdown: a reST role such as :meth:`x` would render as literal text."""
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "resilience_kit").rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if REST_ROLE.search(line)
+    ]
+    assert [] == found
