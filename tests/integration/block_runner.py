@@ -12,8 +12,10 @@ import json
 import os
 import runpy
 import signal
+import socket
 import sys
 import traceback
+from typing import Any
 
 import anthropic  # noqa: F401 - imported once, before forking
 import openai  # noqa: F401
@@ -23,10 +25,23 @@ import resilience_kit  # noqa: F401
 
 PARALLEL = 2
 CHILD_TIMEOUT = 120  # seconds
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+_connect = socket.socket.connect
+
+
+def _loopback_only(sock: socket.socket, address: Any) -> None:
+    """socket.connect for blocks: 127.0.0.1 (and local sockets) only, never the network."""
+    host = address[0] if isinstance(address, tuple) else None
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and host not in LOOPBACK:
+        raise OSError(f"a documentation block may only connect to 127.0.0.1, not {host!r}")
+    _connect(sock, address)
 
 
 def _child(job: dict[str, object]) -> int:
     signal.alarm(CHILD_TIMEOUT)  # a hung block dies instead of hanging the run
+    socket.socket.connect = _loopback_only  # type: ignore[method-assign]
     out = os.open(str(job["out"]), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     os.dup2(out, 1)
     os.dup2(out, 2)
