@@ -22,6 +22,13 @@ __all__ = ["COMMANDS", "build_parser", "main", "version"]
 
 COMMANDS: tuple[Command, ...] = (_demo.COMMAND, _explain.COMMAND, _presets.COMMAND)
 DISTRIBUTION = "llm-resilience-kit"
+EXAMPLES = """examples:
+  resilience-kit demo --scale 0
+  resilience-kit presets --file presets.toml
+  resilience-kit explain --provider openai --status 429 --header retry-after:2
+  resilience-kit explain --provider anthropic --in-stream --type overloaded_error --json
+
+exit status: 0 done, 1 the demo could not start, 2 bad input (one line on stderr)"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +52,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         prog=prog or os.path.basename(sys.argv[0]) or "resilience-kit",
         description="Make LLM-calling code survive rate limits, overloads, outages and billing "
         "stops: see what the kit does with a failure, its presets, or a live demo.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
