@@ -237,3 +237,39 @@ def test_explain_says_when_the_answer_overrides_its_category(
     out = capsys.readouterr().out
     assert "this answer is marked not retryable (server usually is)" in out
     assert 5 == out.count("not retried: server is not retryable")
+
+
+def test_explain_preset_that_ignores_hints_backs_off(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A preset with respect_retry_after = false waits its backoff, not the server's 2 s."""
+    presets = tmp_path / "presets.toml"
+    presets.write_text(
+        "[presets.deaf]\nrespect_retry_after = false\ninitial_wait = 3\njitter = 0\n",
+        encoding="utf-8",
+    )
+    report = _explain_json(
+        capsys, "--status", "429", "--header", "retry-after:2", "--file", str(presets)
+    )
+    deaf = next(p for p in report["presets"] if p["preset"] == "deaf")
+    assert (True, 3.0, 3.0, "backoff") == (
+        deaf["retried"],
+        deaf["wait"],
+        deaf["wait_max"],
+        deaf["reason"],
+    )
+    assert "backoff: this preset ignores server hints" == deaf["why"]
+
+
+def test_explain_wait_past_the_deadline_gives_up(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A hint the cap allows but the deadline does not: not retried, reason deadline."""
+    presets = tmp_path / "presets.toml"
+    presets.write_text("[presets.short]\ndeadline = 1\nmax_retry_after = 60\n", encoding="utf-8")
+    report = _explain_json(
+        capsys, "--status", "503", "--header", "retry-after:5", "--file", str(presets)
+    )
+    short = next(p for p in report["presets"] if p["preset"] == "short")
+    assert (False, "deadline") == (short["retried"], short["reason"])
+    assert "would end past the deadline of 1s" in short["why"]
