@@ -1,4 +1,4 @@
-"""``python -m resilience_kit``: command-line entry point."""
+"""``python -m resilience_kit``: the same command line as the ``resilience-kit`` script."""
 
 from __future__ import annotations
 
@@ -7,4 +7,4 @@ import sys
 from resilience_kit._cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python -m resilience_kit"))

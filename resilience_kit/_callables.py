@@ -1,6 +1,6 @@
 """What every decorator asks about the callable it wraps: its kind, its name, and notes on errors.
 
-:func:`callable_kind` is the one answer to "sync, async, generator or async generator?" for every
+`callable_kind()` is the one answer to "sync, async, generator or async generator?" for every
 decorator of the kit. It looks through ``functools.partial``, bound methods, ``classmethod`` and
 ``staticmethod`` objects and callable objects (judged by their class's ``__call__``), so an
 object with ``async def __call__`` is async everywhere, not only where someone remembered it.

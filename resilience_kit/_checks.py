@@ -3,7 +3,7 @@
 One message style everywhere: ``ConfigurationError(field, "must be <kind> <allowed range>, got
 <value>")``, e.g. ``must be an int >= 1, got 0`` or ``must be a finite number in (0, 1], got 2``.
 Strict: a bool or a string is never taken for a number, and no duration may be infinite or longer
-than :data:`MAX_SECONDS` (a wait that long is a typo, and larger ones overflow the sleeps).
+than `MAX_SECONDS` (a wait that long is a typo, and larger ones overflow the sleeps).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def check_callable(field: str, value: T) -> T:
 
 
 def check_seconds(field: str, value: object, *, above: float | None = None) -> float:
-    """A finite duration: >= 0 (or > *above*) and at most :data:`MAX_SECONDS`."""
+    """A finite duration: >= 0 (or > *above*) and at most `MAX_SECONDS`."""
     lowest = SECONDS_RANGE if above is None else f"> {above:g}" + SECONDS_RANGE.removeprefix(">= 0")
     try:
         if above is None:

@@ -1,8 +1,8 @@
 """The kit's one clock and one sleep, so tests can make waiting instant.
 
 ``time.monotonic`` and ``time.sleep`` are looked up at call time, so freezegun works.
-``resilience_kit.testing.no_wait()`` installs a :class:`SleepOverride`: sleeps return at once,
-are recorded, and advance a virtual offset that :func:`monotonic` adds, so deadlines and
+``resilience_kit.testing.no_wait()`` installs a `SleepOverride`: sleeps return at once,
+are recorded, and advance a virtual offset that `monotonic()` adds, so deadlines and
 breaker timeouts still pass in virtual time.
 """
 
@@ -37,7 +37,7 @@ _overrides: list[SleepOverride] = []
 
 def overrides() -> list[SleepOverride]:
     """The live stack of ``no_wait`` overrides (mutated in place; for hot paths that inline
-    :func:`monotonic`)."""
+    `monotonic()`)."""
     return _overrides
 
 

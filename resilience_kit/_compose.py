@@ -49,10 +49,12 @@ Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 class Resilient:
-    """The decorator :func:`resilient` returns; keeps the decorated function's signature.
+    """The decorator [`resilient()`][resilience_kit.resilient] returns; keeps the decorated
+    function's signature.
 
-    The result is a :class:`RetryingCallable`: ``.policy``, ``.retry``, ``.statistics`` are the
-    retry layer's, and ``.retry_with(**overrides)`` rebuilds the whole stack with a new policy.
+    The result is a [`RetryingCallable`][resilience_kit.RetryingCallable]: ``.policy``, ``.retry``,
+    ``.statistics`` are the retry layer's, and ``.retry_with(**overrides)`` rebuilds the whole stack
+    with a new policy.
     """
 
     def __init__(

@@ -2,7 +2,7 @@
 
 Modules that keep state for the whole process (the ``circuit_breaker(name)`` registry, the
 metrics) register a *checkpoint*: called when a test starts, it returns the function that undoes
-what the test changed. The pytest plugin runs them around every test (:func:`isolated`).
+what the test changed. The pytest plugin runs them around every test (`isolated()`).
 """
 
 from __future__ import annotations

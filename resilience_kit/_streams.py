@@ -6,7 +6,7 @@ produced twice.
 
 Async generators have no ``yield from``, so a wrapper must relay by hand: ``asend`` values and
 ``athrow`` exceptions go to the inner stream, and the stream is closed when the wrapper ends.
-:func:`relay_async` writes that loop once; each decorator supplies only what runs around it.
+`relay_async()` writes that loop once; each decorator supplies only what runs around it.
 """
 
 from __future__ import annotations

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from resilience_kit._breaker._circuit import CircuitBreaker, circuit_breaker
+from resilience_kit._breaker._circuit import (
+    DEFAULT_FAILURE_CATEGORIES,
+    CircuitBreaker,
+    circuit_breaker,
+)
 from resilience_kit._breaker._types import BreakerSnapshot, CircuitState
 from resilience_kit._breaker._window import CountWindow, TimeWindow
 
 __all__ = [
+    "DEFAULT_FAILURE_CATEGORIES",
     "BreakerSnapshot",
     "CircuitBreaker",
     "CircuitState",

@@ -268,11 +268,11 @@ class CircuitBreaker(BreakerCore):
             self._run(self._publish_plan(op, now, "reset"))
 
     def force_open(self) -> None:
-        """Reject every call in this process until :meth:`reset`."""
+        """Reject every call in this process until `reset()`."""
         self._set_override(forced=True)
 
     def disable(self) -> None:
-        """Let every call through and record nothing in this process until :meth:`reset`."""
+        """Let every call through and record nothing in this process until `reset()`."""
         self._set_override(disabled=True)
 
     def _set_override(self, *, forced: bool = False, disabled: bool = False) -> None:
@@ -307,7 +307,7 @@ def _callable_or_none(field: str, value: T | None) -> T | None:
 
 
 class BreakerOptions(TypedDict, total=False):
-    """The keyword options of :class:`CircuitBreaker` (for :func:`circuit_breaker`)."""
+    """The keyword options of `CircuitBreaker` (for `circuit_breaker()`)."""
 
     failure_threshold: int
     recovery_timeout: float

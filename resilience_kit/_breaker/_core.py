@@ -1,8 +1,8 @@
 """The circuit breaker's state machine: admission, outcome recording and transitions.
 
 Correct by construction: all state lives in this object and changes only under ``self._lock``,
-in the same critical section as the decision that causes it. :meth:`_move` is the only place a
-transition happens (generation + 1); :meth:`_adopt` takes over a *newer* shared record and
+in the same critical section as the decision that causes it. `_move()` is the only place a
+transition happens (generation + 1); `_adopt()` takes over a *newer* shared record and
 nothing else. The lock is never held across the user's call, a storage call, an ``await`` or a
 listener; listeners are told in generation order by whichever thread finds events pending.
 
@@ -58,7 +58,8 @@ _VIA: dict[tuple[CircuitState, CircuitState], CircuitState] = {
 
 
 class BreakerCore(Teller):
-    """State machine of :class:`~resilience_kit.CircuitBreaker`; see that class for the API."""
+    """State machine of [`CircuitBreaker`][resilience_kit.CircuitBreaker]; see that class for the
+    API."""
 
     name: str
     _now: Callable[[], float]

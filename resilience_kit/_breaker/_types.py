@@ -1,7 +1,7 @@
 """Circuit-breaker value types, and the drivers that answer a plan's storage requests.
 
-A *plan* is a generator that yields :class:`Op` requests and receives the storage's answers;
-:func:`drive` answers with the sync ``Storage`` methods, :func:`adrive` with the async ``a*``
+A *plan* is a generator that yields `Op` requests and receives the storage's answers;
+`drive()` answers with the sync ``Storage`` methods, `adrive()` with the async ``a*``
 methods, so the sync and async paths share one state machine.
 """
 

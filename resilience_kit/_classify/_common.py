@@ -332,7 +332,7 @@ def status_error_of(
     *,
     retryable: bool | None = None,
 ) -> Classification:
-    """:func:`status_error` with the body's *fields* as a provider map read them."""
+    """`status_error()` with the body's *fields* as a provider map read them."""
     code, error_type, message = fields
     return status_error(
         exc,

@@ -140,7 +140,7 @@ def classify_once(exc: BaseException) -> Classification:
     """``classify(exc)``, computed once per failure and read back by every layer it crosses.
 
     The answer is kept on *exc* (see ``REUSE_WINDOW``); a layer that lets the same object be
-    raised again (retry, before its next attempt) calls :func:`forget` first.
+    raised again (retry, before its next attempt) calls `forget()` first.
     """
     now = _clock.monotonic()
     kept = getattr(exc, _CACHE_ATTR, None)

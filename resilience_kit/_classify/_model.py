@@ -1,4 +1,5 @@
-"""What a failure is: :class:`Classification`, how maps build one, and "follow the cause".
+"""What a failure is: [`Classification`][resilience_kit.Classification], how maps build one, and
+"follow the cause".
 
 Provider maps import only this module (and ``_common``/``_headers``): they return decisions and
 never call back into the dispatcher.

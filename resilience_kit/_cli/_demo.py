@@ -17,13 +17,14 @@ from typing import Any
 import structlog
 
 from resilience_kit import _clock
+from resilience_kit._cli._command import Command, UsageError
 from resilience_kit._cli._story import run_story
 from resilience_kit._clock import SleepOverride
 from resilience_kit.metrics import _core as _metrics
 from resilience_kit.metrics._model import format_summary
 from resilience_kit.testing import FakeLLMServer
 
-__all__ = ["run_demo"]
+__all__ = ["COMMAND", "run_demo"]
 
 _INSTALL_HINT = (
     "the demo drives the real openai and anthropic clients: pip install 'llm-resilience-kit[all]'"
@@ -134,16 +135,18 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 def _demo_command(args: argparse.Namespace) -> int:
     if not 0 <= args.scale <= 1:
-        print("--scale must be between 0 and 1", file=sys.stderr)
-        return 2
+        raise UsageError(f"--scale must be between 0 and 1, got {args.scale:g}")
     return run_demo(as_json=args.json, scale=args.scale)
 
 
-COMMAND = (
+COMMAND = Command(
     "demo",
     "watch the kit handle rate limits, overloads, billing stops and an outage",
-    _demo_command,
+    "Start a FakeLLMServer on 127.0.0.1 and drive the real openai and anthropic clients through "
+    "scripted failures (rate limits, overloads mid-stream, a billing stop, an outage tripping a "
+    "breaker, a fallback, recovery), narrated from the kit's own log events. No API keys needed.",
     _configure,
+    _demo_command,
 )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from resilience_kit._retry._budget import RetryBudget
 from resilience_kit._retry._decorator import AsyncOnlyDecorator, RetryingCallable, retry
+from resilience_kit._retry._engine import WaitPlan, not_retried_because, plan_wait
 from resilience_kit._retry._hooks import AttemptHook, SyncAttemptHook
 from resilience_kit._retry._observers import AttemptRecord
 from resilience_kit._retry._policy import RetryOverrides, RetryPolicy
 from resilience_kit._retry._presets import (
+    BUILTIN_PRESETS,
     BuiltinPreset,
     Preset,
     PresetName,
@@ -19,6 +21,10 @@ from resilience_kit._retry._presets import (
 from resilience_kit._retry._tenacity import retry_if_retryable, tenacity_kwargs, wait_retry_after
 
 __all__ = [
+    "BUILTIN_PRESETS",
+    "WaitPlan",
+    "not_retried_because",
+    "plan_wait",
     "AsyncOnlyDecorator",
     "AttemptHook",
     "AttemptRecord",

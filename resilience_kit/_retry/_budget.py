@@ -2,7 +2,7 @@
 
 A storm multiplies load by the number of attempts; a budget caps the multiplier (the idea of
 Finagle's and gRPC's retry budgets). Counting lives in a
-:class:`~resilience_kit.storage.Storage` (``budget_record_request`` / ``budget_try_retry``), so
+[`Storage`][resilience_kit.storage.Storage] (``budget_record_request`` / ``budget_try_retry``), so
 ``RedisStorage`` shares one budget across processes.
 """
 
@@ -63,11 +63,11 @@ class RetryBudget:
         return allowed
 
     async def arecord_request(self) -> None:
-        """Async :meth:`record_request`."""
+        """Async `record_request()`."""
         await self.storage.abudget_record_request(self.name, window=self.window)
 
     async def atry_retry(self, *, function: str = "") -> bool:
-        """Async :meth:`try_retry`."""
+        """Async `try_retry()`."""
         allowed = await self.storage.abudget_try_retry(
             self.name, ratio=self.ratio, min_per_second=self.min_per_second, window=self.window
         )
@@ -95,8 +95,10 @@ class RetryBudget:
 
 
 class BudgetObserver(RetryObserver):
-    """Plugs a :class:`RetryBudget` into ``@retry``: first attempts are requests, retries
-    need a token (a veto ``budget_exhausted`` otherwise)."""
+    """Plugs a `RetryBudget` into ``@retry``: first attempts are requests, retries need a token.
+
+    Without a token the retry is vetoed (``budget_exhausted``).
+    """
 
     wants_before_attempt = True
 

@@ -2,7 +2,7 @@
 
 Fast path: the first attempt is a plain call (success costs a ``try`` and a statistics dict).
 Only when it raises does the call enter tenacity, which replays that failure as attempt 1 and
-drives every further attempt with the strategies of :class:`~resilience_kit._retry._engine.Engine`.
+drives every further attempt with the strategies of `Engine`.
 """
 
 from __future__ import annotations
@@ -341,11 +341,12 @@ def retry(
     """Retry the decorated function on retryable failures, as *preset* (or *policy*) says.
 
     Works on sync and async functions, generators and async generators (retried only until
-    their first item). ``**overrides`` are :class:`RetryPolicy` fields. Configuration is
-    validated here, at decoration time. ``@retry`` without parentheses uses ``"default"``.
-    ``on_retry``, ``on_give_up`` and ``on_success`` are lifecycle hooks receiving an
-    :class:`~resilience_kit.AttemptRecord` (async hooks only on coroutine functions).
-    A shared *budget* (:class:`RetryBudget`) caps retries across every function using it.
+    their first item). ``**overrides`` are [`RetryPolicy`][resilience_kit.RetryPolicy] fields.
+    Configuration is validated here, at decoration time. ``@retry`` without parentheses uses
+    ``"default"``. ``on_retry``, ``on_give_up`` and ``on_success`` are lifecycle hooks receiving an
+    [`AttemptRecord`][resilience_kit.AttemptRecord] (async hooks only on coroutine functions).
+    A shared *budget* ([`RetryBudget`][resilience_kit.RetryBudget]) caps retries across every
+    function using it.
     *name* names the function in log events and metrics (by default events say its
     ``__qualname__`` and metrics key it by ``module.qualname``).
     """

@@ -1,7 +1,7 @@
 """The tenacity strategies behind ``@retry`` and the per-call state they share.
 
-One :class:`Engine` per decorated function holds the retry predicate, wait and stop strategies.
-Every call that reaches tenacity runs a fresh controller carrying a :class:`Call` (start time,
+One `Engine` per decorated function holds the retry predicate, wait and stop strategies.
+Every call that reaches tenacity runs a fresh controller carrying a `Call` (start time,
 last classification, give-up decision), so concurrent calls never share state. The wait strategy
 makes every decision (server hint, backoff, deadline, observers' vetoes); the stop strategy only
 reads it. tenacity re-raises the original exception (``reraise=True``); the note explaining why
@@ -14,7 +14,7 @@ import itertools
 import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import tenacity
 
@@ -38,9 +38,12 @@ __all__ = [
     "Engine",
     "Statistics",
     "StatisticsView",
+    "WaitPlan",
     "SyncController",
     "AsyncController",
     "first_try_statistics",
+    "not_retried_because",
+    "plan_wait",
     "replay",
     "replay_async",
 ]
@@ -59,6 +62,65 @@ class Call:
         self.classification: Classification | None = None
         self.gave_up = False
         self.last_error: BaseException | None = None  # the last failure that was not a rejection
+
+
+def not_retried_because(policy: RetryPolicy, found: Classification) -> str | None:
+    """Why a failure classified as *found* is never retried under *policy*; None if it may be."""
+    if not found.retryable:
+        return f"{found.category.value} is not retryable"
+    # retry_on chooses among the categories retryable by default; a failure retryable outside
+    # them (x-should-retry: true on a 400/401/404, or a user map saying so) is retried as the
+    # SDKs retry it.
+    if found.category not in policy.retry_on and found.category in RETRYABLE_CATEGORIES:
+        return f"{found.category.value} is not in retry_on"
+    return None
+
+
+class WaitPlan(NamedTuple):
+    """What happens after failed attempt *n*: wait *wait* seconds, or give up (``wait is None``).
+
+    *reason* is ``server_hint`` or ``backoff`` for a wait, else the give-up reason code
+    (``max_attempts``, ``retry_after_too_long``, ``deadline``) with *detail* saying why.
+    """
+
+    wait: float | None
+    reason: str
+    detail: str = ""
+
+
+def plan_wait(
+    policy: RetryPolicy,
+    found: Classification | None,
+    attempt: int,
+    elapsed: float,
+    backoff: Callable[[], float],
+) -> WaitPlan:
+    """The wait after failed attempt *attempt* of a retryable failure, *elapsed* seconds in.
+
+    The server's hint wins when the policy respects hints (beyond ``max_retry_after``: give up);
+    otherwise *backoff()* is asked. A wait that would end past the deadline is never started.
+    """
+    if attempt >= policy.max_attempts:
+        return WaitPlan(None, "max_attempts", f"max_attempts={policy.max_attempts} reached")
+    hint = found.retry_after if found is not None and policy.respect_retry_after else None
+    if hint is not None:
+        if hint > policy.max_retry_after:
+            return WaitPlan(
+                None,
+                "retry_after_too_long",
+                f"the server asked to wait {hint:g}s, more than "
+                f"max_retry_after={policy.max_retry_after:g}s",
+            )
+        wait, reason = max(hint, 0.0), "server_hint"
+    else:
+        wait, reason = float(backoff()), "backoff"
+    if policy.deadline is not None and elapsed + wait > policy.deadline:
+        return WaitPlan(
+            None,
+            "deadline",
+            f"waiting {wait:.2f}s ({reason}) would end past the deadline of {policy.deadline:g}s",
+        )
+    return WaitPlan(wait, reason)
 
 
 class SyncController(tenacity.Retrying):
@@ -125,15 +187,10 @@ class Engine:
         else:
             call.last_error = exc
         found = call.classification = classify_once(exc)
-        # retry_on chooses among the categories retryable by default; a failure retryable outside
-        # them (x-should-retry: true on a 400/401/404, or a user map saying so) is retried as the
-        # SDKs retry it.
-        if found.retryable and (
-            found.category in self.policy.retry_on or found.category not in RETRYABLE_CATEGORIES
-        ):
+        why = not_retried_because(self.policy, found)
+        if why is None:
             return True
-        why = "is not retryable" if not found.retryable else "is not in retry_on"
-        self._give_up(retry_state, exc, "not_retryable", f"{found.category.value} {why}")
+        self._give_up(retry_state, exc, "not_retryable", why)
         return False
 
     def wait(self, retry_state: tenacity.RetryCallState) -> float:
@@ -144,35 +201,14 @@ class Engine:
         exc = retry_state.outcome.exception() if retry_state.outcome is not None else None
         if exc is None:  # pragma: no cover - tenacity only waits after a failure
             return 0.0
-        if attempt >= policy.max_attempts:
-            return self._give_up(
-                retry_state, exc, "max_attempts", f"max_attempts={policy.max_attempts} reached"
-            )
-        hint = found.retry_after if found is not None and policy.respect_retry_after else None
-        if hint is not None:
-            if hint > policy.max_retry_after:
-                return self._give_up(
-                    retry_state,
-                    exc,
-                    "retry_after_too_long",
-                    f"the server asked to wait {hint:g}s, more than "
-                    f"max_retry_after={policy.max_retry_after:g}s",
-                )
-            wait, reason = max(hint, 0.0), "server_hint"
-        else:
-            wait, reason = float(self.backoff(retry_state)), "backoff"
         elapsed = _clock.monotonic() - call.start
+        plan = plan_wait(policy, found, attempt, elapsed, lambda: float(self.backoff(retry_state)))
+        if plan.wait is None:
+            return self._give_up(retry_state, exc, plan.reason, plan.detail)
+        wait, reason = plan.wait, plan.reason
         rejection = rejects_next(exc)
         if rejection is not None and wait < rejection.retry_after:
             wait, reason = self._until_half_open(retry_state, exc, rejection, elapsed)
-        if policy.deadline is not None and elapsed + wait > policy.deadline:
-            return self._give_up(
-                retry_state,
-                exc,
-                "deadline",
-                f"waiting {wait:.2f}s ({reason}) would end past the deadline of "
-                f"{policy.deadline:g}s",
-            )
         event = AttemptRecord(self.name, attempt, elapsed, wait, found, "retry", reason)
         if self.observers:
             veto = first_veto(self.observers, event)
@@ -379,7 +415,7 @@ def replay(first: BaseException, attempt: Callable[..., T]) -> Callable[..., T]:
 def replay_async(
     first: BaseException, attempt: Callable[..., Awaitable[T]]
 ) -> Callable[..., Awaitable[T]]:
-    """The async form of :func:`replay`."""
+    """The async form of `replay()`."""
     pending = [first]
 
     async def again(*args: Any, **kwargs: Any) -> T:

@@ -1,11 +1,11 @@
 """Lifecycle hooks ``on_retry``, ``on_give_up`` and ``on_success`` for ``@retry`` and ``resilient``.
 
-Hooks receive an :class:`AttemptRecord`. They plug into the retry core as a ``RetryObserver``.
-Sync hooks run at once, in the calling thread or task. Async hooks are allowed only on async
-functions (a sync function cannot await; decorating one with an async hook raises
-``ConfigurationError``) and are awaited in the calling task: ``on_retry`` before the retry's
-wait starts, ``on_success``/``on_give_up`` before the call returns or re-raises. A hook that
-raises is logged (event ``hook_failed``) and never changes the call's outcome.
+Hooks receive an [`AttemptRecord`][resilience_kit.AttemptRecord]. They plug into the retry core as a
+``RetryObserver``. Sync hooks run at once, in the calling thread or task. Async hooks are allowed
+only on async functions (a sync function cannot await; decorating one with an async hook raises
+``ConfigurationError``) and are awaited in the calling task: ``on_retry`` before the retry's wait
+starts, ``on_success``/``on_give_up`` before the call returns or re-raises. A hook that raises is
+logged (event ``hook_failed``) and never changes the call's outcome.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from resilience_kit.exceptions import ConfigurationError
 __all__ = ["AttemptHook", "AttemptRecord", "Hooks", "SyncAttemptHook"]
 
 AttemptHook: TypeAlias = Callable[[AttemptRecord], "Awaitable[None] | None"]
-"""A sync or async callable taking an :class:`AttemptRecord`."""
+"""A sync or async callable taking an [`AttemptRecord`][resilience_kit.AttemptRecord]."""
 
 SyncAttemptHook: TypeAlias = Callable[[AttemptRecord], None]
 """A plain (non-async) hook: the only kind a sync function, generator or async generator

@@ -1,8 +1,8 @@
 """Feeds one ``@retry``-decorated function's events into its metrics recorder.
 
-``@retry`` builds one :class:`MetricsObserver` per decorated function while metrics are enabled
+``@retry`` builds one `MetricsObserver` per decorated function while metrics are enabled
 (decorators built while disabled carry none). Retries, give-ups and successes after a retry
-arrive as observer events; a first-attempt success takes the cheap :meth:`record_first` path
+arrive as observer events; a first-attempt success takes the cheap `record_first()` path
 instead (the retry core calls it directly, without building an event).
 """
 

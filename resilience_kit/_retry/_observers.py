@@ -1,9 +1,9 @@
 """The seam other features plug into the retry core: budgets, user hooks, metrics.
 
-A :class:`RetryObserver` is told about every attempt, scheduled retry, give-up and success of a
+A `RetryObserver` is told about every attempt, scheduled retry, give-up and success of a
 ``@retry``-decorated call, and may veto a retry (a retry budget does). Observers come from two
 places: the ``observers`` a decorator was built with, and the process-wide list
-(:func:`add_observer`) snapshotted when a decorator is built. Observer errors never break a call.
+(`add_observer()`) snapshotted when a decorator is built. Observer errors never break a call.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Validated once, when a decorator is built; invalid values raise ``ConfigurationError`` naming the
 field and the allowed range. ``model_copy(update=...)`` skips validation, so use
-:meth:`RetryPolicy.with_changes` (or :func:`validated_policy`) to derive a policy.
+[`RetryPolicy.with_changes()`][resilience_kit.RetryPolicy.with_changes] (or `validated_policy()`) to
+derive a policy.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ _RANGES: dict[str, str] = {
 
 
 class RetryOverrides(TypedDict, total=False):
-    """The :class:`RetryPolicy` fields accepted as keyword overrides by ``retry``,
-    ``retry_with``, ``resilient`` and ``RetryPolicy.with_changes`` (a typo is a type error)."""
+    """The [`RetryPolicy`][resilience_kit.RetryPolicy] fields accepted as keyword overrides by
+    ``retry``, ``retry_with``, ``resilient`` and ``RetryPolicy.with_changes`` (a typo is a type
+    error)."""
 
     max_attempts: int
     initial_wait: float

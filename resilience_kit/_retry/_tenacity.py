@@ -2,14 +2,15 @@
 
 ``@tenacity.retry(**resilience_kit.tenacity_kwargs("openai"))`` gives plain tenacity the kit's
 classification, server hints and backoff. Differences from ``@retry``: a hint beyond
-``max_retry_after`` is treated as "do not retry" by :func:`retry_if_retryable`, the deadline is
-tenacity's ``stop_before_delay`` (real time), and statistics are tenacity's own.
+``max_retry_after`` is treated as "do not retry" by
+[`retry_if_retryable()`][resilience_kit.retry_if_retryable], the deadline is tenacity's
+``stop_before_delay`` (real time), and statistics are tenacity's own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Literal, TypedDict, overload
 
 import tenacity
 from tenacity.retry import retry_base
@@ -23,7 +24,34 @@ from resilience_kit._retry._policy import RetryPolicy
 from resilience_kit._retry._presets import Preset, get_preset
 from resilience_kit.exceptions import ConfigurationError
 
-__all__ = ["backoff_wait", "retry_if_retryable", "tenacity_kwargs", "wait_retry_after"]
+__all__ = [
+    "AsyncTenacityKwargs",
+    "TenacityKwargs",
+    "backoff_wait",
+    "retry_if_retryable",
+    "tenacity_kwargs",
+    "wait_retry_after",
+]
+
+
+class TenacityKwargs(TypedDict):
+    """``tenacity.retry(**kwargs)`` for sync functions: typed, so the decorator keeps signatures."""
+
+    retry: retry_base
+    wait: wait_base
+    stop: stop_base
+    sleep: Callable[[float], None]
+    reraise: bool
+
+
+class AsyncTenacityKwargs(TypedDict):
+    """``tenacity.retry(**kwargs)`` / ``AsyncRetrying(**kwargs)`` for ``async def`` functions."""
+
+    retry: retry_base
+    wait: wait_base
+    stop: stop_base
+    sleep: Callable[[float], Awaitable[None]]
+    reraise: bool
 
 
 class retry_if_retryable(retry_base):  # noqa: N801 - tenacity's naming style
@@ -94,9 +122,17 @@ def backoff_wait(policy: RetryPolicy) -> wait_base:
     return capped
 
 
+@overload
+def tenacity_kwargs(
+    preset: Preset | RetryPolicy = ..., *, asynchronous: Literal[False] = ...
+) -> TenacityKwargs: ...
+@overload
+def tenacity_kwargs(
+    preset: Preset | RetryPolicy = ..., *, asynchronous: Literal[True]
+) -> AsyncTenacityKwargs: ...
 def tenacity_kwargs(
     preset: Preset | RetryPolicy = "default", *, asynchronous: bool = False
-) -> dict[str, Any]:
+) -> TenacityKwargs | AsyncTenacityKwargs:
     """Keyword arguments for ``tenacity.retry``/``Retrying`` implementing *preset*.
 
     Uses the kit's sleep (so ``testing.no_wait()`` applies; pass ``asynchronous=True`` for
@@ -110,10 +146,9 @@ def tenacity_kwargs(
     wait: wait_base = backoff_wait(policy)
     if policy.respect_retry_after:
         wait = wait_retry_after(wait, max_retry_after=max_hint)
-    return {
-        "retry": retry_if_retryable(policy.retry_on, max_retry_after=max_hint),
-        "wait": wait,
-        "stop": stop,
-        "sleep": _clock.async_sleep if asynchronous else _clock.sleep,
-        "reraise": True,
-    }
+    retry = retry_if_retryable(policy.retry_on, max_retry_after=max_hint)
+    if asynchronous:
+        return AsyncTenacityKwargs(
+            retry=retry, wait=wait, stop=stop, sleep=_clock.async_sleep, reraise=True
+        )
+    return TenacityKwargs(retry=retry, wait=wait, stop=stop, sleep=_clock.sleep, reraise=True)

@@ -185,7 +185,8 @@ def run_batch(
     pause: float = 1.0,
     progress: bool | None = None,
 ) -> BatchResult[T, R]:
-    """Call *fn* on every item from *concurrency* threads; see :class:`BatchResult`.
+    """Call *fn* on every item from *concurrency* threads; see
+    [`BatchResult`][resilience_kit.BatchResult].
 
     Up to *rounds* rounds: after each, inputs that failed with a retryable category (or an open
     circuit) run again at half the concurrency, after at least *pause* seconds (longer when a
@@ -194,7 +195,7 @@ def run_batch(
     ``KeyboardInterrupt`` (from *fn* or a Ctrl-C) and other non-``Exception`` errors abort the
     batch at once: no further item starts, the at most *concurrency* calls already running are
     abandoned (they finish in their threads; their results are dropped) and the error is
-    re-raised. For async functions use :func:`arun_batch`.
+    re-raised. For async functions use [`arun_batch()`][resilience_kit.arun_batch].
     """
     concurrency, rounds, pause = _check(concurrency, rounds, pause, progress)
     if callable_kind(fn) == "async":
@@ -256,7 +257,8 @@ async def arun_batch(
     pause: float = 1.0,
     progress: bool | None = None,
 ) -> BatchResult[T, R]:
-    """Async :func:`run_batch`: *concurrency* tasks on the running loop await ``fn(item)``."""
+    """Async [`run_batch()`][resilience_kit.run_batch]: *concurrency* tasks on the running loop
+    await ``fn(item)``."""
     concurrency, rounds, pause = _check(concurrency, rounds, pause, progress)
     run: _Run[T, R] = _Run(list(items), rounds, pause, progress)
 

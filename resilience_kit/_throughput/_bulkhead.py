@@ -10,7 +10,7 @@ from resilience_kit.exceptions import BulkheadFullError
 
 class Bulkhead(Guard):
     """At most *max_concurrent* calls run at once; a call that finds no free slot within
-    *max_wait* seconds raises :class:`~resilience_kit.exceptions.BulkheadFullError`."""
+    *max_wait* seconds raises [`BulkheadFullError`][resilience_kit.exceptions.BulkheadFullError]."""
 
     def __init__(self, max_concurrent: int, max_wait: float = 0.0, *, name: str = "bulkhead"):
         self.name: str = check_name("name", name)

@@ -36,7 +36,7 @@ class DefaultFallback(Protocol):
 
     The default's type is not checked against the function's return type: ``default=[]`` or
     ``default={}`` cannot be typed before the function is seen. ``default=None`` is typed
-    exactly (see :class:`OptionalFallback`).
+    exactly (see `OptionalFallback`).
     """
 
     @overload

@@ -1,8 +1,8 @@
 """``RateLimitGate``: one 429 with a server hint holds back every caller, not just its receiver.
 
-The block itself lives in a :class:`~resilience_kit.storage.Storage` (``gate_extend`` /
+The block itself lives in a [`Storage`][resilience_kit.storage.Storage] (``gate_extend`` /
 ``gate_remaining``), so with ``RedisStorage`` every process honours it. On top of the block the
-gate paces this process's callers after a 429 (see :class:`_Pacer`): without pacing, everyone who
+gate paces this process's callers after a 429 (see `_Pacer`): without pacing, everyone who
 waited fires the moment the hint expires and the herd earns the next 429 at once.
 """
 

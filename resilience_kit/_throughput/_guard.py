@@ -1,6 +1,6 @@
 """One shape for the throughput tools: code that runs around a call.
 
-A :class:`Guard` is a decorator (sync, async, generator and async-generator functions), a ``with``
+A `Guard` is a decorator (sync, async, generator and async-generator functions), a ``with``
 block and an ``async with`` block at once. Subclasses implement ``_enter``/``_exit`` and their
 async twins; ``_exit`` receives the exception that ended the call (``None`` on success).
 """
@@ -36,11 +36,11 @@ class Guard(abc.ABC):
 
     @abc.abstractmethod
     async def _aenter(self) -> None:
-        """Like :meth:`_enter` without blocking the event loop."""
+        """Like `_enter()` without blocking the event loop."""
 
     @abc.abstractmethod
     async def _aexit(self, exc: BaseException | None) -> None:
-        """Like :meth:`_exit` for async callers."""
+        """Like `_exit()` for async callers."""
 
     def __enter__(self) -> Self:
         self._enter()

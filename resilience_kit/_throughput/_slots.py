@@ -106,7 +106,7 @@ class Slots:
             return False
 
     async def aacquire(self, timeout: float | None) -> bool:
-        """Like :meth:`acquire` without blocking the event loop."""
+        """Like `acquire()` without blocking the event loop."""
         with self._lock:
             if self._try_take():
                 return True

@@ -37,9 +37,9 @@ def timeout(
 ) -> Callable[[Callable[P, Coroutine[Any, Any, T]]], Callable[P, Coroutine[Any, Any, T]]]:
     """Cancel each call of the decorated async function after *seconds*.
 
-    The call raises :class:`~resilience_kit.exceptions.CallTimeoutError` (a ``TimeoutError``,
-    classified TIMEOUT, so an outer ``retry`` retries it). Decorating a sync function raises
-    ``ConfigurationError`` at once, pointing to the client's own timeout setting.
+    The call raises [`CallTimeoutError`][resilience_kit.exceptions.CallTimeoutError] (a
+    ``TimeoutError``, classified TIMEOUT, so an outer ``retry`` retries it). Decorating a sync
+    function raises ``ConfigurationError`` at once, pointing to the client's own timeout setting.
     """
     limit = check_seconds("seconds", seconds, above=0.0)
 

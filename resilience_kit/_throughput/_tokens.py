@@ -3,16 +3,17 @@
 The budget is two buckets, requests and tokens, refilled continuously at the provider's limit per
 *period*. The limits are declared (``rpm=``, ``tpm=``) or learned from the rate-limit headers of
 every answer, successful or not, once the limiter is attached to the client's HTTP layer with
-:func:`observe`. Each answer also corrects the level: its ``remaining`` is the server's count when
-that request was admitted, so the limiter sets ``level = remaining + refill since then - what it
-reserved since then`` (this also counts other processes' calls on the same key). The actual usage
-of a successful answer corrects the estimate; a 429 gives its reservation back.
+[`observe()`][resilience_kit.observe]. Each answer also corrects the level: its ``remaining`` is the
+server's count when that request was admitted, so the limiter sets ``level = remaining + refill
+since then - what it reserved since then`` (this also counts other processes' calls on the same
+key). The actual usage of a successful answer corrects the estimate; a 429 gives its reservation
+back.
 
 Before any limit is known, one call at a time goes out (a probe) until an answer says the limits;
 if answers carry no rate-limit headers, the limiter steps aside and, after a 429 with a server
 hint, holds every caller for that hint (the reactive gate's behaviour).
 
-The state lives in a :class:`~resilience_kit.storage.Storage`: ``RedisStorage`` shares one budget
+The state lives in a [`Storage`][resilience_kit.storage.Storage]: ``RedisStorage`` shares one budget
 across processes (atomic reservations in Lua, timed by the Redis server).
 """
 
@@ -80,12 +81,12 @@ class TokenLimiter(Guard):
 
     *rpm* / *tpm* declare the limits (requests and tokens per *period* seconds, 60 for the
     providers' per-minute limits); without them the limits are learned from the answers of a
-    client attached with :func:`observe`. *cost* estimates a call's tokens from the decorated
-    function's arguments (an ``int``, or ``None`` for "unknown"); the default reads OpenAI and
-    Anthropic shaped keyword arguments (``messages``, ``system``, ``max_tokens``, ...) and falls
-    back to the average of the answers seen. A call that would wait longer than *max_wait*
-    seconds raises ``GateClosedError`` instead (None: wait as long as it takes). *storage*
-    defaults to a private ``MemoryStorage``; ``RedisStorage`` shares the budget between
+    client attached with [`observe()`][resilience_kit.observe]. *cost* estimates a call's tokens
+    from the decorated function's arguments (an ``int``, or ``None`` for "unknown"); the default
+    reads OpenAI and Anthropic shaped keyword arguments (``messages``, ``system``, ``max_tokens``,
+    ...) and falls back to the average of the answers seen. A call that would wait longer than
+    *max_wait* seconds raises ``GateClosedError`` instead (None: wait as long as it takes).
+    *storage* defaults to a private ``MemoryStorage``; ``RedisStorage`` shares the budget between
     processes. Usable as ``@limiter`` (the cost is read from the call's arguments),
     ``with limiter:`` and ``async with limiter:`` (the average cost), and in
     ``resilient(tokens=...)``.
@@ -140,7 +141,7 @@ class TokenLimiter(Guard):
     @property
     def key(self) -> str:
         """The storage name of this budget: *name*, plus the provider, a hash of the API key
-        and the model once :func:`observe` attached a client."""
+        and the model once [`observe()`][resilience_kit.observe] attached a client."""
         return self._key
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
@@ -199,7 +200,8 @@ class TokenLimiter(Guard):
 
     # -- learning ----------------------------------------------------------------------------
     def bind(self, identity: str) -> None:
-        """Key the budget by *identity* (provider, key hash, model); :func:`observe` calls it."""
+        """Key the budget by *identity* (provider, key hash, model);
+        [`observe()`][resilience_kit.observe] calls it."""
         self._key = f"{self.name}:{identity}"
 
     def observe_headers(self, headers: object) -> bool:

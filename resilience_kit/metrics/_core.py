@@ -1,6 +1,6 @@
 """In-process metrics: cheap recorders on the hot path, aggregation only in ``snapshot()``.
 
-One :class:`FunctionRecorder` per decorated function name and one :class:`BreakerRecorder` per
+One `FunctionRecorder` per decorated function name and one `BreakerRecorder` per
 breaker name. Each holds its own ``threading.Lock``, taken for a handful of integer additions
 (never across user code or an ``await``), so recording is safe from threads and tasks alike.
 The hottest path, a success at the first attempt, takes no lock: one ``list.pop`` of a token,

@@ -117,7 +117,10 @@ def register_prometheus(registry: CollectorRegistry | None = None) -> Any:
 
 
 class OtelInstrumentation:
-    """Handle returned by :func:`instrument_otel`; ``uninstrument()`` stops reporting."""
+    """Handle returned by `instrument_otel()`; ``uninstrument()`` stops reporting.
+
+    See [`instrument_otel()`][resilience_kit.metrics.instrument_otel].
+    """
 
     def __init__(self) -> None:
         self._active = True

@@ -6,7 +6,7 @@ pops a token from a pre-filled list (atomic under the GIL, nothing allocated, no
 the ``try`` is free until the list runs dry). The call that finds the list empty reads the
 clock, records a sample standing for every call since the previous one (its weight), and
 refills the list. Counts and the histogram's total stay exact; latency is timed for every call
-up to :data:`TIME_EVERY_CALL_UP_TO`, then for one call in :data:`SAMPLE_EVERY` (an unbiased
+up to `TIME_EVERY_CALL_UP_TO`, then for one call in `SAMPLE_EVERY` (an unbiased
 sample: which call is timed does not depend on its latency).
 """
 
@@ -61,7 +61,7 @@ def parts(
     raises ``IndexError`` (no token left), ``timed(start)``.
 
     The retry core inlines this pair in its plain sync and async wrappers, so the common case
-    costs one C call; :func:`handler` wraps it for the stream wrappers.
+    costs one C call; `handler()` wraps it for the stream wrappers.
     """
     tokens = counter.tokens
     take_token = tokens.pop

@@ -232,7 +232,10 @@ class MetricsSnapshot:
         }
 
     def summary_table(self) -> str:
-        """A readable text table of every function and breaker (see :func:`format_summary`)."""
+        """A readable text table of every function and breaker.
+
+        Same as [`format_summary(snapshot)`][resilience_kit.metrics.format_summary].
+        """
         return format_summary(self)
 
 

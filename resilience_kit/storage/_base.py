@@ -1,10 +1,10 @@
 """The storage seam shared by breakers, rate-limit gates and retry budgets.
 
-Everything a process must *share* with other processes goes through a :class:`Storage`; everything
-that is cheap to keep per process (failure windows of a closed breaker, latency) stays local.
-Durations cross this seam as *remaining seconds*, never as absolute timestamps, so that
-in-memory storage can use the monotonic clock and Redis can use key TTLs (server-side expiry,
-immune to clock differences between workers).
+Everything a process must *share* with other processes goes through a
+[`Storage`][resilience_kit.storage.Storage]; everything that is cheap to keep per process (failure
+windows of a closed breaker, latency) stays local. Durations cross this seam as *remaining seconds*,
+never as absolute timestamps, so that in-memory storage can use the monotonic clock and Redis can
+use key TTLs (server-side expiry, immune to clock differences between workers).
 
 Methods never raise into the caller's call path for infrastructure reasons: a backend that cannot
 reach its server answers from local state (see ``RedisStorage``). Async variants default to the sync
@@ -49,7 +49,11 @@ class BreakerRecord:
 
 
 class Storage(abc.ABC):
-    """Where shared resilience state lives. :class:`MemoryStorage` is the per-process default."""
+    """Where shared resilience state lives. `MemoryStorage` is the per-process default.
+
+    See [`MemoryStorage`][resilience_kit.storage.MemoryStorage] and
+    [`RedisStorage`][resilience_kit.storage.RedisStorage].
+    """
 
     # -- circuit breaker -------------------------------------------------------------------
     @abc.abstractmethod
@@ -88,7 +92,7 @@ class Storage(abc.ABC):
 
     @abc.abstractmethod
     def probe_release(self, name: str, token: str) -> None:
-        """Give back a permit taken with :meth:`probe_acquire` (unknown tokens are ignored)."""
+        """Give back a permit taken with `probe_acquire()` (unknown tokens are ignored)."""
 
     # -- rate-limit gate -------------------------------------------------------------------
     @abc.abstractmethod
@@ -119,7 +123,7 @@ class Storage(abc.ABC):
     # its request arrived) can be corrected for what was sent after it and what still waits.
     def tokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
         """Charge *cost* now. With no wait it counts as sent (``sent`` holds the counters after
-        it); otherwise it is pending until :meth:`tokens_send`."""
+        it); otherwise it is pending until `tokens_send()`."""
         raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
 
     def tokens_send(self, name: str, *, cost: Pair) -> Pair:

@@ -2,8 +2,9 @@
 
 Each state change is one Lua script (see ``_redis_scripts``), atomic on the server and timed by the
 server's clock. When Redis cannot be reached within the socket timeouts, the operation is answered
-from a local :class:`MemoryStorage` that mirrors the last state read from Redis; Redis is tried
-again after ``retry_interval`` and what changed locally meanwhile is written back (``_redis_core``).
+from a local [`MemoryStorage`][resilience_kit.storage.MemoryStorage] that mirrors the last state
+read from Redis; Redis is tried again after ``retry_interval`` and what changed locally meanwhile is
+written back (``_redis_core``).
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ async def value(reply: Any) -> Any:
 
 
 class RedisCore(Storage):
-    """Client, outage handling and resync of :class:`RedisStorage` (which adds the operations)."""
+    """Client, outage handling and resync of `RedisStorage` (which adds the operations)."""
 
     def __init__(
         self,

@@ -33,7 +33,7 @@ class ClientFactories:
     def openai_client(self, **options: Any) -> openai.OpenAI:
         """An ``openai.OpenAI`` for this server (``max_retries=0``, dummy key; override freely).
 
-        Closed by :meth:`stop` if still open (async clients: close them yourself).
+        Closed by `stop()` if still open (async clients: close them yourself).
         """
         import openai
 

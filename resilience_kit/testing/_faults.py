@@ -197,7 +197,7 @@ class Fault:
         ``event: error`` (type ``overloaded_error`` by default); Gemini: ``data: {"error": ...}``
         (RPC status ``UNAVAILABLE`` by default); Bedrock: an event-stream exception message
         (``modelStreamErrorException`` by default). A non-streaming request gets the matching
-        status error (see :func:`non_stream_error`) instead.
+        status error (see `non_stream_error()`) instead.
         """
         return cls("stream_error", after=_check_after(after), type=type, message=message, code=code)
 

@@ -25,7 +25,7 @@ LimitKind = Literal["requests", "tokens"]
 
 @dataclass(frozen=True, slots=True)
 class RateLimits:
-    """Limits of a :class:`FakeLLMServer`: *requests* and *tokens* per *period* seconds.
+    """Limits of a `FakeLLMServer`: *requests* and *tokens* per *period* seconds.
 
     ``period=60`` is a provider's RPM/TPM; a shorter period scales time down for fast tests and
     benchmarks (the headers then count per period). Each bucket holds *depth* seconds of quota

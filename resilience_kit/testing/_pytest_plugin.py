@@ -2,7 +2,8 @@
 process-wide state between tests.
 
 - ``rk_no_wait``: the kit's sleeps are instant and recorded (``resilience_kit.testing.no_wait``).
-- ``rk_fake_llm``: a started :class:`~resilience_kit.testing.FakeLLMServer`, stopped after the test.
+- ``rk_fake_llm``: a started [`FakeLLMServer`][resilience_kit.testing.FakeLLMServer], stopped after
+the test.
 - ``fake_llm``: deprecated alias of ``rk_fake_llm`` (warns).
 - Around every test, the kit's process-wide state is put back as it was: breakers a test created
   with ``circuit_breaker(name)`` are forgotten (a new config for the name is fine in the next test),
@@ -42,7 +43,7 @@ def rk_no_wait() -> Iterator[NoWait]:
 
 @pytest.fixture
 def rk_fake_llm() -> Iterator[FakeLLMServer]:
-    """A started :class:`~resilience_kit.testing.FakeLLMServer`, stopped after the test."""
+    """A started [`FakeLLMServer`][resilience_kit.testing.FakeLLMServer], stopped after the test."""
     with FakeLLMServer() as server:
         yield server
 

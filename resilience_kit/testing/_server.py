@@ -65,10 +65,10 @@ class FakeLLMServer(ClientFactories):
     plain and streaming (``"stream": true``); Gemini ``models/{m}:generateContent`` and
     ``:streamGenerateContent?alt=sse``; Bedrock Runtime ``/model/{id}/converse``,
     ``converse-stream``, ``invoke`` and ``invoke-with-response-stream`` (AWS event stream).
-    Each request takes the next scripted :class:`Fault`
+    Each request takes the next scripted `Fault`
     (provider-specific queue first, then the shared one); with none left, an outage set by
-    :meth:`set_outage` applies, then the token-bucket *rate_limit* ``(requests_per_second,
-    burst)``, then the provider-style *limits* (:class:`RateLimits`: requests and tokens per
+    `set_outage()` applies, then the token-bucket *rate_limit* ``(requests_per_second,
+    burst)``, then the provider-style *limits* (`RateLimits`: requests and tokens per
     period, with rate-limit headers on every answer), then a normal answer of *reply* (streamed
     in *chunks* pieces) after a model *latency* drawn uniformly from ``(low, high)`` seconds.
     """
@@ -170,7 +170,7 @@ class FakeLLMServer(ClientFactories):
     @property
     def url(self) -> str:
         """``http://127.0.0.1:<port>``: the ``base_url`` of Anthropic, Gemini (``HttpOptions``),
-        Azure (``azure_endpoint``) and Bedrock (``endpoint_url``); OpenAI's: :attr:`openai_url`."""
+        Azure (``azure_endpoint``) and Bedrock (``endpoint_url``); OpenAI's: `openai_url`."""
         return f"http://127.0.0.1:{self.port}"
 
     # -- scripting -------------------------------------------------------------------------

@@ -98,3 +98,29 @@ def test_example_runs_offline(name: str, runs: dict[str, subprocess.Popen[str]])
     assert 0 == runs[name].returncode, out
     missing = [line for line in EXPECTED[name] if line not in out]
     assert [] == missing, out
+
+
+BLOCK_ANTHROPIC = """
+import runpy, sys
+sys.modules["anthropic"] = None  # as if it were not installed
+sys.path.insert(0, "examples")
+sys.argv = ["examples/openai_dropin.py"]
+runpy.run_path("examples/openai_dropin.py", run_name="__main__")
+"""
+
+
+def test_openai_example_runs_without_anthropic_installed() -> None:
+    """examples/openai_dropin.py needs openai only: it runs with anthropic impossible to import."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(  # noqa: S603 - our interpreter and example file
+        [sys.executable, "-c", BLOCK_ANTHROPIC],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert 0 == proc.returncode, proc.stdout + proc.stderr
+    assert "answer: Hello from the local FakeLLMServer." in proc.stdout

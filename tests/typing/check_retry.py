@@ -63,7 +63,26 @@ assert_type(complete.statistics, Mapping[str, Any])
 assert_type(complete.retry_with(max_attempts=1)("x"), str)
 assert_type(complete.policy, rk.RetryPolicy)
 assert_type(rk.get_preset("openai"), rk.RetryPolicy)
-assert_type(rk.tenacity_kwargs("openai"), dict[str, Any])
+
+
+@tenacity.retry(**rk.tenacity_kwargs("openai"))  # plain tenacity keeps the signature too
+def tenacity_ask(prompt: str) -> str:
+    return prompt
+
+
+@tenacity.retry(**rk.tenacity_kwargs("openai", asynchronous=True))
+async def tenacity_aask(prompt: str) -> str:
+    return prompt
+
+
+assert_type(tenacity_ask("hi"), str)
+
+
+async def use_tenacity_aask() -> None:
+    assert_type(await tenacity_aask("hi"), str)
+
+
+tenacity_ask(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 complete(1)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 complete("hi", temperature="hot")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

@@ -1,0 +1,141 @@
+"""The failure ``resilience-kit explain`` describes, rebuilt as the exception a client would raise.
+
+For ``openai`` and ``anthropic`` the real SDK client sends one request to a local FakeLLMServer
+scripted with the status, headers and body (or the in-stream error event), so the exception is
+exactly what that SDK raises in production. ``http`` stands for any other client: an exception
+with ``status_code``, ``headers`` and ``body``, classified by the kit's rule for HTTP-shaped errors.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from resilience_kit._cli._command import UsageError
+from resilience_kit.testing import FakeLLMServer, Fault
+
+__all__ = ["PROVIDERS", "Failure", "raise_failure"]
+
+PROVIDERS = ("openai", "anthropic", "http")
+_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed answer as seen in a log: provider, status, headers, body or error code/type."""
+
+    provider: str
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | None = None
+    code: str | None = None
+    type: str | None = None
+    in_stream: bool = False
+
+    def check(self) -> None:
+        """Reject combinations no client produces, with a message naming the options."""
+        if self.in_stream:
+            if self.provider == "http":
+                raise UsageError("--in-stream needs --provider openai or anthropic")
+            if self.status is not None or self.body is not None or self.headers:
+                raise UsageError(
+                    "--in-stream describes an error event inside a 200 stream: "
+                    "give --code/--type, not --status, --header or --body"
+                )
+            return
+        if self.status is None:
+            raise UsageError("--status is required (or --in-stream for an error inside a stream)")
+        if self.body is not None and (self.code is not None or self.type is not None):
+            raise UsageError("--body is the whole body: give either --body or --code/--type")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "status": self.status,
+            "headers": dict(self.headers),
+            "body": self.body,
+            "code": self.code,
+            "type": self.type,
+            "in_stream": self.in_stream,
+        }
+
+
+class HTTPStatusError(Exception):
+    """What an unknown HTTP client raises: a status, its headers and the body text."""
+
+    def __init__(self, status_code: int, headers: Mapping[str, str], body: str) -> None:
+        super().__init__(f"HTTP {status_code}")
+        self.status_code = status_code
+        self.headers = dict(headers)
+        self.body = body
+
+
+HTTPStatusError.__module__ = "http"  # the provider name classify() reports for it
+
+
+def _shaped_body(code: str | None, error_type: str | None) -> str:
+    error = {key: value for key, value in (("code", code), ("type", error_type)) if value}
+    return json.dumps({"error": error}) if error else ""
+
+
+def raise_failure(failure: Failure) -> BaseException:
+    """The exception the client of *failure.provider* raises for it."""
+    failure.check()
+    if failure.in_stream:
+        fault = Fault.stream_error(type=failure.type, code=failure.code)
+    else:
+        status = _failed_status(failure.status)
+        if failure.provider == "http":
+            body = failure.body
+            if body is None:
+                body = _shaped_body(failure.code, failure.type)
+            return HTTPStatusError(status, failure.headers, body)
+        body = failure.body
+        if body is None and failure.code is None and failure.type is None:
+            body = ""  # the status and headers alone: no error code the log did not show
+        fault = Fault.status(
+            status, headers=failure.headers, code=failure.code, type=failure.type, body=body
+        )
+    importlib.import_module(failure.provider)  # ImportError before anything starts
+    with FakeLLMServer() as server:
+        server.script(fault)
+        try:
+            _send(server, failure.provider, stream=failure.in_stream)
+        except Exception as exc:  # whatever the SDK raises is the answer
+            return exc
+    raise UsageError(f"the {failure.provider} client did not fail on this answer")
+
+
+def _failed_status(status: int | None) -> int:
+    if status is None or not 400 <= status <= 599:
+        raise UsageError(f"--status must be an HTTP error status 400-599, got {status}")
+    return status
+
+
+def _send(server: FakeLLMServer, provider: str, *, stream: bool) -> None:
+    messages: Any = [{"role": "user", "content": "hi"}]
+    if provider == "openai":
+        import openai  # an optional dependency: only this provider needs it
+
+        client = server.openai_client(http_client=openai.DefaultHttpxClient(trust_env=False))
+        if stream:
+            for _chunk in client.chat.completions.create(
+                model=_MODELS[provider], messages=messages, stream=True
+            ):
+                pass
+        else:
+            client.chat.completions.create(model=_MODELS[provider], messages=messages)
+        return
+    import anthropic  # an optional dependency: only this provider needs it
+
+    aclient = server.anthropic_client(http_client=anthropic.DefaultHttpxClient(trust_env=False))
+    if stream:
+        for _event in aclient.messages.create(
+            model=_MODELS[provider], max_tokens=16, messages=messages, stream=True
+        ):
+            pass
+    else:
+        aclient.messages.create(model=_MODELS[provider], max_tokens=16, messages=messages)
