@@ -42,7 +42,7 @@ def test_openai_insufficient_quota_is_a_quota_stop_everywhere() -> None:
     lines = proc.stdout.splitlines()
     assert lines[0].startswith("classification:  quota, not retryable (provider openai, status 429")
     preset_lines = proc.stdout.split("per preset:\n")[1].splitlines()
-    assert ["default", "openai", "anthropic", "interactive", "batch"] == [
+    assert ["default", "openai", "anthropic", "gemini", "bedrock", "interactive", "batch"] == [
         line.split()[0] for line in preset_lines
     ]
     assert all("not retried: quota is not retryable" in line for line in preset_lines)
@@ -55,7 +55,7 @@ def test_openai_retry_after_2_waits_2s_where_the_cap_allows(
     report = _report(capsys, "--provider", "openai", "--status", "429", "--header", "retry-after:2")
     assert "rate_limit" == report["classification"]["category"]
     assert 2.0 == report["classification"]["retry_after"]
-    assert [(True, 2.0, 2.0)] * 5 == [
+    assert [(True, 2.0, 2.0)] * 7 == [
         (p["retried"], p["wait"], p["wait_max"]) for p in report["presets"]
     ]
 
@@ -72,6 +72,8 @@ def test_anthropic_retry_after_beyond_the_cap_gives_up_at_once(
         "default": False,
         "openai": True,
         "anthropic": False,
+        "gemini": False,
+        "bedrock": False,
         "interactive": False,
         "batch": True,
     } == verdicts

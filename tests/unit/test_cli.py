@@ -122,10 +122,10 @@ def test_explain_http_quota_is_not_retried_by_any_preset(
     )
     assert "quota" == report["classification"]["category"]
     assert report["breaker_counts_failure"] is True
-    assert ["default", "openai", "anthropic", "interactive", "batch"] == [
+    assert ["default", "openai", "anthropic", "gemini", "bedrock", "interactive", "batch"] == [
         p["preset"] for p in report["presets"]
     ]
-    assert [False] * 5 == [p["retried"] for p in report["presets"]]
+    assert [False] * 7 == [p["retried"] for p in report["presets"]]
     assert {"not_retryable"} == {p["reason"] for p in report["presets"]}
 
 
@@ -143,6 +143,8 @@ def test_explain_hint_waits_where_the_cap_allows(
         "default": (True, 30.0, "server_hint"),
         "openai": (True, 30.0, "server_hint"),
         "anthropic": (True, 30.0, "server_hint"),
+        "gemini": (True, 30.0, "server_hint"),
+        "bedrock": (False, None, "retry_after_too_long"),
         "interactive": (False, None, "retry_after_too_long"),
         "batch": (True, 30.0, "server_hint"),
         "strict": (False, None, "retry_after_too_long"),
@@ -168,7 +170,7 @@ def test_explain_text_says_not_retried_for_a_bad_request(
     out = capsys.readouterr().out
     assert "classification:  context_length, not retryable" in out
     preset_lines = out.split("per preset:\n")[1].splitlines()
-    assert 5 == len(preset_lines)
+    assert 7 == len(preset_lines)
     assert all("not retried: context_length is not retryable" in line for line in preset_lines)
 
 
@@ -184,7 +186,7 @@ def test_presets_lists_the_files_presets(
     )
     assert 0 == main(["presets", "--file", str(presets)])
     rows = {
-        line.split()[0]: line.split()[1:3] for line in capsys.readouterr().out.splitlines()[2:9]
+        line.split()[0]: line.split()[1:3] for line in capsys.readouterr().out.splitlines()[2:11]
     }
     assert [str(presets), "2"] == rows["chat"]
     assert [str(presets), "20"] == rows["nightly"]
@@ -214,7 +216,7 @@ def test_presets_ignores_a_pyproject_without_presets(
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "app"\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert 0 == main(["presets"])
-    assert 5 == sum(" built-in " in line for line in capsys.readouterr().out.splitlines())
+    assert 7 == sum(" built-in " in line for line in capsys.readouterr().out.splitlines())
 
 
 def test_presets_file_with_a_bad_value_is_a_usage_error(
@@ -236,7 +238,7 @@ def test_explain_says_when_the_answer_overrides_its_category(
     assert 0 == main(["explain", "--status", "500", "--header", "x-should-retry:false"])
     out = capsys.readouterr().out
     assert "this answer is marked not retryable (server usually is)" in out
-    assert 5 == out.count("not retried: server is not retryable")
+    assert 7 == out.count("not retried: server is not retryable")
 
 
 def test_explain_preset_that_ignores_hints_backs_off(
