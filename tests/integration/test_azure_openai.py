@@ -150,35 +150,37 @@ def test_azure_classification(case: Case, server: FakeLLMServer) -> None:
         assert found.retry_after == pytest.approx(case.retry_after)
 
 
-def test_azure_retry_honours_retry_after_ms(fake_llm: FakeLLMServer, rk_no_wait: NoWait) -> None:
+def test_azure_retry_honours_retry_after_ms(rk_fake_llm: FakeLLMServer, rk_no_wait: NoWait) -> None:
     """@retry("openai") on AzureOpenAI: two 429s, three hits, waits from retry-after-ms."""
-    client = fake_llm.azure_openai_client()
+    client = rk_fake_llm.azure_openai_client()
 
     @rk.retry("openai")
     def ask() -> str:
         reply = client.chat.completions.create(model=DEPLOYMENT, messages=MESSAGES)
         return reply.choices[0].message.content or ""
 
-    fake_llm.script(
+    rk_fake_llm.script(
         Fault.status(429, headers={"retry-after-ms": "250", "retry-after": "1"}),
         Fault.status(429, headers={"retry-after-ms": "750", "retry-after": "1"}),
     )
-    assert fake_llm.reply == ask()
-    assert 3 == fake_llm.hits(provider="openai")
+    assert rk_fake_llm.reply == ask()
+    assert 3 == rk_fake_llm.hits(provider="openai")
     assert [0.25, 0.75] == rk_no_wait.sleeps
 
 
-def test_azure_content_filter_is_not_retried(fake_llm: FakeLLMServer, rk_no_wait: NoWait) -> None:
+def test_azure_content_filter_is_not_retried(
+    rk_fake_llm: FakeLLMServer, rk_no_wait: NoWait
+) -> None:
     """A content-filter 400 is raised after one hit."""
-    client = fake_llm.azure_openai_client()
+    client = rk_fake_llm.azure_openai_client()
 
     @rk.retry("openai")
     def ask() -> str:
         reply = client.chat.completions.create(model=DEPLOYMENT, messages=MESSAGES)
         return reply.choices[0].message.content or ""
 
-    fake_llm.set_outage(Fault.status(400, body=CONTENT_FILTER_BODY))
+    rk_fake_llm.set_outage(Fault.status(400, body=CONTENT_FILTER_BODY))
     with pytest.raises(openai.BadRequestError):
         ask()
-    assert 1 == fake_llm.hits()
+    assert 1 == rk_fake_llm.hits()
     assert 0 == rk_no_wait.count

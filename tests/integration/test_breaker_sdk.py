@@ -58,13 +58,13 @@ CALLERS = pytest.mark.parametrize("make_call", [openai_call, anthropic_call])
 
 @CALLERS
 def test_outage_trips_blocks_and_recovers(
-    fake_llm: FakeLLMServer, clients: list[Client], make_call: Caller
+    rk_fake_llm: FakeLLMServer, clients: list[Client], make_call: Caller
 ) -> None:
     """500s trip it at the threshold, later calls never reach the server, recovery closes it."""
     clock = Clock()
     breaker = rk.CircuitBreaker("llm", failure_threshold=3, recovery_timeout=30.0, clock=clock)
-    call = breaker(make_call(fake_llm, clients))
-    fake_llm.set_outage(500)
+    call = breaker(make_call(rk_fake_llm, clients))
+    rk_fake_llm.set_outage(500)
     for _ in range(3):
         with pytest.raises(SDK_STATUS_ERRORS):
             call()
@@ -72,16 +72,16 @@ def test_outage_trips_blocks_and_recovers(
     for _ in range(5):
         with pytest.raises(rk.CircuitOpenError):
             call()
-    assert 3 == fake_llm.hits()
+    assert 3 == rk_fake_llm.hits()
     clock.advance(30.0)
     with pytest.raises(SDK_STATUS_ERRORS):
         call()  # the probe finds the outage still on: open again
     assert rk.CircuitState.OPEN == breaker.state
-    fake_llm.clear_outage()
+    rk_fake_llm.clear_outage()
     clock.advance(30.0)
     call()
     assert rk.CircuitState.CLOSED == breaker.state
-    assert 5 == fake_llm.hits()
+    assert 5 == rk_fake_llm.hits()
 
 
 @CALLERS
@@ -94,24 +94,24 @@ def test_outage_trips_blocks_and_recovers(
     ids=["400", "429"],
 )
 def test_client_errors_and_rate_limits_do_not_trip(
-    fake_llm: FakeLLMServer, clients: list[Client], make_call: Caller, fault: Fault
+    rk_fake_llm: FakeLLMServer, clients: list[Client], make_call: Caller, fault: Fault
 ) -> None:
     """400s and 429s are not an outage: the circuit stays closed and every call is sent."""
     breaker = rk.CircuitBreaker("llm", failure_threshold=2, clock=Clock())
-    call = breaker(make_call(fake_llm, clients))
-    fake_llm.set_outage(fault)
+    call = breaker(make_call(rk_fake_llm, clients))
+    rk_fake_llm.set_outage(fault)
     for _ in range(5):
         with pytest.raises(SDK_STATUS_ERRORS):
             call()
     assert rk.CircuitState.CLOSED == breaker.state
-    assert 5 == fake_llm.hits()
+    assert 5 == rk_fake_llm.hits()
 
 
 def test_stream_failing_mid_way_counts_when_it_ends(
-    fake_llm: FakeLLMServer, clients: list[Client]
+    rk_fake_llm: FakeLLMServer, clients: list[Client]
 ) -> None:
     """A streamed answer that breaks after some chunks counts as a failure at its end."""
-    client = fake_llm.anthropic_client()
+    client = rk_fake_llm.anthropic_client()
     clients.append(client)
     breaker = rk.CircuitBreaker("stream", failure_threshold=2, clock=Clock())
 
@@ -122,11 +122,11 @@ def test_stream_failing_mid_way_counts_when_it_ends(
         ) as events:
             yield from events.text_stream
 
-    fake_llm.script(Fault.stream_error(after=2), Fault.stream_error(after=1))
+    rk_fake_llm.script(Fault.stream_error(after=2), Fault.stream_error(after=1))
     for _ in range(2):
         received: list[str] = []
         with pytest.raises(SDK_ERRORS):
             received.extend(stream())  # partial output arrives before the failure
         assert received
     assert rk.CircuitState.OPEN == breaker.state
-    assert 2 == fake_llm.hits()
+    assert 2 == rk_fake_llm.hits()

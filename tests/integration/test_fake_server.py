@@ -50,18 +50,18 @@ def stream_anthropic(server: FakeLLMServer, **options: object) -> list[str]:
         ]
 
 
-def test_openai_plain_and_streamed_answers(fake_llm: FakeLLMServer) -> None:
+def test_openai_plain_and_streamed_answers(rk_fake_llm: FakeLLMServer) -> None:
     """The OpenAI client parses a completion and a chunked SSE stream of the configured reply."""
-    fake_llm.chunks = 3
-    assert REPLY == ask_openai(fake_llm)
-    pieces = stream_openai(fake_llm)
+    rk_fake_llm.chunks = 3
+    assert REPLY == ask_openai(rk_fake_llm)
+    pieces = stream_openai(rk_fake_llm)
     assert REPLY == "".join(pieces)
     assert 5 == len(pieces)  # role chunk, three content chunks, finish chunk
 
 
-def test_openai_stream_usage_chunk(fake_llm: FakeLLMServer) -> None:
+def test_openai_stream_usage_chunk(rk_fake_llm: FakeLLMServer) -> None:
     """``stream_options.include_usage`` adds a usage chunk with no choices, as OpenAI does."""
-    with fake_llm.openai_client() as client:
+    with rk_fake_llm.openai_client() as client:
         chunks = list(
             client.chat.completions.create(
                 model="m", messages=MESSAGES, stream=True, stream_options={"include_usage": True}
@@ -71,32 +71,35 @@ def test_openai_stream_usage_chunk(fake_llm: FakeLLMServer) -> None:
     assert [] == chunks[-1].choices
 
 
-def test_anthropic_plain_streamed_and_helper(fake_llm: FakeLLMServer) -> None:
+def test_anthropic_plain_streamed_and_helper(rk_fake_llm: FakeLLMServer) -> None:
     """The Anthropic client parses a message, a raw event stream and ``messages.stream``."""
-    fake_llm.reply = "one two three"
-    fake_llm.chunks = 2
-    assert "one two three" == ask_anthropic(fake_llm)
-    assert ["one two", " three"] == stream_anthropic(fake_llm)
+    rk_fake_llm.reply = "one two three"
+    rk_fake_llm.chunks = 2
+    assert "one two three" == ask_anthropic(rk_fake_llm)
+    assert ["one two", " three"] == stream_anthropic(rk_fake_llm)
     with (
-        fake_llm.anthropic_client() as client,
+        rk_fake_llm.anthropic_client() as client,
         client.messages.stream(model="claude-x", max_tokens=5, messages=MESSAGES) as stream,
     ):
         assert "one two three" == stream.get_final_text()
 
 
-async def test_async_clients(fake_llm: FakeLLMServer) -> None:
+async def test_async_clients(rk_fake_llm: FakeLLMServer) -> None:
     """The async clients work against the same server."""
-    async with fake_llm.async_openai_client() as oai, fake_llm.async_anthropic_client() as ant:
+    async with (
+        rk_fake_llm.async_openai_client() as oai,
+        rk_fake_llm.async_anthropic_client() as ant,
+    ):
         reply = await oai.chat.completions.create(model="m", messages=MESSAGES)
         message = await ant.messages.create(model="c", max_tokens=5, messages=MESSAGES)
     assert REPLY == reply.choices[0].message.content
     assert "text" == message.content[0].type
 
 
-def test_keep_alive_reuses_one_connection(fake_llm: FakeLLMServer) -> None:
+def test_keep_alive_reuses_one_connection(rk_fake_llm: FakeLLMServer) -> None:
     """Calls on one client, error answers included, share one keep-alive connection."""
-    fake_llm.script(Fault.status(500), Fault.ok(), Fault.status(429))
-    with fake_llm.openai_client() as client:
+    rk_fake_llm.script(Fault.status(500), Fault.ok(), Fault.status(429))
+    with rk_fake_llm.openai_client() as client:
         with pytest.raises(openai.InternalServerError):
             client.chat.completions.create(model="m", messages=MESSAGES)
         client.chat.completions.create(model="m", messages=MESSAGES)
@@ -104,21 +107,21 @@ def test_keep_alive_reuses_one_connection(fake_llm: FakeLLMServer) -> None:
             client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
         for _ in range(2):
             client.chat.completions.create(model="m", messages=MESSAGES)
-    assert 1 == len({r.client_port for r in fake_llm.requests})
-    assert 5 == fake_llm.hits("/v1/chat/completions")
+    assert 1 == len({r.client_port for r in rk_fake_llm.requests})
+    assert 5 == rk_fake_llm.hits("/v1/chat/completions")
 
 
-def test_status_fault_bodies_are_provider_shaped(fake_llm: FakeLLMServer) -> None:
+def test_status_fault_bodies_are_provider_shaped(rk_fake_llm: FakeLLMServer) -> None:
     """A status fault reaches each SDK as its typed error with code, type and request id."""
-    fake_llm.script(
+    rk_fake_llm.script(
         Fault.status(429, headers={"retry-after": "2"}, code="insufficient_quota"),
         Fault.status(529),
     )
     with pytest.raises(openai.RateLimitError) as oai:
-        ask_openai(fake_llm)
+        ask_openai(rk_fake_llm)
     with pytest.raises(anthropic.OverloadedError) as ant:
-        ask_anthropic(fake_llm)
-    first, second = fake_llm.requests
+        ask_anthropic(rk_fake_llm)
+    first, second = rk_fake_llm.requests
     assert "insufficient_quota" == oai.value.code
     assert "insufficient_quota" == oai.value.type
     assert "2" == oai.value.response.headers["retry-after"]
@@ -128,94 +131,94 @@ def test_status_fault_bodies_are_provider_shaped(fake_llm: FakeLLMServer) -> Non
     assert (429, 529) == (first.status, second.status)
 
 
-def test_provider_queues_come_before_the_shared_one(fake_llm: FakeLLMServer) -> None:
+def test_provider_queues_come_before_the_shared_one(rk_fake_llm: FakeLLMServer) -> None:
     """A provider's own queue is used first; the shared queue serves every provider."""
-    fake_llm.script(Fault.status(401), provider="anthropic")
-    fake_llm.script(Fault.status(404))
+    rk_fake_llm.script(Fault.status(401), provider="anthropic")
+    rk_fake_llm.script(Fault.status(404))
     with pytest.raises(anthropic.AuthenticationError):
-        ask_anthropic(fake_llm)
+        ask_anthropic(rk_fake_llm)
     with pytest.raises(openai.NotFoundError):
-        ask_openai(fake_llm)
-    assert REPLY == ask_anthropic(fake_llm)
-    assert (0, 0) == (fake_llm.pending("anthropic"), fake_llm.pending())
+        ask_openai(rk_fake_llm)
+    assert REPLY == ask_anthropic(rk_fake_llm)
+    assert (0, 0) == (rk_fake_llm.pending("anthropic"), rk_fake_llm.pending())
 
 
-def test_mid_stream_faults(fake_llm: FakeLLMServer) -> None:
+def test_mid_stream_faults(rk_fake_llm: FakeLLMServer) -> None:
     """Error events and cuts arrive after the given number of content chunks."""
-    fake_llm.script(
+    rk_fake_llm.script(
         Fault.stream_error(after=2),
         Fault.stream_error(after=1),
         Fault.stream_cut(after=1),
         Fault.stream_cut(after=0),
     )
     seen: list[str] = []
-    with pytest.raises(openai.APIError) as oai, fake_llm.openai_client() as client:
+    with pytest.raises(openai.APIError) as oai, rk_fake_llm.openai_client() as client:
         seen.extend(
             c.choices[0].delta.content or ""
             for c in client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
         )
     with pytest.raises(anthropic.APIStatusError) as ant:
-        stream_anthropic(fake_llm)
+        stream_anthropic(rk_fake_llm)
     with pytest.raises(openai.APIConnectionError):
-        stream_openai(fake_llm)
+        stream_openai(rk_fake_llm)
     with pytest.raises(httpx2.RemoteProtocolError):
-        stream_anthropic(fake_llm)
+        stream_anthropic(rk_fake_llm)
     assert 3 == len(seen)  # the role chunk and two content chunks
     assert {"message", "type", "param", "code"} == set(oai.value.body)  # type: ignore[arg-type]
     assert (200, "overloaded_error") == (ant.value.status_code, ant.value.type)
-    assert [200, 200, 200, 200] == [r.status for r in fake_llm.requests]
+    assert [200, 200, 200, 200] == [r.status for r in rk_fake_llm.requests]
 
 
-def test_stream_faults_on_plain_requests(fake_llm: FakeLLMServer) -> None:
+def test_stream_faults_on_plain_requests(rk_fake_llm: FakeLLMServer) -> None:
     """Without streaming, an error event is a 500/529 and a cut is a dropped connection."""
-    fake_llm.script(Fault.stream_error(), Fault.stream_error(), Fault.stream_cut())
+    rk_fake_llm.script(Fault.stream_error(), Fault.stream_error(), Fault.stream_cut())
     with pytest.raises(openai.InternalServerError):
-        ask_openai(fake_llm)
+        ask_openai(rk_fake_llm)
     with pytest.raises(anthropic.OverloadedError):
-        ask_anthropic(fake_llm)
+        ask_anthropic(rk_fake_llm)
     with pytest.raises(openai.APIConnectionError):
-        ask_openai(fake_llm)
-    assert [500, 529, None] == [r.status for r in fake_llm.requests]
+        ask_openai(rk_fake_llm)
+    assert [500, 529, None] == [r.status for r in rk_fake_llm.requests]
 
 
-def test_drop_and_delay(fake_llm: FakeLLMServer) -> None:
+def test_drop_and_delay(rk_fake_llm: FakeLLMServer) -> None:
     """A dropped connection is a connection error; a delay past the client timeout a timeout."""
-    fake_llm.script(Fault.drop(), Fault.delay(1.0), Fault.delay(0.05))
+    rk_fake_llm.script(Fault.drop(), Fault.delay(1.0), Fault.delay(0.05))
     with pytest.raises(openai.APIConnectionError) as dropped:
-        ask_openai(fake_llm)
+        ask_openai(rk_fake_llm)
     with pytest.raises(anthropic.APITimeoutError):
-        ask_anthropic(fake_llm, timeout=0.1)
-    assert REPLY == ask_openai(fake_llm, timeout=2.0)
+        ask_anthropic(rk_fake_llm, timeout=0.1)
+    assert REPLY == ask_openai(rk_fake_llm, timeout=2.0)
     assert not isinstance(dropped.value, openai.APITimeoutError)
-    assert ["drop", "delay", "delay"] == [r.outcome for r in fake_llm.requests]
+    assert ["drop", "delay", "delay"] == [r.outcome for r in rk_fake_llm.requests]
 
 
-def test_stall_mid_stream(fake_llm: FakeLLMServer) -> None:
+def test_stall_mid_stream(rk_fake_llm: FakeLLMServer) -> None:
     """``Fault.delay(after=n)`` stalls a stream after n chunks, so a read timeout fires mid-body."""
-    fake_llm.script(Fault.delay(1.0, after=1))
+    rk_fake_llm.script(Fault.delay(1.0, after=1))
     with pytest.raises(openai.APITimeoutError):
-        stream_openai(fake_llm, timeout=0.2)
+        stream_openai(rk_fake_llm, timeout=0.2)
 
 
-def test_outage_and_clear(fake_llm: FakeLLMServer) -> None:
+def test_outage_and_clear(rk_fake_llm: FakeLLMServer) -> None:
     """An outage answers every unscripted request until cleared; scripts still come first."""
-    fake_llm.set_outage(503)
-    fake_llm.script(Fault.ok())
-    assert REPLY == ask_openai(fake_llm)
+    rk_fake_llm.set_outage(503)
+    rk_fake_llm.script(Fault.ok())
+    assert REPLY == ask_openai(rk_fake_llm)
     for _ in range(3):
         with pytest.raises(openai.InternalServerError):
-            ask_openai(fake_llm)
-    fake_llm.clear_outage()
-    assert REPLY == ask_openai(fake_llm)
-    assert ["ok", "outage", "outage", "outage", "ok"] == [r.outcome for r in fake_llm.requests]
+            ask_openai(rk_fake_llm)
+    rk_fake_llm.clear_outage()
+    assert REPLY == ask_openai(rk_fake_llm)
+    assert ["ok", "outage", "outage", "outage", "ok"] == [r.outcome for r in rk_fake_llm.requests]
 
 
-def test_outage_per_provider(fake_llm: FakeLLMServer) -> None:
+def test_outage_per_provider(rk_fake_llm: FakeLLMServer) -> None:
     """An outage for one provider leaves the other answering."""
-    fake_llm.set_outage(Fault.status(529), provider="anthropic")
+    rk_fake_llm.set_outage(Fault.status(529), provider="anthropic")
     with pytest.raises(anthropic.OverloadedError):
-        ask_anthropic(fake_llm)
-    assert REPLY == ask_openai(fake_llm)
+        ask_anthropic(rk_fake_llm)
+    assert REPLY == ask_openai(rk_fake_llm)
 
 
 def test_rate_limit_bucket() -> None:
@@ -235,27 +238,27 @@ def test_rate_limit_bucket() -> None:
         assert "ok" == server.requests[-1].outcome
 
 
-def test_records_redact_secrets(fake_llm: FakeLLMServer) -> None:
+def test_records_redact_secrets(rk_fake_llm: FakeLLMServer) -> None:
     """Records keep headers minus secrets, the stream flag, model, provider and status."""
-    stream_openai(fake_llm)
-    ask_anthropic(fake_llm)
-    oai, ant = fake_llm.requests
+    stream_openai(rk_fake_llm)
+    ask_anthropic(rk_fake_llm)
+    oai, ant = rk_fake_llm.requests
     assert "***" == oai.headers["authorization"]
     assert "***" == ant.headers.get("x-api-key", ant.headers.get("authorization"))
-    assert "sk-" not in repr([dict(r.headers) for r in fake_llm.requests])
+    assert "sk-" not in repr([dict(r.headers) for r in rk_fake_llm.requests])
     assert (True, "gpt-4o-mini", "openai", 200) == (oai.stream, oai.model, oai.provider, oai.status)
     assert (False, "anthropic") == (ant.stream, ant.provider)
     assert oai.time <= ant.time
-    assert 1 == fake_llm.hits(provider="anthropic")
-    fake_llm.reset()
-    assert 0 == fake_llm.hits()
+    assert 1 == rk_fake_llm.hits(provider="anthropic")
+    rk_fake_llm.reset()
+    assert 0 == rk_fake_llm.hits()
 
 
-def test_unknown_path_is_404(fake_llm: FakeLLMServer) -> None:
+def test_unknown_path_is_404(rk_fake_llm: FakeLLMServer) -> None:
     """Unknown routes answer 404 and are recorded without a provider."""
-    with fake_llm.openai_client() as client, pytest.raises(openai.NotFoundError):
+    with rk_fake_llm.openai_client() as client, pytest.raises(openai.NotFoundError):
         client.models.list()
-    assert (None, 404) == (fake_llm.requests[0].provider, fake_llm.requests[0].status)
+    assert (None, 404) == (rk_fake_llm.requests[0].provider, rk_fake_llm.requests[0].status)
 
 
 def test_binds_loopback_and_stops_fast() -> None:

@@ -12,15 +12,15 @@ pytestmark = pytest.mark.integration
 GOOGLE_KEY = "AIzaSyA1234567890abcdefghijklmnopqrstu"
 
 
-def test_google_style_keys_are_redacted_in_records(fake_llm: FakeLLMServer) -> None:
+def test_google_style_keys_are_redacted_in_records(rk_fake_llm: FakeLLMServer) -> None:
     """x-goog-api-key and ?key= (Gemini's two ways to send a key) are recorded as ***."""
     with httpx2.Client() as client:
         client.post(
-            f"{fake_llm.openai_url}/chat/completions?key={GOOGLE_KEY}&alt=sse",
+            f"{rk_fake_llm.openai_url}/chat/completions?key={GOOGLE_KEY}&alt=sse",
             headers={"x-goog-api-key": GOOGLE_KEY, "x-custom": f"Bearer {GOOGLE_KEY}"},
             json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
         )
-    record = fake_llm.requests[-1]
+    record = rk_fake_llm.requests[-1]
     assert "***" == record.headers["x-goog-api-key"]
     assert GOOGLE_KEY not in repr(record)
     assert GOOGLE_KEY not in repr(dict(record.headers))

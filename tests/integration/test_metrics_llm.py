@@ -22,14 +22,14 @@ def _clean_metrics() -> Iterator[None]:
     metrics.reset()
 
 
-def test_snapshot_counts_match_a_scripted_sequence(fake_llm: FakeLLMServer) -> None:
+def test_snapshot_counts_match_a_scripted_sequence(rk_fake_llm: FakeLLMServer) -> None:
     """10 calls, 4 retried 429s, 1 quota stop: the snapshot and the hooks say exactly that."""
     rate_limited = Fault.status(429, headers={"retry-after-ms": "250"}, code="rate_limit_exceeded")
     quota = Fault.status(429, code="insufficient_quota", type="insufficient_quota")
-    fake_llm.script(*[rate_limited, Fault.ok()] * 4, quota)  # then plain answers
+    rk_fake_llm.script(*[rate_limited, Fault.ok()] * 4, quota)  # then plain answers
     seen: list[AttemptRecord] = []
 
-    with fake_llm.openai_client() as client:
+    with rk_fake_llm.openai_client() as client:
 
         @rk.retry("openai", on_retry=seen.append, on_give_up=seen.append, on_success=seen.append)
         def ask() -> str:
@@ -47,7 +47,7 @@ def test_snapshot_counts_match_a_scripted_sequence(fake_llm: FakeLLMServer) -> N
 
     assert ["quota"] == [r for r in results if r == "quota"]
     assert "quota" == results[4]
-    assert 14 == fake_llm.hits()
+    assert 14 == rk_fake_llm.hits()
     assert [0.25] * 4 == waits.sleeps
     m = metrics.snapshot().function(ask.__qualname__)
     assert (10, 14, 4, 9, 1) == (m.calls, m.attempts, m.retries, m.successes, m.gave_up)

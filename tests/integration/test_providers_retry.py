@@ -31,8 +31,8 @@ def retry_info(delay: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def gemini(fake_llm: FakeLLMServer) -> Callable[[], str]:
-    client = fake_llm.gemini_client()
+def gemini(rk_fake_llm: FakeLLMServer) -> Callable[[], str]:
+    client = rk_fake_llm.gemini_client()
 
     @rk.retry("gemini")
     def ask() -> str:
@@ -42,8 +42,8 @@ def gemini(fake_llm: FakeLLMServer) -> Callable[[], str]:
 
 
 @pytest.fixture
-def bedrock(fake_llm: FakeLLMServer) -> Callable[[], str]:
-    client = fake_llm.bedrock_client()
+def bedrock(rk_fake_llm: FakeLLMServer) -> Callable[[], str]:
+    client = rk_fake_llm.bedrock_client()
 
     @rk.retry("bedrock")
     def ask() -> str:
@@ -54,41 +54,41 @@ def bedrock(fake_llm: FakeLLMServer) -> Callable[[], str]:
 
 
 def test_gemini_rate_limit_waits_for_retry_info(
-    fake_llm: FakeLLMServer, gemini: Callable[[], str], rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, gemini: Callable[[], str], rk_no_wait: NoWait
 ) -> None:
     """Two 429s with RetryInfo 7s then 3s: three hits, and the waits are the server's."""
-    fake_llm.script(
+    rk_fake_llm.script(
         Fault.status(429, details=[retry_info("7s")]),
         Fault.status(429, details=[retry_info("3s")]),
     )
-    assert fake_llm.reply == gemini()
-    assert 3 == fake_llm.hits(provider="gemini")
+    assert rk_fake_llm.reply == gemini()
+    assert 3 == rk_fake_llm.hits(provider="gemini")
     assert [7.0, 3.0] == rk_no_wait.sleeps
 
 
 def test_gemini_per_day_quota_is_not_retried(
-    fake_llm: FakeLLMServer, gemini: Callable[[], str], rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, gemini: Callable[[], str], rk_no_wait: NoWait
 ) -> None:
     """A per-day quota stop is raised after one hit, even with a RetryInfo hint."""
-    fake_llm.set_outage(Fault.status(429, details=[PER_DAY, retry_info("30s")]))
+    rk_fake_llm.set_outage(Fault.status(429, details=[PER_DAY, retry_info("30s")]))
     with pytest.raises(genai.errors.ClientError):
         gemini()
-    assert 1 == fake_llm.hits()
+    assert 1 == rk_fake_llm.hits()
     assert 0 == rk_no_wait.count
 
 
 def test_gemini_5xx_retried_up_to_the_preset(
-    fake_llm: FakeLLMServer, gemini: Callable[[], str], rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, gemini: Callable[[], str], rk_no_wait: NoWait
 ) -> None:
     """A lasting 503 is tried exactly the preset's 5 times; a short one recovers."""
-    fake_llm.set_outage(503)
+    rk_fake_llm.set_outage(503)
     with pytest.raises(genai.errors.ServerError):
         gemini()
-    assert 5 == rk.get_preset("gemini").max_attempts == fake_llm.hits()
-    fake_llm.reset()
-    fake_llm.script(Fault.status(500), Fault.status(503))
-    assert fake_llm.reply == gemini()
-    assert 3 == fake_llm.hits()
+    assert 5 == rk.get_preset("gemini").max_attempts == rk_fake_llm.hits()
+    rk_fake_llm.reset()
+    rk_fake_llm.script(Fault.status(500), Fault.status(503))
+    assert rk_fake_llm.reply == gemini()
+    assert 3 == rk_fake_llm.hits()
 
 
 def test_gemini_rate_limit_mode(rk_no_wait: NoWait) -> None:
@@ -108,33 +108,33 @@ def test_gemini_rate_limit_mode(rk_no_wait: NoWait) -> None:
 
 
 def test_gemini_stream_retried_only_before_first_chunk(
-    fake_llm: FakeLLMServer, rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, rk_no_wait: NoWait
 ) -> None:
     """An in-stream error before any text is retried; one after the first chunk is raised."""
-    client = fake_llm.gemini_client()
+    client = rk_fake_llm.gemini_client()
 
     @rk.retry("gemini")
     def stream() -> Iterator[str]:
         for chunk in client.models.generate_content_stream(model="gemini-2.5-flash", contents="x"):
             yield chunk.text or ""
 
-    fake_llm.script(Fault.stream_error(after=0))
-    assert fake_llm.reply == "".join(stream())
-    assert 2 == fake_llm.hits()
-    fake_llm.reset()
-    fake_llm.script(Fault.stream_error(after=1))
+    rk_fake_llm.script(Fault.stream_error(after=0))
+    assert rk_fake_llm.reply == "".join(stream())
+    assert 2 == rk_fake_llm.hits()
+    rk_fake_llm.reset()
+    rk_fake_llm.script(Fault.stream_error(after=1))
     with pytest.raises(genai.errors.ServerError):
         "".join(stream())
-    assert 1 == fake_llm.hits()
+    assert 1 == rk_fake_llm.hits()
 
 
 def test_bedrock_throttling_backs_off_and_recovers(
-    fake_llm: FakeLLMServer, bedrock: Callable[[], str], rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, bedrock: Callable[[], str], rk_no_wait: NoWait
 ) -> None:
     """Two ThrottlingExceptions (no hint from Bedrock): three hits, two backoff waits."""
-    fake_llm.script(Fault.status(429), Fault.status(429))
-    assert fake_llm.reply == bedrock()
-    assert 3 == fake_llm.hits(provider="bedrock")
+    rk_fake_llm.script(Fault.status(429), Fault.status(429))
+    assert rk_fake_llm.reply == bedrock()
+    assert 3 == rk_fake_llm.hits(provider="bedrock")
     policy = rk.get_preset("bedrock")
     assert 2 == rk_no_wait.count
     for attempt, wait in enumerate(rk_no_wait.sleeps, start=1):
@@ -143,40 +143,40 @@ def test_bedrock_throttling_backs_off_and_recovers(
 
 
 def test_bedrock_quota_stops_are_not_retried(
-    fake_llm: FakeLLMServer, bedrock: Callable[[], str], rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, bedrock: Callable[[], str], rk_no_wait: NoWait
 ) -> None:
     """ServiceQuotaExceededException and "tokens per day" throttling: one hit each."""
-    fake_llm.set_outage(Fault.status(400, type="ServiceQuotaExceededException"))
+    rk_fake_llm.set_outage(Fault.status(400, type="ServiceQuotaExceededException"))
     with pytest.raises(Exception, match="ServiceQuotaExceededException"):
         bedrock()
-    assert 1 == fake_llm.hits()
-    fake_llm.reset()
-    fake_llm.set_outage(Fault.status(429, message="Too many tokens per day, please wait."))
+    assert 1 == rk_fake_llm.hits()
+    rk_fake_llm.reset()
+    rk_fake_llm.set_outage(Fault.status(429, message="Too many tokens per day, please wait."))
     with pytest.raises(Exception, match="ThrottlingException"):
         bedrock()
-    assert 1 == fake_llm.hits()
+    assert 1 == rk_fake_llm.hits()
     assert 0 == rk_no_wait.count
 
 
 def test_bedrock_5xx_retried_up_to_the_preset(
-    fake_llm: FakeLLMServer, bedrock: Callable[[], str], rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, bedrock: Callable[[], str], rk_no_wait: NoWait
 ) -> None:
     """A lasting 500 is tried the preset's 6 times; 503 then 424 then success: three hits."""
-    fake_llm.set_outage(500)
+    rk_fake_llm.set_outage(500)
     with pytest.raises(Exception, match="InternalServerException"):
         bedrock()
-    assert 6 == rk.get_preset("bedrock").max_attempts == fake_llm.hits()
-    fake_llm.reset()
-    fake_llm.script(Fault.status(503), Fault.status(424))
-    assert fake_llm.reply == bedrock()
-    assert 3 == fake_llm.hits()
+    assert 6 == rk.get_preset("bedrock").max_attempts == rk_fake_llm.hits()
+    rk_fake_llm.reset()
+    rk_fake_llm.script(Fault.status(503), Fault.status(424))
+    assert rk_fake_llm.reply == bedrock()
+    assert 3 == rk_fake_llm.hits()
 
 
 def test_bedrock_stream_retried_only_before_first_chunk(
-    fake_llm: FakeLLMServer, rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, rk_no_wait: NoWait
 ) -> None:
     """A throttling event before any text is retried; a stream error after text is raised."""
-    client = fake_llm.bedrock_client()
+    client = rk_fake_llm.bedrock_client()
 
     @rk.retry("bedrock")
     def stream() -> Iterator[str]:
@@ -188,19 +188,19 @@ def test_bedrock_stream_retried_only_before_first_chunk(
         finally:
             events.close()
 
-    fake_llm.script(Fault.stream_error(after=0, type="throttlingException"))
-    assert fake_llm.reply == "".join(stream())
-    assert 2 == fake_llm.hits()
-    fake_llm.reset()
-    fake_llm.script(Fault.stream_error(after=2))
+    rk_fake_llm.script(Fault.stream_error(after=0, type="throttlingException"))
+    assert rk_fake_llm.reply == "".join(stream())
+    assert 2 == rk_fake_llm.hits()
+    rk_fake_llm.reset()
+    rk_fake_llm.script(Fault.stream_error(after=2))
     with pytest.raises(Exception, match="modelStreamErrorException"):
         "".join(stream())
-    assert 1 == fake_llm.hits()
+    assert 1 == rk_fake_llm.hits()
 
 
-def test_bedrock_invoke_model_retried(fake_llm: FakeLLMServer, rk_no_wait: NoWait) -> None:
+def test_bedrock_invoke_model_retried(rk_fake_llm: FakeLLMServer, rk_no_wait: NoWait) -> None:
     """InvokeModel: a throttle then a model timeout, then the Titan-shaped answer."""
-    client = fake_llm.bedrock_client()
+    client = rk_fake_llm.bedrock_client()
 
     @rk.retry("bedrock")
     def ask() -> str:
@@ -209,6 +209,6 @@ def test_bedrock_invoke_model_retried(fake_llm: FakeLLMServer, rk_no_wait: NoWai
         )
         return str(json.loads(reply["body"].read())["results"][0]["outputText"])
 
-    fake_llm.script(Fault.status(429), Fault.status(408))
-    assert fake_llm.reply == ask()
-    assert 3 == fake_llm.hits()
+    rk_fake_llm.script(Fault.status(429), Fault.status(408))
+    assert rk_fake_llm.reply == ask()
+    assert 3 == rk_fake_llm.hits()

@@ -21,10 +21,10 @@ Ask = Callable[..., Callable[[], str]]
 
 
 @pytest.fixture
-def clients(fake_llm: FakeLLMServer) -> Iterator[Clients]:
+def clients(rk_fake_llm: FakeLLMServer) -> Iterator[Clients]:
     """Sync openai and anthropic clients for the fake server, closed after the test."""
-    with fake_llm.openai_client() as oai, fake_llm.anthropic_client() as ant:
-        yield Clients(fake_llm, oai, ant)
+    with rk_fake_llm.openai_client() as oai, rk_fake_llm.anthropic_client() as ant:
+        yield Clients(rk_fake_llm, oai, ant)
 
 
 class Clients:
@@ -61,12 +61,12 @@ def ask_anthropic(clients: Clients, **retry_args: object) -> Callable[[], str]:
 
 @pytest.mark.parametrize("make", [ask_openai, ask_anthropic])
 def test_429_with_retry_after_then_success(
-    fake_llm: FakeLLMServer, clients: Clients, rk_no_wait: NoWait, make: Ask
+    rk_fake_llm: FakeLLMServer, clients: Clients, rk_no_wait: NoWait, make: Ask
 ) -> None:
     """429 with retry-after: 2, then 200: two hits and one recorded 2 s wait."""
-    fake_llm.script(Fault.status(429, headers={"retry-after": "2"}), Fault.ok())
-    assert fake_llm.reply == make(clients)()
-    assert 2 == fake_llm.hits()
+    rk_fake_llm.script(Fault.status(429, headers={"retry-after": "2"}), Fault.ok())
+    assert rk_fake_llm.reply == make(clients)()
+    assert 2 == rk_fake_llm.hits()
     assert [2.0] == rk_no_wait.sleeps
 
 
@@ -89,7 +89,7 @@ def test_429_with_retry_after_then_success(
     ids=["openai-quota", "anthropic-spend", "oa401", "oa400", "oa404", "an401", "an400", "an404"],
 )
 def test_billing_stops_and_client_errors_hit_once(
-    fake_llm: FakeLLMServer,
+    rk_fake_llm: FakeLLMServer,
     clients: Clients,
     rk_no_wait: NoWait,
     make: Ask,
@@ -97,10 +97,10 @@ def test_billing_stops_and_client_errors_hit_once(
     error: type[Exception],
 ) -> None:
     """Quota, spend limits, 401, 400 and 404: exactly one hit, no sleep, a note why."""
-    fake_llm.set_outage(stop)
+    rk_fake_llm.set_outage(stop)
     with pytest.raises(error) as info:
         make(clients)()
-    assert 1 == fake_llm.hits()
+    assert 1 == rk_fake_llm.hits()
     assert [] == rk_no_wait.sleeps
     assert "not retryable" in info.value.__notes__[-1]
 
@@ -118,53 +118,58 @@ def test_billing_stops_and_client_errors_hit_once(
     ids=["oa500", "oa503", "oa-drop", "an529", "an503", "an-drop"],
 )
 def test_transient_failures_retry_up_to_max_attempts(
-    fake_llm: FakeLLMServer, clients: Clients, rk_no_wait: NoWait, make: Ask, failure: Fault
+    rk_fake_llm: FakeLLMServer, clients: Clients, rk_no_wait: NoWait, make: Ask, failure: Fault
 ) -> None:
     """500, 503, 529 and dropped connections: retried until max_attempts, then raised."""
-    fake_llm.set_outage(failure)
+    rk_fake_llm.set_outage(failure)
     with pytest.raises((openai.APIError, anthropic.APIError)) as info:
         make(clients, max_attempts=3)()
-    assert 3 == fake_llm.hits()
+    assert 3 == rk_fake_llm.hits()
     assert 2 == len(rk_no_wait.sleeps)
     assert "max_attempts=3 reached" in info.value.__notes__[-1]
 
 
 def test_transient_failures_then_success(
-    fake_llm: FakeLLMServer, clients: Clients, rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, clients: Clients, rk_no_wait: NoWait
 ) -> None:
     """A 503, a dropped connection, then a 200: three hits, the answer returned."""
-    fake_llm.script(Fault.status(503), Fault.drop())
-    assert fake_llm.reply == ask_openai(clients)()
-    assert 3 == fake_llm.hits()
+    rk_fake_llm.script(Fault.status(503), Fault.drop())
+    assert rk_fake_llm.reply == ask_openai(clients)()
+    assert 3 == rk_fake_llm.hits()
 
 
 def test_retry_after_above_cap_gives_up_with_note(
-    fake_llm: FakeLLMServer, clients: Clients, rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, clients: Clients, rk_no_wait: NoWait
 ) -> None:
     """retry-after: 600 above max_retry_after: one hit, no sleep, a note saying why."""
-    fake_llm.script(Fault.status(429, headers={"retry-after": "600"}))
+    rk_fake_llm.script(Fault.status(429, headers={"retry-after": "600"}))
     with pytest.raises(anthropic.RateLimitError) as info:
         ask_anthropic(clients)()
-    assert 1 == fake_llm.hits()
+    assert 1 == rk_fake_llm.hits()
     assert [] == rk_no_wait.sleeps
     assert "server asked to wait 600s, more than max_retry_after=60s" in info.value.__notes__[-1]
 
 
 def test_deadline_in_virtual_time(
-    fake_llm: FakeLLMServer, clients: Clients, rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, clients: Clients, rk_no_wait: NoWait
 ) -> None:
     """503s asking for 20 s under a 50 s deadline: two waits, then it gives up (60 s > 50 s)."""
-    fake_llm.set_outage(Fault.status(503, headers={"retry-after": "20"}))
+    rk_fake_llm.set_outage(Fault.status(503, headers={"retry-after": "20"}))
     with pytest.raises(openai.InternalServerError) as info:
         ask_openai(clients, deadline=50)()
-    assert 3 == fake_llm.hits()
+    assert 3 == rk_fake_llm.hits()
     assert [20.0, 20.0] == rk_no_wait.sleeps
     assert "past the deadline of 50s" in info.value.__notes__[-1]
 
 
-async def test_async_clients_behave_the_same(fake_llm: FakeLLMServer, rk_no_wait: NoWait) -> None:
+async def test_async_clients_behave_the_same(
+    rk_fake_llm: FakeLLMServer, rk_no_wait: NoWait
+) -> None:
     """AsyncOpenAI and AsyncAnthropic: hint honoured, quota not retried, deadline respected."""
-    async with fake_llm.async_openai_client() as oai, fake_llm.async_anthropic_client() as ant:
+    async with (
+        rk_fake_llm.async_openai_client() as oai,
+        rk_fake_llm.async_anthropic_client() as ant,
+    ):
 
         @rk.retry("openai", deadline=50)
         async def ask() -> str:
@@ -176,26 +181,26 @@ async def test_async_clients_behave_the_same(fake_llm: FakeLLMServer, rk_no_wait
             reply = await ant.messages.create(model="claude-x", max_tokens=50, messages=MESSAGES)
             return "answered" if reply.content else ""
 
-        fake_llm.script(Fault.status(429, headers={"retry-after": "2"}))
-        assert fake_llm.reply == await ask()
-        assert (2, [2.0]) == (fake_llm.hits(), rk_no_wait.sleeps)
+        rk_fake_llm.script(Fault.status(429, headers={"retry-after": "2"}))
+        assert rk_fake_llm.reply == await ask()
+        assert (2, [2.0]) == (rk_fake_llm.hits(), rk_no_wait.sleeps)
 
-        fake_llm.reset()
-        fake_llm.script(Fault.status(429, code="insufficient_quota"))
+        rk_fake_llm.reset()
+        rk_fake_llm.script(Fault.status(429, code="insufficient_quota"))
         with pytest.raises(openai.RateLimitError):
             await ask()
-        assert 1 == fake_llm.hits()
+        assert 1 == rk_fake_llm.hits()
 
-        fake_llm.reset()
-        fake_llm.set_outage(Fault.status(503, headers={"retry-after": "20"}))
+        rk_fake_llm.reset()
+        rk_fake_llm.set_outage(Fault.status(503, headers={"retry-after": "20"}))
         with pytest.raises(openai.InternalServerError):
             await ask()
-        assert 3 == fake_llm.hits()
+        assert 3 == rk_fake_llm.hits()
 
-        fake_llm.reset()
-        fake_llm.script(Fault.status(529), Fault.drop())
+        rk_fake_llm.reset()
+        rk_fake_llm.script(Fault.status(529), Fault.drop())
         assert "answered" == await ask_claude()
-        assert 3 == fake_llm.hits()
+        assert 3 == rk_fake_llm.hits()
 
 
 def openai_stream(clients: Clients) -> Callable[[], Iterator[str]]:
@@ -231,18 +236,18 @@ def anthropic_stream(clients: Clients) -> Callable[[], Iterator[str]]:
     "failure", [Fault.stream_error(after=0), Fault.stream_cut(after=0)], ids=["error", "cut"]
 )
 def test_stream_failing_before_first_chunk_is_retried(
-    fake_llm: FakeLLMServer,
+    rk_fake_llm: FakeLLMServer,
     clients: Clients,
     rk_no_wait: NoWait,
     make: Callable[..., Callable[[], Iterator[str]]],
     failure: Fault,
 ) -> None:
     """A stream failing before its first chunk is retried; the whole answer arrives once."""
-    fake_llm.script(failure)
+    rk_fake_llm.script(failure)
     chunks = list(make(clients)())
-    assert fake_llm.reply == "".join(chunks)
-    assert fake_llm.chunks == len(chunks)
-    assert 2 == fake_llm.hits()
+    assert rk_fake_llm.reply == "".join(chunks)
+    assert rk_fake_llm.chunks == len(chunks)
+    assert 2 == rk_fake_llm.hits()
 
 
 @pytest.mark.parametrize("make", [openai_stream, anthropic_stream])
@@ -250,28 +255,28 @@ def test_stream_failing_before_first_chunk_is_retried(
     "failure", [Fault.stream_error(after=3), Fault.stream_cut(after=3)], ids=["error", "cut"]
 )
 def test_stream_failing_after_chunk_3_is_not_retried(
-    fake_llm: FakeLLMServer,
+    rk_fake_llm: FakeLLMServer,
     clients: Clients,
     rk_no_wait: NoWait,
     make: Callable[..., Callable[[], Iterator[str]]],
     failure: Fault,
 ) -> None:
     """A stream failing after three chunks: one hit, no duplicated chunks, a note."""
-    fake_llm.script(failure)
+    rk_fake_llm.script(failure)
     seen: list[str] = []
     with pytest.raises(Exception) as info:  # noqa: PT011 - the SDKs raise different classes
         seen.extend(make(clients)())
     assert 3 == len(seen)
-    assert fake_llm.reply.startswith("".join(seen))
-    assert 1 == fake_llm.hits()
+    assert rk_fake_llm.reply.startswith("".join(seen))
+    assert 1 == rk_fake_llm.hits()
     assert "failed after yielding output" in info.value.__notes__[-1]
 
 
 async def test_async_stream_retried_only_before_first_chunk(
-    fake_llm: FakeLLMServer, rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, rk_no_wait: NoWait
 ) -> None:
     """Async generators: retried before the first chunk, not after."""
-    async with fake_llm.async_anthropic_client() as client:
+    async with rk_fake_llm.async_anthropic_client() as client:
 
         @rk.retry("anthropic", jitter=0)
         async def stream() -> AsyncIterator[str]:
@@ -282,12 +287,12 @@ async def test_async_stream_retried_only_before_first_chunk(
                 if event.type == "content_block_delta" and event.delta.type == "text_delta":
                     yield event.delta.text
 
-        fake_llm.script(Fault.stream_error(after=0))
-        assert fake_llm.reply == "".join([chunk async for chunk in stream()])
-        assert 2 == fake_llm.hits()
+        rk_fake_llm.script(Fault.stream_error(after=0))
+        assert rk_fake_llm.reply == "".join([chunk async for chunk in stream()])
+        assert 2 == rk_fake_llm.hits()
 
-        fake_llm.reset()
-        fake_llm.script(Fault.stream_error(after=3))
+        rk_fake_llm.reset()
+        rk_fake_llm.script(Fault.stream_error(after=3))
         seen: list[str] = []
 
         async def consume() -> None:
@@ -297,4 +302,4 @@ async def test_async_stream_retried_only_before_first_chunk(
         with pytest.raises(anthropic.APIStatusError):
             await consume()
         assert 3 == len(seen)
-        assert 1 == fake_llm.hits()
+        assert 1 == rk_fake_llm.hits()

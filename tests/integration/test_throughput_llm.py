@@ -18,15 +18,15 @@ MESSAGES: list[openai.types.chat.ChatCompletionMessageParam] = [{"role": "user",
 
 
 def test_one_429_holds_back_the_other_49_threads(
-    fake_llm: FakeLLMServer, rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, rk_no_wait: NoWait
 ) -> None:
     """A 429 with retry-after 5 seen by one of 50 threads: the other 49 send only after 5 s."""
-    fake_llm.enqueue(Fault.status(429, headers={"retry-after": "5"}, code="rate_limit_exceeded"))
+    rk_fake_llm.enqueue(Fault.status(429, headers={"retry-after": "5"}, code="rate_limit_exceeded"))
     gate = rk.RateLimitGate("openai", pace=False)
     first_done = threading.Event()
     errors: list[str] = []
 
-    with fake_llm.openai_client() as client:
+    with rk_fake_llm.openai_client() as client:
 
         def worker(caller: int) -> None:
             if caller:
@@ -46,7 +46,7 @@ def test_one_429_holds_back_the_other_49_threads(
         for thread in threads:
             thread.join(20)
 
-    records = fake_llm.requests
+    records = rk_fake_llm.requests
     assert ["429"] == errors
     assert 50 == len(records)
     limited_at = records[0].time
@@ -56,14 +56,14 @@ def test_one_429_holds_back_the_other_49_threads(
 
 
 async def test_one_429_holds_back_the_other_49_tasks(
-    fake_llm: FakeLLMServer, rk_no_wait: NoWait
+    rk_fake_llm: FakeLLMServer, rk_no_wait: NoWait
 ) -> None:
     """The same with the async anthropic client and 50 tasks on one loop."""
-    fake_llm.enqueue(Fault.status(429, headers={"retry-after": "5"}))
+    rk_fake_llm.enqueue(Fault.status(429, headers={"retry-after": "5"}))
     gate = rk.RateLimitGate("anthropic", pace=False)
     first_done = asyncio.Event()
 
-    async with fake_llm.async_anthropic_client() as client:
+    async with rk_fake_llm.async_anthropic_client() as client:
 
         async def worker(caller: int) -> str:
             if caller:
@@ -83,7 +83,7 @@ async def test_one_429_holds_back_the_other_49_tasks(
 
         outcomes = await asyncio.gather(*(worker(n) for n in range(50)))
 
-    records = fake_llm.requests
+    records = rk_fake_llm.requests
     assert ["429"] + ["ok"] * 49 == outcomes
     assert 50 == len(records)
     assert all(r.time >= records[0].time + 5.0 for r in records[1:])
