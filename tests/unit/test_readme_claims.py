@@ -1,4 +1,4 @@
-"""What the README says about edge cases is what the code does."""
+"""What the README and the documentation site say about edge cases is what the code does."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ import resilience_kit as rk
 from resilience_kit import ConfigurationError
 from resilience_kit.testing import no_wait
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[2]
+# The claims live in the README landing page and the documentation site built from docs/.
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+README = "\n\n".join(page.read_text(encoding="utf-8") for page in PAGES)
 FLAT = " ".join(README.split())
 
 
