@@ -1,8 +1,9 @@
 """The failure ``resilience-kit explain`` describes, rebuilt as the exception a client would raise.
 
-For ``openai`` and ``anthropic`` the real SDK client sends one request to a local FakeLLMServer
-scripted with the status, headers and body (or the in-stream error event), so the exception is
-exactly what that SDK raises in production. ``http`` stands for any other client: an exception
+For ``openai``, ``anthropic``, ``gemini`` (google-genai) and ``bedrock`` (boto3 ``bedrock-runtime``)
+the real SDK client sends one request to a local FakeLLMServer scripted with the status, headers
+and body (or the in-stream error event), so the exception is exactly what that SDK raises in
+production. ``http`` stands for any other client: an exception
 with ``status_code``, ``headers`` and ``body``, classified by the kit's rule for HTTP-shaped errors.
 """
 
@@ -19,8 +20,20 @@ from resilience_kit.testing import FakeLLMServer, Fault
 
 __all__ = ["PROVIDERS", "Failure", "raise_failure"]
 
-PROVIDERS = ("openai", "anthropic", "http")
-_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
+PROVIDERS = ("openai", "anthropic", "gemini", "bedrock", "http")
+_MODELS = {
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-haiku-4-5",
+    "gemini": "gemini-2.5-flash",
+    "bedrock": "anthropic.claude-3-5-haiku-20241022-v1:0",
+}
+# The module each provider's SDK client comes from (checked before the server starts).
+_SDK_MODULES = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "gemini": "google.genai",
+    "bedrock": "boto3",
+}
 
 
 @dataclass(frozen=True)
@@ -39,7 +52,9 @@ class Failure:
         """Reject combinations no client produces, with a message naming the options."""
         if self.in_stream:
             if self.provider == "http":
-                raise UsageError("--in-stream needs --provider openai or anthropic")
+                raise UsageError(
+                    "--in-stream needs --provider openai, anthropic, gemini or bedrock (not http)"
+                )
             if self.status is not None or self.body is not None or self.headers:
                 raise UsageError(
                     "--in-stream describes an error event inside a 200 stream: "
@@ -99,7 +114,7 @@ def raise_failure(failure: Failure) -> BaseException:
         fault = Fault.status(
             status, headers=failure.headers, code=failure.code, type=failure.type, body=body
         )
-    importlib.import_module(failure.provider)  # ImportError before anything starts
+    importlib.import_module(_SDK_MODULES[failure.provider])  # ImportError before anything starts
     with FakeLLMServer() as server:
         server.script(fault)
         try:
@@ -129,6 +144,12 @@ def _send(server: FakeLLMServer, provider: str, *, stream: bool) -> None:
         else:
             client.chat.completions.create(model=_MODELS[provider], messages=messages)
         return
+    if provider == "gemini":
+        _send_gemini(server, stream=stream)
+        return
+    if provider == "bedrock":
+        _send_bedrock(server, stream=stream)
+        return
     import anthropic  # an optional dependency: only this provider needs it
 
     aclient = server.anthropic_client(http_client=anthropic.DefaultHttpxClient(trust_env=False))
@@ -139,3 +160,26 @@ def _send(server: FakeLLMServer, provider: str, *, stream: bool) -> None:
             pass
     else:
         aclient.messages.create(model=_MODELS[provider], max_tokens=16, messages=messages)
+
+
+def _send_gemini(server: FakeLLMServer, *, stream: bool) -> None:
+    client = server.gemini_client(timeout=30.0)
+    if stream:
+        for _chunk in client.models.generate_content_stream(model=_MODELS["gemini"], contents="hi"):
+            pass
+    else:
+        client.models.generate_content(model=_MODELS["gemini"], contents="hi")
+
+
+def _send_bedrock(server: FakeLLMServer, *, stream: bool) -> None:
+    client = server.bedrock_client(timeout=30.0)
+    messages: Any = [{"role": "user", "content": [{"text": "hi"}]}]
+    if stream:
+        events = client.converse_stream(modelId=_MODELS["bedrock"], messages=messages)["stream"]
+        try:
+            for _event in events:
+                pass
+        finally:
+            events.close()  # an error event leaves the connection open otherwise
+    else:
+        client.converse(modelId=_MODELS["bedrock"], messages=messages)

@@ -97,6 +97,20 @@ def test_anthropic_retry_after_beyond_the_cap_gives_up_at_once(
             False,
         ),
         (["--provider", "anthropic", "--status", "401"], "auth", False),
+        (["--provider", "gemini", "--status", "429"], "rate_limit", True),
+        (["--provider", "gemini", "--status", "503"], "overloaded", True),
+        (["--provider", "gemini", "--in-stream", "--type", "UNAVAILABLE"], "overloaded", True),
+        (["--provider", "bedrock", "--status", "429"], "rate_limit", True),
+        (
+            ["--provider", "bedrock", "--status", "400", "--type", "ServiceQuotaExceededException"],
+            "quota",
+            False,
+        ),
+        (
+            ["--provider", "bedrock", "--in-stream", "--type", "throttlingException"],
+            "rate_limit",
+            True,
+        ),
     ],
 )
 def test_sdk_failures_are_classified_as_the_sdk_raises_them(
@@ -104,6 +118,7 @@ def test_sdk_failures_are_classified_as_the_sdk_raises_them(
 ) -> None:
     """Status, code, type and in-stream errors rebuilt through the SDKs get the table's category."""
     report = _report(capsys, *args)
+    assert args[1] == report["classification"]["provider"]
     assert (category, retryable) == (
         report["classification"]["category"],
         report["classification"]["retryable"],
