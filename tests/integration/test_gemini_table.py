@@ -2,7 +2,8 @@
 
 Each row scripts one failure, makes one real ``google.genai.Client`` call with the SDK's own
 retries off, and checks every decision field. Gemini sends no request id header, so
-``request_id`` is None throughout; transport errors surface as raw ``httpx2`` errors.
+``request_id`` is None throughout; transport errors surface as raw ``httpx2`` errors (``httpx``
+with google-genai 2.x).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from google import genai
 
 from resilience_kit import ErrorCategory, classify
 from resilience_kit.testing import FakeLLMServer, Fault
+
+# google-genai 3.x sends through httpx2; 2.x (the newest for Python 3.10) through httpx.
+TRANSPORT = "httpx2" if int(genai.__version__.split(".")[0]) >= 3 else "httpx"
 
 pytestmark = pytest.mark.integration
 C = ErrorCategory
@@ -205,7 +209,7 @@ CASES: list[Case] = [
         RETRY,
         None,
         timeout=CLIENT_TIMEOUT,
-        provider="httpx2",
+        provider=TRANSPORT,
     ),
     Case(
         "stream-stall-timeout",
@@ -215,9 +219,9 @@ CASES: list[Case] = [
         None,
         stream=True,
         timeout=CLIENT_TIMEOUT,
-        provider="httpx2",
+        provider=TRANSPORT,
     ),
-    Case("dropped", Fault.drop, C.CONNECTION, RETRY, None, provider="httpx2"),
+    Case("dropped", Fault.drop, C.CONNECTION, RETRY, None, provider=TRANSPORT),
     Case(
         "stream-cut",
         lambda: Fault.stream_cut(after=1),
@@ -225,7 +229,7 @@ CASES: list[Case] = [
         RETRY,
         None,
         stream=True,
-        provider="httpx2",
+        provider=TRANSPORT,
     ),
 ]
 
