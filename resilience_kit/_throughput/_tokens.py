@@ -32,7 +32,7 @@ from typing_extensions import ParamSpec
 from resilience_kit import _clock, _events
 from resilience_kit._callables import callable_kind, through_descriptor
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._checks import check_name, check_number
+from resilience_kit._checks import check_instance, check_name, check_number, check_seconds
 from resilience_kit._classify import (
     Headers,
     RateLimitReading,
@@ -103,18 +103,20 @@ class TokenLimiter(Guard):
         storage: Storage | None = None,
         max_wait: float | None = None,
     ) -> None:
-        self.name = check_name("name", name)
-        self.period = check_number("period", period, above=0.0)
+        self.name: str = check_name("name", name)
+        self.period: float = check_seconds("period", period, above=0.0)
         declared = [
             None if value is None else check_number(field, value, above=0.0)
             for field, value in (("rpm", rpm), ("tpm", tpm))
         ]
         if cost is not None and not callable(cost):
             raise ConfigurationError("cost", f"must be a callable or None, got {cost!r}")
-        self.cost = cost
-        self.max_wait = (
-            None if max_wait is None else check_number("max_wait", max_wait, at_least=0.0)
+        self.cost: Callable[..., int | None] | None = cost
+        self.max_wait: float | None = (
+            None if max_wait is None else check_seconds("max_wait", max_wait)
         )
+        if storage is not None:
+            check_instance("storage", storage, Storage, what="a Storage or None")
         self.storage: Storage = MemoryStorage() if storage is None else storage
         self._lock = threading.Lock()
         self._limit: list[float] = [d or 0.0 for d in declared]

@@ -220,6 +220,9 @@ def test_resilient_takes_tokens() -> None:
         (lambda: TokenLimiter(period=0), "period"),
         (lambda: TokenLimiter(cost=3), "cost"),  # type: ignore[arg-type]
         (lambda: TokenLimiter(max_wait=-1), "max_wait"),
+        (lambda: TokenLimiter(max_wait=float("inf")), "max_wait"),
+        (lambda: TokenLimiter(period=float("inf")), "period"),
+        (lambda: TokenLimiter(storage="redis"), "storage"),  # type: ignore[arg-type]
         (lambda: rk.resilient(tokens=object()), "tokens"),  # type: ignore[arg-type]
         (lambda: rk.observe(object(), TokenLimiter()), "client"),
         (lambda: rk.observe(object(), object()), "limiter"),  # type: ignore[arg-type]
