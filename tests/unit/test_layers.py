@@ -14,11 +14,13 @@ L0 = (
     "exceptions",
     "_categories",
     "_redact",
+    "_call",
     "_clock",
     "_events",
     "_checks",
     "_callables",
     "_streams",
+    "_waits",
     "_state",
 )
 LAYERS: dict[str, int] = {
