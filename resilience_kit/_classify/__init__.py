@@ -8,7 +8,6 @@ from resilience_kit._classify._dispatch import (
     ExceptionMap,
     classify,
     classify_once,
-    forget,
     register_exception_map,
 )
 from resilience_kit._classify._headers import Headers, RateLimitReading, read_rate_limits, snapshot
@@ -21,7 +20,6 @@ __all__ = [
     "classify",
     "classify_http",
     "classify_once",
-    "forget",
     "read_rate_limits",
     "register_exception_map",
     "snapshot",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from resilience_kit._retry._budget import RetryBudget
 from resilience_kit._retry._decorator import AsyncOnlyDecorator, RetryingCallable, retry
-from resilience_kit._retry._engine import WaitPlan, not_retried_because, plan_wait
 from resilience_kit._retry._hooks import AttemptHook, SyncAttemptHook
 from resilience_kit._retry._observers import AttemptRecord
 from resilience_kit._retry._policy import RetryOverrides, RetryPolicy
@@ -18,7 +17,14 @@ from resilience_kit._retry._presets import (
     preset_names,
     register_preset,
 )
-from resilience_kit._retry._tenacity import retry_if_retryable, tenacity_kwargs, wait_retry_after
+from resilience_kit._retry._strategies import (
+    WaitPlan,
+    not_retried_because,
+    plan_wait,
+    retry_if_retryable,
+    wait_retry_after,
+)
+from resilience_kit._retry._tenacity import tenacity_kwargs
 
 __all__ = [
     "BUILTIN_PRESETS",

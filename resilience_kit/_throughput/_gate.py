@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from contextvars import ContextVar
 
-from resilience_kit import _clock, _events
+from resilience_kit import _call, _clock, _events
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_bool, check_instance, check_name, check_seconds
 from resilience_kit._classify import classify_once
@@ -213,7 +213,7 @@ class RateLimitGate(Guard):
 
     def _check(self, wait: float, waited: float) -> None:
         # A wait past the call's deadline (resilient(): retry deadline, timeout=) fails at once.
-        if waited + wait > self.max_wait or wait > _clock.time_left():
+        if waited + wait > self.max_wait or wait > _call.time_left():
             raise GateClosedError(self.name, wait)
 
     def _paced(self, waited: float) -> tuple[float, int]:

@@ -6,7 +6,7 @@ import math
 import threading
 from collections.abc import Iterable
 
-from resilience_kit import _clock, _events
+from resilience_kit import _call, _clock, _events
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_members, check_name, check_number, check_seconds
 from resilience_kit._classify import classify_once
@@ -84,7 +84,7 @@ class AdaptiveLimiter(Guard):
     def _timeout(self) -> float | None:
         """How long a caller may queue: *max_wait*, cut to the time left before the call's
         deadline (``resilient()``'s retry deadline or ``timeout=``)."""
-        left = _clock.time_left()
+        left = _call.time_left()
         if left == math.inf:
             return self.max_wait
         left = max(left, 0.0)

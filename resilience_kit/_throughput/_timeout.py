@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from typing_extensions import ParamSpec
 
-from resilience_kit import _clock
+from resilience_kit import _call
 from resilience_kit._callables import callable_kind, function_name, through_descriptor
 from resilience_kit._checks import check_seconds
 from resilience_kit.exceptions import CallTimeoutError, ConfigurationError
@@ -62,7 +62,7 @@ def timeout(
         @functools.wraps(fn)
         async def call(*args: P.args, **kwargs: P.kwargs) -> T:
             # Time already spent queueing in this attempt (gate, limiter) counts against it.
-            left = min(limit, _clock.time_left())
+            left = min(limit, _call.time_left())
             if left <= 0:
                 raise CallTimeoutError(name, limit)
             try:
