@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from typing_extensions import ParamSpec, Unpack
 
@@ -35,13 +35,15 @@ from resilience_kit._retry import (
     RetryBudget,
     RetryingCallable,
     RetryOverrides,
-    RetryPolicy,
     SyncAttemptHook,
     retry,
 )
 from resilience_kit._throughput import AdaptiveLimiter, RateLimitGate, TokenLimiter
 from resilience_kit._throughput import timeout as timeout_decorator
 from resilience_kit.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from resilience_kit._retry import RetryPolicy
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from typing import Any, Concatenate, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Protocol, TypeVar, overload
 
 import tenacity
 from typing_extensions import ParamSpec, Unpack
@@ -24,8 +24,8 @@ from resilience_kit._retry._budget import BudgetObserver, RetryBudget
 from resilience_kit._retry._engine import Engine
 from resilience_kit._retry._hooks import AttemptHook, Hooks, SyncAttemptHook
 from resilience_kit._retry._observers import RetryObserver, global_observers
-from resilience_kit._retry._policy import RetryOverrides, RetryPolicy, validated_policy
-from resilience_kit._retry._presets import Preset, get_preset
+from resilience_kit._retry._overrides import RetryOverrides
+from resilience_kit._retry._presets import Preset, get_preset, policy_type, validated
 from resilience_kit._retry._statistics import StatisticsView
 from resilience_kit._streams import (
     EMPTY,
@@ -36,6 +36,9 @@ from resilience_kit._streams import (
     relay_async,
 )
 from resilience_kit.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from resilience_kit._retry._policy import RetryPolicy
 
 __all__ = ["AsyncOnlyDecorator", "RetryingCallable", "retry"]
 
@@ -141,7 +144,7 @@ def _decorate(
     decorated.statistics = StatisticsView(engine.stats)
 
     def retry_with(**overrides: Any) -> RetryingCallable[P, R]:
-        return _decorate(func, validated_policy(policy, overrides), observers, hooks, label)
+        return _decorate(func, validated(policy, overrides), observers, hooks, label)
 
     decorated.retry_with = retry_with
     result: RetryingCallable[P, R] = decorated
@@ -271,16 +274,16 @@ def resolve_policy(
 ) -> RetryPolicy:
     """The validated policy for ``retry(preset, policy=..., **overrides)``."""
     if policy is not None:
-        if not isinstance(policy, RetryPolicy):
+        if not isinstance(policy, policy_type()):
             raise ConfigurationError(
                 "policy", f"must be a RetryPolicy, got {type(policy).__name__}"
             )
         if preset != "default":
             raise ConfigurationError("policy", "pass either a preset name or a policy, not both")
-        return validated_policy(policy, overrides)
+        return validated(policy, overrides)
     if not isinstance(preset, str):
         raise ConfigurationError("preset", f"must be a preset name, got {type(preset).__name__}")
-    return validated_policy(get_preset(preset), overrides)
+    return validated(get_preset(preset), overrides)
 
 
 @overload

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import tenacity
 from tenacity.retry import retry_base
@@ -28,8 +28,11 @@ from tenacity.wait import wait_base
 from resilience_kit import _call, _clock, _waits
 from resilience_kit._categories import RETRYABLE_CATEGORIES, ErrorCategory
 from resilience_kit._classify import Classification, classify_once
-from resilience_kit._retry._policy import RetryPolicy
+from resilience_kit._retry._presets import policy_type
 from resilience_kit.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from resilience_kit._retry._policy import RetryPolicy
 
 __all__ = [
     "WaitPlan",
@@ -176,7 +179,7 @@ class wait_retry_after(wait_base):  # noqa: N801 - tenacity's naming style
         max_retry_after: float | None = None,
     ) -> None:
         if fallback is None:
-            fallback = backoff_wait(RetryPolicy())
+            fallback = backoff_wait(policy_type()())
         self.fallback: tenacity.wait.WaitBaseT = fallback
         self.max_retry_after = max_retry_after
 

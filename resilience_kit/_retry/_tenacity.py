@@ -9,16 +9,19 @@ clock (``no_wait()`` virtual time does not count toward it).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal, TypedDict, overload
+from typing import TYPE_CHECKING, Literal, TypedDict, overload
 
 from tenacity.retry import retry_base
 from tenacity.stop import stop_base
 from tenacity.wait import wait_base
 
 from resilience_kit import _clock
-from resilience_kit._retry._policy import RetryPolicy
-from resilience_kit._retry._presets import Preset, get_preset
+from resilience_kit._retry._presets import Preset, get_preset, policy_type
 from resilience_kit._retry._strategies import strategies_for
+from resilience_kit.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from resilience_kit._retry._policy import RetryPolicy
 
 __all__ = ["AsyncTenacityKwargs", "TenacityKwargs", "tenacity_kwargs"]
 
@@ -59,7 +62,11 @@ def tenacity_kwargs(
     Uses the kit's sleep (so ``testing.no_wait()`` applies; pass ``asynchronous=True`` for
     ``async def`` functions and ``AsyncRetrying``) and re-raises the original exception.
     """
-    policy = preset if isinstance(preset, RetryPolicy) else get_preset(preset)
+    policy = get_preset(preset) if isinstance(preset, str) else preset
+    if not isinstance(policy, policy_type()):
+        raise ConfigurationError(
+            "preset", f"must be a preset name or a RetryPolicy, got {type(preset).__name__}"
+        )
     retry, wait, stop = strategies_for(policy)
     if asynchronous:
         return AsyncTenacityKwargs(
