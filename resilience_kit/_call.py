@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Callable, Generator
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -126,35 +126,43 @@ def entered(ctx: CallContext) -> Generator[CallContext, None, None]:
         _CURRENT.reset(token)
 
 
-@contextlib.contextmanager
-def opened(deadline: float | None = None) -> Generator[CallContext, None, None]:
+class opened:  # noqa: N801 - used as a function: ``with opened(deadline) as ctx:``
     """The current call's context, or a new one when no kit layer opened one yet.
 
     *deadline* (seconds from now, or None) tightens the call's deadline for the block. A layer
     that opens the context owns it; a layer inside reuses the outer one, so hand-stacked
-    decorators share one deadline where they run in the same thread/task.
+    decorators share one deadline where they run in the same thread/task. (A class rather than a
+    generator: it runs on every call of every decorated function.)
     """
-    ctx = _CURRENT.get()
-    now = _clock.monotonic()
-    if ctx is None:
-        ctx = CallContext(start=now)
+
+    __slots__ = ("_before", "_ctx", "_deadline", "_token")
+
+    def __init__(self, deadline: float | None = None) -> None:
+        self._deadline = deadline
+
+    def __enter__(self) -> CallContext:
+        ctx = _CURRENT.get()
+        deadline = self._deadline
+        if ctx is None:
+            now = _clock.monotonic()
+            ctx = CallContext(start=now)
+            if deadline is not None:
+                ctx.deadline = now + deadline
+            self._token: Token[CallContext | None] | None = _CURRENT.set(ctx)
+            self._ctx = ctx
+            return ctx
+        self._token = None
+        self._ctx = ctx
+        self._before = ctx.deadline
         if deadline is not None:
-            ctx.deadline = now + deadline
-        token = _CURRENT.set(ctx)
-        try:
-            yield ctx
-        finally:
-            _CURRENT.reset(token)
-        return
-    if deadline is None:
-        yield ctx
-        return
-    before = ctx.deadline
-    ctx.deadline = min(before, now + deadline)
-    try:
-        yield ctx
-    finally:
-        ctx.deadline = before
+            ctx.deadline = min(ctx.deadline, _clock.monotonic() + deadline)
+        return ctx
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._token is not None:
+            _CURRENT.reset(self._token)
+        else:
+            self._ctx.deadline = self._before
 
 
 @contextlib.contextmanager

@@ -8,7 +8,6 @@ breaker timeouts still pass in virtual time.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
@@ -64,6 +63,8 @@ def sleep(seconds: float) -> None:
 
 async def async_sleep(seconds: float) -> None:
     """Await *seconds*, or record the wait when ``no_wait`` is active (still yields to the loop)."""
+    import asyncio  # not at import time: a sync program never loads asyncio through the kit
+
     if _overrides:
         _overrides[-1].record(seconds)
         await asyncio.sleep(0)

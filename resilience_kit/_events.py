@@ -63,7 +63,10 @@ def emit(event: str, *, level: str = "info", **fields: Any) -> None:
     """
     try:
         if structlog.is_configured():
-            getattr(_structlog, level)(event, **_clean(fields))
+            method = getattr(_structlog, level)
+            enabled = getattr(getattr(method, "__self__", None), "is_enabled_for", None)
+            if enabled is None or enabled(_LEVELS[level]):  # a filtered event costs no redaction
+                method(event, **_clean(fields))
             return
         number = _LEVELS[level]
         if not _stdlib.isEnabledFor(number):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Protocol, TypeVar, overload
 
@@ -151,8 +152,11 @@ def _decorate(
     return result
 
 
-# One loop per function kind, each tenacity's own ``for attempt in Retrying(...): with attempt:``
-# inside the call's context (`_call.opened`: the retry deadline bounds every wait inside).
+# One loop per function kind, each tenacity's own ``for attempt in Retrying(...)`` inside the call's
+# context (`_call.opened`: the retry deadline bounds every wait inside). An attempt's failure is
+# handed to tenacity exactly as ``with attempt:`` does (``set_exception``); a success returns at
+# once, skipping the ``set_result(None)`` (a Future per call) that ``with attempt:`` would make for
+# an outcome nobody reads. Streams use ``with attempt:`` as written.
 
 
 def _sync_loop(engine: Engine, func: Callable[..., Any], deadline: float | None) -> Any:
@@ -163,11 +167,15 @@ def _sync_loop(engine: Engine, func: Callable[..., Any], deadline: float | None)
             ctl = engine.start()
             try:
                 for attempt in ctl:
-                    with attempt:
+                    try:
                         result = func(*args, **kwargs)
-                        if report or attempt.retry_state.attempt_number > 1:
-                            engine.succeeded(ctl)
-                        return result
+                    except BaseException:
+                        attempt.retry_state.set_exception(sys.exc_info())
+                        continue
+                    attempts = attempt.retry_state.attempt_number
+                    if report or attempts > 1:
+                        engine.succeeded(ctl, attempts)
+                    return result
             except Exception as exc:
                 raise engine.gave_up(ctl, exc)  # noqa: B904 - exc itself, or the rejection
         raise AssertionError("unreachable: tenacity ends the loop by returning or raising")
@@ -183,11 +191,15 @@ def _async_loop(engine: Engine, func: Callable[..., Any], deadline: float | None
             ctl = engine.start()
             try:
                 async for attempt in ctl:
-                    with attempt:
+                    try:
                         result = await func(*args, **kwargs)
-                        if report or attempt.retry_state.attempt_number > 1:
-                            engine.succeeded(ctl)
-                        return result
+                    except BaseException:
+                        attempt.retry_state.set_exception(sys.exc_info())
+                        continue
+                    attempts = attempt.retry_state.attempt_number
+                    if report or attempts > 1:
+                        engine.succeeded(ctl, attempts)
+                    return result
             except Exception as exc:
                 raise engine.gave_up(ctl, exc)  # noqa: B904 - exc itself, or the rejection
         raise AssertionError("unreachable: tenacity ends the loop by returning or raising")
@@ -204,7 +216,7 @@ def _generator_loop(engine: Engine, func: Callable[..., Any], deadline: float | 
             for attempt in ctl:
                 with attempt:
                     opened = first_item(func, args, kwargs)
-                    engine.succeeded(ctl)
+                    engine.succeeded(ctl, attempt.retry_state.attempt_number)
                     return opened
         except Exception as exc:
             raise engine.gave_up(ctl, exc)  # noqa: B904 - exc itself, or the rejection
@@ -234,7 +246,7 @@ def _async_generator_loop(engine: Engine, func: Callable[..., Any], deadline: fl
             async for attempt in ctl:
                 with attempt:
                     opened = await first_async_item(func, args, kwargs)
-                    engine.succeeded(ctl)
+                    engine.succeeded(ctl, attempt.retry_state.attempt_number)
                     return opened
         except Exception as exc:
             raise engine.gave_up(ctl, exc)  # noqa: B904 - exc itself, or the rejection

@@ -81,6 +81,15 @@ def _controller(retry_state: tenacity.RetryCallState) -> Controller:
     return ctl  # type: ignore[no-any-return]
 
 
+def _vetoes(observer: RetryObserver) -> bool:
+    """Whether *observer* overrides a veto method (only those are asked before a retry)."""
+    kind = type(observer)
+    return (
+        kind.veto_retry is not RetryObserver.veto_retry
+        or kind.aveto_retry is not RetryObserver.aveto_retry
+    )
+
+
 class Engine:
     """The tenacity strategies and the reporting of one decorated function."""
 
@@ -97,6 +106,7 @@ class Engine:
         self.policy = policy
         self.observers = observers
         self.before_observers = tuple(o for o in observers if o.wants_before_attempt)
+        self.vetoers = tuple(o for o in observers if _vetoes(o))
         self.drain = drain
         self.strategies = strategies = strategies_for(policy)
         self.kwargs: dict[str, Any] = {
@@ -142,15 +152,15 @@ class Engine:
 
     # --- stop= ---------------------------------------------------------------------------------
 
-    def _plan(self, retry_state: tenacity.RetryCallState) -> AttemptRecord | None:
-        """The plan's verdict: None when it gives up (recorded), else the retry it schedules."""
+    def _plan(self, retry_state: tenacity.RetryCallState) -> WaitPlan:
+        """The plan's verdict, recorded: a give-up for the report, a wait's reason for the event."""
         plan = self.strategies.stop.verdict(retry_state)
         ctl = _controller(retry_state)
         if plan.wait is None:
             ctl.rk_verdict = Verdict(plan.reason, plan.detail, retry_state.attempt_number)
-            return None
-        ctl.rk_reason = plan.reason
-        return self._record(retry_state, "retry", plan.reason, plan.wait)
+        else:
+            ctl.rk_reason = plan.reason
+        return plan
 
     def _vetoed(self, retry_state: tenacity.RetryCallState, veto: str | None) -> bool:
         if not veto:
@@ -163,19 +173,23 @@ class Engine:
     def stop(self, retry_state: tenacity.RetryCallState) -> bool:
         """Give up when the plan says so, then (last, so that a token is spent only on a retry
         that would otherwise happen) when an observer vetoes the retry."""
-        event = self._plan(retry_state)
-        if event is None:
+        plan = self._plan(retry_state)
+        if plan.wait is None:
             return True
-        return bool(self.observers) and self._vetoed(retry_state, first_veto(self.observers, event))
+        if not self.vetoers:
+            return False
+        event = self._record(retry_state, "retry", plan.reason, plan.wait)
+        return self._vetoed(retry_state, first_veto(self.vetoers, event))
 
     async def astop(self, retry_state: tenacity.RetryCallState) -> bool:
         """`stop()` for ``async def`` functions: vetoes are asked on their async path."""
-        event = self._plan(retry_state)
-        if event is None:
+        plan = self._plan(retry_state)
+        if plan.wait is None:
             return True
-        return bool(self.observers) and self._vetoed(
-            retry_state, await afirst_veto(self.observers, event)
-        )
+        if not self.vetoers:
+            return False
+        event = self._record(retry_state, "retry", plan.reason, plan.wait)
+        return self._vetoed(retry_state, await afirst_veto(self.vetoers, event))
 
     # --- before= / before_sleep= ---------------------------------------------------------------
 
@@ -286,10 +300,9 @@ class Engine:
             return error
         return exc
 
-    def succeeded(self, ctl: Controller) -> None:
-        """The call returned: tell the observers (metrics among them); log a success after a
-        retry."""
-        attempts = ctl.statistics.get("attempt_number", 1)
+    def succeeded(self, ctl: Controller, attempts: int) -> None:
+        """The call returned after *attempts* attempts: tell the observers (metrics among them);
+        log a success after a retry."""
         event = AttemptRecord(
             self.name, attempts, _clock.monotonic() - ctl.rk_start, 0.0, None, "success"
         )
