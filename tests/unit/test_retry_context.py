@@ -80,3 +80,21 @@ async def test_an_async_generator_runs_in_its_call_context_in_every_task() -> No
     assert [0, 1, 2] == got
     assert seen[0] is not None
     assert [seen[0]] * 3 == seen
+
+
+def test_statistics_are_tenacitys_own_for_a_first_attempt_success(rk_no_wait: NoWait) -> None:
+    """A first-attempt success has tenacity's statistics: no stop check ran, so no delay key."""
+    failures = [TimeoutError("slow")]
+
+    @rk.retry(max_attempts=3, initial_wait=0.5, max_wait=0.5, jitter=0.0)
+    def ask() -> str:
+        if failures:
+            raise failures.pop()
+        return "ok"
+
+    assert "ok" == ask()
+    assert (2, 0.5) == (ask.statistics["attempt_number"], ask.statistics["idle_for"])
+    assert "delay_since_first_attempt" in ask.statistics
+    assert "ok" == ask()
+    assert {"start_time", "attempt_number", "idle_for"} == set(ask.statistics)
+    assert 1 == ask.statistics["attempt_number"]
