@@ -144,8 +144,10 @@ rk.resilient("gpt")  # type: ignore[call-overload]  # pyright: ignore[reportCall
 rk.RetryPolicy(max_atempts=3)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 rk.get_preset("openai").with_changes(jiter=0.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 
-# Registered presets: the name is minted once as a PresetName (load_presets returns them too).
-MINE = rk.PresetName("mine")
+# Registered presets: register_preset returns the name typed as a Preset (load_presets too); a
+# plain string is not one, so a typo in a literal name stays an error.
+MINE = rk.register_preset("mine", rk.RetryPolicy(max_attempts=3))
+MINE_PRESET: rk.Preset = MINE
 
 
 @rk.retry(MINE, max_attempts=2)
@@ -155,8 +157,13 @@ def mine(prompt: str) -> str:
 
 def from_toml(path: str) -> None:
     for name in rk.load_presets(path):
-        assert_type(name, rk.PresetName)
-        assert_type(rk.retry(name)(len)("abc"), int)
+        preset: rk.Preset = name
+        assert_type(rk.retry(preset)(len)("abc"), int)
+
+
+def chosen_at_run_time(name: str) -> None:
+    rk.retry(name)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    rk.retry(policy=rk.get_preset(name))
 
 
 # --- hooks: an async hook needs a coroutine function ---------------------------------------

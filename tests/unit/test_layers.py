@@ -30,7 +30,8 @@ LAYERS: dict[str, int] = {
     **dict.fromkeys(("_classify", "metrics", "storage", "testing"), 1),
     **dict.fromkeys(("_retry", "_breaker", "_throughput"), 2),
     "_compose": 3,
-    **dict.fromkeys(("", "__main__", "_cli"), 4),
+    # Entry points and public modules over the tools (``tokens``: the token estimates).
+    **dict.fromkeys(("", "__main__", "_cli", "tokens"), 4),
 }
 # Exceptions to "a layer never imports its own layer's other groups" (L0 modules are one group).
 SAME_LAYER_ALLOWED = {("testing", "_classify")}
