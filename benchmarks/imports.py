@@ -7,7 +7,10 @@ compare the minimum of each (the least disturbed sample). Target: ``import resil
 1.5x ``import stamina``. The kit resolves its public names on first use, so the rows after the bare
 import show what a script pays once it touches ``retry`` or ``resilient``.
 
-    python benchmarks/imports.py [--repeat 15]
+    python benchmarks/imports.py [--repeat 15] [--baseline OTHER_CHECKOUT]
+
+``--baseline`` adds ``import resilience_kit`` from another checkout (e.g. an older commit
+extracted with ``git archive``) to the same interleaved run.
 """
 
 from __future__ import annotations
@@ -45,12 +48,12 @@ print(elapsed, len(sys.modules) - before)
 """
 
 
-def sample(statement: str) -> tuple[float, int]:
-    """Seconds and module count of one *statement* in a fresh interpreter."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def sample(statement: str, root: Path = ROOT) -> tuple[float, int]:
+    """Seconds and module count of one *statement* in a fresh interpreter, *root* on its path."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
     completed = subprocess.run(  # noqa: S603 - our own interpreter and program
         [sys.executable, "-c", _PROGRAM.format(statement=statement)],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         capture_output=True,
         text=True,
@@ -61,14 +64,17 @@ def sample(statement: str) -> tuple[float, int]:
     return float(seconds), int(count)
 
 
-def measure(repeat: int) -> dict[str, dict[str, float]]:
-    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+def measure(repeat: int, baseline: Path | None) -> dict[str, dict[str, float]]:
+    variants = {name: (statement, ROOT) for name, statement in VARIANTS.items()}
+    if baseline is not None:
+        variants["import resilience_kit (baseline)"] = ("import resilience_kit", baseline)
+    times: dict[str, list[float]] = {name: [] for name in variants}
     counts: dict[str, int] = {}
-    for statement in VARIANTS.values():  # warm the file system cache and the bytecode
-        sample(statement)
+    for statement, root in variants.values():  # warm the file system cache and the bytecode
+        sample(statement, root)
     for _ in range(repeat):
-        for name, statement in VARIANTS.items():
-            seconds, counts[name] = sample(statement)
+        for name, (statement, root) in variants.items():
+            seconds, counts[name] = sample(statement, root)
             times[name].append(seconds)
     return {
         name: {
@@ -83,15 +89,17 @@ def measure(repeat: int) -> dict[str, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15, help="fresh interpreters per variant")
+    parser.add_argument("--baseline", type=Path, help="another checkout to import the kit from")
     args = parser.parse_args()
-    rows = measure(args.repeat)
+    baseline = None if args.baseline is None else args.baseline.resolve()
+    rows = measure(args.repeat, baseline)
     stamina = rows["import stamina"]
     for row in rows.values():
         row["min_over_stamina"] = row["min_ms"] / stamina["min_ms"]
-    print(f"{'statement':<26}{'min ms':>9}{'median ms':>11}{'modules':>9}{'x stamina':>11}")
+    print(f"{'statement':<36}{'min ms':>9}{'median ms':>11}{'modules':>9}{'x stamina':>11}")
     for name, row in rows.items():
         print(
-            f"{name:<26}{row['min_ms']:>9.1f}{row['median_ms']:>11.1f}{row['modules']:>9.0f}"
+            f"{name:<36}{row['min_ms']:>9.1f}{row['median_ms']:>11.1f}{row['modules']:>9.0f}"
             f"{row['min_over_stamina']:>11.2f}"
         )
     kit = rows["import resilience_kit"]
@@ -111,6 +119,7 @@ def main() -> None:
                 "stamina": metadata.version("stamina"),
                 "tenacity": metadata.version("tenacity"),
                 "repeat": args.repeat,
+                "baseline": None if baseline is None else str(baseline),
                 "imports": rows,
                 "kit_over_stamina_min": ratio,
                 "kit_over_stamina_median": median_ratio,

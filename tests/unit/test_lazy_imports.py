@@ -95,7 +95,7 @@ def test_import_does_not_load_sdks() -> None:
     assert result["boto3_importable"] is True
 
 
-# What a bare ``import resilience_kit`` may load of the kit: the facade and its lazy-name helper.
+# What a bare ``import resilience_kit`` may load of the kit: the facade and ``_lazy``.
 BARE_IMPORT_KIT_MODULES = ["resilience_kit", "resilience_kit._lazy"]
 # Costly modules that load on first use only (none of them by a bare import).
 ON_FIRST_USE = (
