@@ -161,6 +161,16 @@ def from_toml(path: str) -> None:
         assert_type(rk.retry(preset)(len)("abc"), int)
 
 
+# Names resolved on first use are still checked: an unknown one is an error, not Any, and the
+# metrics model types, token estimates and the old preset-name types are not top-level names.
+_ = rk.retyr  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+_ = rk.MetricsSnapshot  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+_ = rk.estimate_tokens  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+_ = rk.PresetName  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+assert_type(rk.__version__, str)
+assert_type(rk.metrics.snapshot(), rk.metrics.MetricsSnapshot)
+
+
 def chosen_at_run_time(name: str) -> None:
     rk.retry(name)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
     rk.retry(policy=rk.get_preset(name))
