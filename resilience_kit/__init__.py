@@ -7,11 +7,11 @@ read the imports under ``TYPE_CHECKING`` below and see every name with its real 
 
 from __future__ import annotations
 
-import typing
+import typing as _typing
 
 from resilience_kit import _lazy
 
-if typing.TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from resilience_kit import exceptions as exceptions
     from resilience_kit import metrics as metrics
     from resilience_kit import storage as storage
@@ -120,7 +120,7 @@ __all__ = [
     "wait_retry_after",
 ]
 
-if not typing.TYPE_CHECKING:  # checkers read the imports above; an unknown name stays an error
+if not _typing.TYPE_CHECKING:  # checkers read the imports above; an unknown name stays an error
     __getattr__, __dir__ = _lazy.attach(
         __name__,
         {

@@ -14,7 +14,7 @@ import resilience_kit
 PACKAGE = Path(resilience_kit.__file__).parent
 # Every facade that resolves its names on first use.
 LAZY_FACADES = ("resilience_kit", "resilience_kit._classify", "resilience_kit._throughput")
-_TYPE_CHECKING = {"TYPE_CHECKING", "typing.TYPE_CHECKING"}
+_TYPE_CHECKING = {"TYPE_CHECKING", "_typing.TYPE_CHECKING"}
 
 
 def _type_checking_imports(module: ModuleType) -> dict[str, tuple[str, str]]:
