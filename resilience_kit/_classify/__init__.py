@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from resilience_kit._classify._bodies import BodyError, decode_json, read_literal
 from resilience_kit._classify._builder import classify_http
 from resilience_kit._classify._dispatch import (
     Classification,
@@ -11,9 +12,17 @@ from resilience_kit._classify._dispatch import (
     forget,
     register_exception_map,
 )
-from resilience_kit._classify._headers import Headers, RateLimitReading, read_rate_limits, snapshot
+from resilience_kit._classify._headers import (
+    Headers,
+    RateLimitReading,
+    parse_http_date,
+    parse_seconds,
+    read_rate_limits,
+    snapshot,
+)
 
 __all__ = [
+    "BodyError",
     "Classification",
     "Headers",
     "RateLimitReading",
@@ -21,7 +30,11 @@ __all__ = [
     "classify",
     "classify_http",
     "classify_once",
+    "decode_json",
     "forget",
+    "parse_http_date",
+    "parse_seconds",
+    "read_literal",
     "read_rate_limits",
     "register_exception_map",
     "snapshot",

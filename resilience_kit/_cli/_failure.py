@@ -19,7 +19,6 @@ from typing import Any
 from resilience_kit._cli._command import UsageError
 from resilience_kit._cli._pasted import read_body
 from resilience_kit.testing import FakeLLMServer, Fault
-from resilience_kit.testing._faults import BEDROCK_STATUS
 
 __all__ = ["PROVIDERS", "Failure", "raise_failure", "read_failure"]
 
@@ -124,7 +123,7 @@ def read_failure(failure: Failure) -> Failure:
     if failure.code is not None or failure.type is not None:
         raise UsageError("--body is the whole error: give either --body or --code/--type")
     if status is None:
-        status = BEDROCK_STATUS.get(pasted.aws_code)
+        status = _bedrock_status(pasted.aws_code)
     return dataclasses.replace(
         failure,
         status=status,
@@ -133,6 +132,21 @@ def read_failure(failure: Failure) -> Failure:
         message=pasted.aws_message,
         body_form=pasted.form,
     )
+
+
+def _bedrock_status(code: str) -> int | None:
+    """The HTTP status Bedrock Runtime's service model gives error *code* (None if unknown)."""
+    try:
+        import botocore.session  # an optional dependency: only --provider bedrock needs it
+    except ImportError:
+        return None
+    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    for shape in model.error_shapes:
+        if shape.name == code:  # Bedrock Runtime's error codes are its shape names
+            error: Any = shape.metadata.get("error", {})
+            status = error.get("httpStatusCode") if isinstance(error, Mapping) else None
+            return status if isinstance(status, int) else None
+    return None
 
 
 def raise_failure(failure: Failure) -> BaseException:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from resilience_kit._classify._headers import parse_http_date, parse_seconds
+from resilience_kit._classify import parse_http_date, parse_seconds
 
 __all__ = ["header_notes"]
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from resilience_kit._classify._bodies import BodyError, decode_json, read_literal
+from resilience_kit._classify import BodyError, decode_json, read_literal
 from resilience_kit._cli._command import UsageError
 
 __all__ = ["Pasted", "read_body"]
