@@ -26,10 +26,12 @@ from resilience_kit._cli._command import UsageError
 
 __all__ = ["Pasted", "read_body"]
 
-_SDK_STR = re.compile(r"Error code: (\d{3}) - (.*)", re.DOTALL)
-_GENAI_STR = re.compile(r"(\d{3}) ([A-Z_]+|None)\. (.*)", re.DOTALL)
+# The last line of a traceback names the class first: "openai.RateLimitError: Error code: ..."
+_CLASS = r"(?:[A-Za-z_][\w.]*: )?"
+_SDK_STR = re.compile(_CLASS + r"Error code: (\d{3}) - (.*)", re.DOTALL)
+_GENAI_STR = re.compile(_CLASS + r"(\d{3}) ([A-Z_]+|None)\. (.*)", re.DOTALL)
 _BOTOCORE_STR = re.compile(
-    r"An error occurred \((\w+)\)(?: when calling the \w+ operation)?"
+    _CLASS + r"An error occurred \((\w+)\)(?: when calling the \w+ operation)?"
     r"(?: \(reached max retries: \d+\))?: (.*)",
     re.DOTALL,
 )
@@ -88,8 +90,11 @@ def read_body(text: str) -> Pasted:
         return Pasted(text, "json")
     match = _SDK_STR.fullmatch(stripped)
     if match is not None:
-        data = _literal_dict(match.group(2), "an SDK's str(exc) (Error code: NNN - {...})")
-        return _from_dict(data, "sdk_str", int(match.group(1)))
+        status, rest = int(match.group(1)), match.group(2)
+        if not rest.lstrip().startswith(("{", "[")):  # a text body: "Error code: 502 - <html>"
+            return _text(rest, "sdk_str", status)
+        data = _literal_dict(rest, "an SDK's str(exc) (Error code: NNN - {...})")
+        return _from_dict(data, "sdk_str", status)
     match = _GENAI_STR.fullmatch(stripped)
     if match is not None and match.group(3).lstrip().startswith(("{", "[")):
         data = _literal_dict(match.group(3), "google-genai's str(exc) (NNN STATUS. {...})")
@@ -99,9 +104,14 @@ def read_body(text: str) -> Pasted:
         return Pasted(None, "botocore_str", aws_code=match.group(1), aws_message=match.group(2))
     if stripped.startswith(("{", "[")):
         return _from_dict(_literal_dict(stripped, "a JSON body or a dict repr"), "dict_repr", None)
-    if _STRUCTURED.search(stripped):
+    return _text(text, "text", None)
+
+
+def _text(text: str, form: str, status: int | None) -> Pasted:
+    """A text body, unless a stray ``{`` says it was meant as data that could not be read."""
+    if _STRUCTURED.search(text):
         raise UsageError(
             "--body is neither JSON nor a form explain reads (str(exc) of openai, anthropic, "
             "google-genai or botocore, or a dict repr); paste the body as the server sent it"
         )
-    return Pasted(text, "text")
+    return Pasted(text, form, status=status)

@@ -57,8 +57,13 @@ def _refused(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 
 @pytest.mark.parametrize(
     "pasted",
-    [f"Error code: 429 - {QUOTA}", QUOTA, f"  {QUOTA}\n"],
-    ids=["str-exc", "dict-repr", "padded"],
+    [
+        f"Error code: 429 - {QUOTA}",
+        f"openai.RateLimitError: Error code: 429 - {QUOTA}",
+        QUOTA,
+        f"  {QUOTA}\n",
+    ],
+    ids=["str-exc", "traceback-line", "dict-repr", "padded"],
 )
 def test_http_pasted_quota_is_quota(capsys: pytest.CaptureFixture[str], pasted: str) -> None:
     """A quota body pasted as str(exc) or a dict repr is quota, not retried: not rate_limit."""
@@ -69,6 +74,18 @@ def test_http_pasted_quota_is_quota(capsys: pytest.CaptureFixture[str], pasted: 
         found["category"],
         found["retryable"],
         found["error_code"],
+    )
+
+
+def test_a_pasted_text_body_keeps_its_status(capsys: pytest.CaptureFixture[str]) -> None:
+    """`Error code: 502 - <html>...` (an SDK's str(exc) of a text body): a 502 server error."""
+    body = "Error code: 502 - <html><body>Bad gateway</body></html>"
+    code, out, _ = _run(capsys, "explain", "--body", body, "--json")
+    assert 0 == code
+    report: dict[str, Any] = json.loads(out)
+    assert ("server", 502) == (
+        report["classification"]["category"],
+        report["classification"]["status_code"],
     )
 
 
@@ -227,4 +244,5 @@ def test_explain_never_prints_a_traceback(
         assert ("", 1) == (out, len(err.splitlines()))
     else:
         form = json.loads(out)["failure"]["body_form"]
-        assert form != "text" if "{" in body else form in ("text", "json")
+        assert form in ("json", "text", "sdk_str", "genai_str", "dict_repr")
+        assert not ("{" in body and form == "text")
