@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from resilience_kit import _waits
 from resilience_kit._checks import check_int, check_name, check_seconds
 from resilience_kit._throughput._guard import Guard
 from resilience_kit._throughput._slots import Slots
@@ -24,15 +25,17 @@ class Bulkhead(Guard):
         return self._slots.in_use
 
     def _enter(self) -> None:
-        if not self._slots.acquire(self.max_wait):
-            raise BulkheadFullError(self.name, self.max_concurrent)
+        limit = _waits.bound(self.max_wait)
+        if not self._slots.acquire(limit.seconds):
+            raise BulkheadFullError(self.name, self.max_concurrent, bounded_by=limit.describe())
 
     def _exit(self, exc: BaseException | None) -> None:
         self._slots.release()
 
     async def _aenter(self) -> None:
-        if not await self._slots.aacquire(self.max_wait):
-            raise BulkheadFullError(self.name, self.max_concurrent)
+        limit = _waits.bound(self.max_wait)
+        if not await self._slots.aacquire(limit.seconds):
+            raise BulkheadFullError(self.name, self.max_concurrent, bounded_by=limit.describe())
 
     async def _aexit(self, exc: BaseException | None) -> None:
         self._slots.release()

@@ -13,7 +13,7 @@ import threading
 from collections import deque
 from contextvars import ContextVar
 
-from resilience_kit import _clock, _events
+from resilience_kit import _clock, _events, _waits
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_bool, check_instance, check_name, check_seconds
 from resilience_kit._classify import classify_once
@@ -212,9 +212,11 @@ class RateLimitGate(Guard):
         return blocked
 
     def _check(self, wait: float, waited: float) -> None:
-        # A wait past the call's deadline (resilient(): retry deadline, timeout=) fails at once.
-        if waited + wait > self.max_wait or wait > _clock.time_left():
-            raise GateClosedError(self.name, wait)
+        # The one wait rule: max_wait, the call's deadline and the attempt's timeout.
+        _waits.fit(wait, self._refuse, self.max_wait, waited=waited)
+
+    def _refuse(self, wanted: float, limit: _waits.Bound) -> GateClosedError:
+        return GateClosedError(self.name, wanted, bounded_by=limit.describe())
 
     def _paced(self, waited: float) -> tuple[float, int]:
         """Seconds until this caller's paced send slot (0.0 when not pacing), and its epoch."""

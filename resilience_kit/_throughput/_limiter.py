@@ -6,7 +6,7 @@ import math
 import threading
 from collections.abc import Iterable
 
-from resilience_kit import _clock, _events
+from resilience_kit import _clock, _events, _waits
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_members, check_name, check_number, check_seconds
 from resilience_kit._classify import classify_once
@@ -81,22 +81,15 @@ class AdaptiveLimiter(Guard):
         """Calls running under the limiter right now."""
         return self._slots.in_use
 
-    def _timeout(self) -> float | None:
-        """How long a caller may queue: *max_wait*, cut to the time left before the call's
-        deadline (``resilient()``'s retry deadline or ``timeout=``)."""
-        left = _clock.time_left()
-        if left == math.inf:
-            return self.max_wait
-        left = max(left, 0.0)
-        return left if self.max_wait is None else min(self.max_wait, left)
-
     def _enter(self) -> None:
-        if not self._slots.acquire(self._timeout()):
-            raise BulkheadFullError(self.name, self.limit)
+        limit = _waits.bound(self.max_wait)
+        if not self._slots.acquire(limit.seconds):
+            raise BulkheadFullError(self.name, self.limit, bounded_by=limit.describe())
 
     async def _aenter(self) -> None:
-        if not await self._slots.aacquire(self._timeout()):
-            raise BulkheadFullError(self.name, self.limit)
+        limit = _waits.bound(self.max_wait)
+        if not await self._slots.aacquire(limit.seconds):
+            raise BulkheadFullError(self.name, self.limit, bounded_by=limit.describe())
 
     def _exit(self, exc: BaseException | None) -> None:
         self._slots.release()
