@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections import deque
+from collections.abc import Generator
 from contextvars import ContextVar
+from typing import Any
 
 from resilience_kit import _clock, _events, _waits
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_bool, check_instance, check_name, check_seconds
 from resilience_kit._classify import classify_once
-from resilience_kit._throughput._guard import Guard, is_failure
+from resilience_kit._throughput._guard import Plan, Planned, Step, is_failure, sleep
 from resilience_kit.exceptions import GateClosedError
 from resilience_kit.storage._base import Storage
 from resilience_kit.storage._memory import MemoryStorage
@@ -31,9 +34,12 @@ _COOLDOWN_WINDOWS = 10  # pacing ends after this many windows without a 429
 DEFAULT_MAX_BLOCK = 300.0  # the largest max_retry_after of the built-in presets ("batch")
 _SAME_BLOCK = 0.05  # a block ending within this many seconds of the last logged one is the same
 
-# (id(gate), epoch) of each gated call in flight in this context, innermost last: which pace
-# schedule a call was sent under, so only 429s earned at the current pace cut it again.
-_SENT: ContextVar[tuple[tuple[int, int], ...]] = ContextVar("resilience_kit_gate_sent", default=())
+# (gate, epoch) of each gated call in flight in this context, innermost last: which pace
+# schedule a call was sent under, so only 429s earned at the current pace cut it again. One
+# ContextVar for every gate; a gate is held weakly, so an entry never keeps a gate alive.
+_SENT: ContextVar[tuple[tuple[weakref.ref[RateLimitGate], int], ...]] = ContextVar(
+    "resilience_kit_gate_sent", default=()
+)
 
 
 class _Pacer:
@@ -146,7 +152,7 @@ class _Pacer:
             self._successes.popleft()
 
 
-class RateLimitGate(Guard):
+class RateLimitGate(Planned):
     """After a RATE_LIMIT failure with a server hint, later calls wait until the hint expires.
 
     ``name`` identifies the gate in its *storage* (default: a private ``MemoryStorage``; pass a
@@ -181,10 +187,16 @@ class RateLimitGate(Guard):
         self.pace: bool = check_bool("pace", pace)
         self._pacer = _Pacer(check_seconds("window", window, above=0.0))
         self._logged_until = -math.inf  # the end of the last block logged at info
+        self._ref: weakref.ref[RateLimitGate] = weakref.ref(self)
 
     def remaining(self) -> float:
-        """Seconds until the gate opens (0.0 when open)."""
+        """Seconds until the gate opens (0.0 when open). On a storage with an asyncio client
+        this is the last state read; use `aremaining()` from async code."""
         return self.storage.gate_remaining(self.name)
+
+    async def aremaining(self) -> float:
+        """Like `remaining()` through the storage's async path (never blocks the event loop)."""
+        return await self.storage.agate_remaining(self.name)
 
     @property
     def paced_rate(self) -> float | None:
@@ -231,37 +243,23 @@ class RateLimitGate(Guard):
         """Whether the pace changed while this caller waited for its slot."""
         return self.pace and self._pacer.epoch != epoch
 
-    def _wait_block(self, waited: float) -> float:
-        while wait := self._blocked(self.storage.gate_remaining(self.name), waited):
-            _clock.sleep(wait)
+    def _through_block(self, waited: float) -> Generator[Step, Any, float]:
+        """Wait out a server-hinted block (re-read after each sleep); the total waited."""
+        while wait := self._blocked(
+            (yield Step(self.storage, "gate_remaining", (self.name,))), waited
+        ):
+            yield sleep(wait)
             waited += wait
         return waited
 
-    async def _await_block(self, waited: float) -> float:
-        while wait := self._blocked(await self.storage.agate_remaining(self.name), waited):
-            await _clock.async_sleep(wait)
-            waited += wait
-        return waited
-
-    def _enter(self) -> None:
-        waited = self._wait_block(0.0)
+    def _admit(self) -> Plan:
+        waited = yield from self._through_block(0.0)
         while True:
             wait, epoch = self._paced(waited)
             if wait > 0:
-                _clock.sleep(wait)
-                waited = self._wait_block(waited + wait)  # a 429 meanwhile may have closed it
-                if self._stale(epoch):
-                    continue
-            self._push(epoch)
-            return
-
-    async def _aenter(self) -> None:
-        waited = await self._await_block(0.0)
-        while True:
-            wait, epoch = self._paced(waited)
-            if wait > 0:
-                await _clock.async_sleep(wait)
-                waited = await self._await_block(waited + wait)
+                yield sleep(wait)
+                # a 429 meanwhile may have closed it
+                waited = yield from self._through_block(waited + wait)
                 if self._stale(epoch):
                     continue
             self._push(epoch)
@@ -269,16 +267,18 @@ class RateLimitGate(Guard):
 
     def _push(self, epoch: int) -> None:
         if self.pace:
-            _SENT.set((*_SENT.get(), (id(self), epoch)))
+            # Entries of gates that are gone (exited in another context) are dropped here, so
+            # the one ContextVar never grows with the number of gates.
+            kept = tuple(entry for entry in _SENT.get() if entry[0]() is not None)
+            _SENT.set((*kept, (self._ref, epoch)))
 
     def _pop(self) -> int | None:
         """The epoch this context's innermost call through this gate was sent in, if known."""
         if not self.pace:
             return None
         sent = _SENT.get()
-        key = id(self)
         for index in range(len(sent) - 1, -1, -1):
-            if sent[index][0] == key:
+            if sent[index][0] is self._ref:
                 _SENT.set(sent[:index] + sent[index + 1 :])
                 return sent[index][1]
         return None  # exited in another context than it entered (a generator moved threads)
@@ -307,12 +307,7 @@ class RateLimitGate(Guard):
             self._pacer.limited(_clock.monotonic(), found.retry_after, sent, found.limit)
         return found.retry_after
 
-    def _exit(self, exc: BaseException | None) -> None:
+    def _settle(self, exc: BaseException | None) -> Plan:
         hint = self._hint(exc)
         if hint is not None and hint > 0:
-            self.storage.gate_extend(self.name, hint)
-
-    async def _aexit(self, exc: BaseException | None) -> None:
-        hint = self._hint(exc)
-        if hint is not None and hint > 0:
-            await self.storage.agate_extend(self.name, hint)
+            yield Step(self.storage, "gate_extend", (self.name, hint))

@@ -10,8 +10,8 @@ from resilience_kit import BulkheadFullError, CallTimeoutError, GateClosedError,
 from resilience_kit.testing import no_wait
 
 
-def closed_gate(name: str, seconds: float, **options: float) -> rk.RateLimitGate:
-    gate = rk.RateLimitGate(name, pace=False, **options)  # type: ignore[arg-type]
+def closed_gate(name: str, seconds: float, max_wait: float = 60.0) -> rk.RateLimitGate:
+    gate = rk.RateLimitGate(name, pace=False, max_wait=max_wait)
     gate.storage.gate_extend(gate.name, seconds)
     return gate
 
