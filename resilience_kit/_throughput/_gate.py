@@ -1,6 +1,6 @@
 """``RateLimitGate``: one 429 with a server hint holds back every caller, not just its receiver.
 
-The block itself lives in a [`Storage`][resilience_kit.storage.Storage] (``gate_extend`` /
+The block itself lives in a [`GateStore`][resilience_kit.storage.GateStore] (``gate_extend`` /
 ``gate_remaining``), so with ``RedisStorage`` every process honours it. On top of the block the
 gate paces this process's callers after a 429 (see `_Pacer`): without pacing, everyone who
 waited fires the moment the hint expires and the herd earns the next 429 at once.
@@ -22,7 +22,7 @@ from resilience_kit._checks import check_bool, check_instance, check_name, check
 from resilience_kit._classify import classify_once
 from resilience_kit._throughput._guard import Plan, Planned, Step, is_failure, sleep
 from resilience_kit.exceptions import GateClosedError
-from resilience_kit.storage._base import Storage
+from resilience_kit.storage._base import GateStore
 from resilience_kit.storage._memory import MemoryStorage
 
 _START_GROWTH = 0.02  # from the first estimate the pace grows 2% per success
@@ -172,7 +172,7 @@ class RateLimitGate(Planned):
         self,
         name: str,
         *,
-        storage: Storage | None = None,
+        storage: GateStore | None = None,
         max_wait: float = 60.0,
         pace: bool = True,
         window: float = 1.0,
@@ -181,8 +181,13 @@ class RateLimitGate(Planned):
         self.name: str = check_name("name", name)
         self.max_block: float = check_seconds("max_block", max_block)
         if storage is not None:
-            check_instance("storage", storage, Storage, what="a Storage or None")
-        self.storage: Storage = MemoryStorage() if storage is None else storage
+            check_instance(
+                "storage",
+                storage,
+                GateStore,
+                what="a GateStore or None",
+            )
+        self.storage: GateStore = MemoryStorage() if storage is None else storage
         self.max_wait: float = check_seconds("max_wait", max_wait)
         self.pace: bool = check_bool("pace", pace)
         self._pacer = _Pacer(check_seconds("window", window, above=0.0))

@@ -1,4 +1,4 @@
-"""The storage seam shared by breakers, rate-limit gates and retry budgets.
+"""The storage seams of breakers, rate-limit gates, retry budgets and token limiters.
 
 Everything a process must *share* with other processes goes through a
 [`Storage`][resilience_kit.storage.Storage]; everything that is cheap to keep per process (failure
@@ -9,6 +9,10 @@ use key TTLs (server-side expiry, immune to clock differences between workers).
 Methods never raise into the caller's call path for infrastructure reasons: a backend that cannot
 reach its server answers from local state (see ``RedisStorage``). Async variants default to the sync
 ones; backends with an asyncio client override them.
+
+There is one store type per tool (`BreakerStore`, `GateStore`, `BudgetStore`, `TokenStore`), each
+with its sync methods and their async twins; a backend implements the ones it supports, and each
+tool checks at construction that its storage is of its store type. `Storage` is all four.
 """
 
 from __future__ import annotations
@@ -48,14 +52,9 @@ class BreakerRecord:
     trips: int = 0
 
 
-class Storage(abc.ABC):
-    """Where shared resilience state lives. `MemoryStorage` is the per-process default.
+class BreakerStore(abc.ABC):
+    """Where circuit breakers share their state (transitions and half-open probe permits)."""
 
-    See [`MemoryStorage`][resilience_kit.storage.MemoryStorage] and
-    [`RedisStorage`][resilience_kit.storage.RedisStorage].
-    """
-
-    # -- circuit breaker -------------------------------------------------------------------
     @abc.abstractmethod
     def breaker_load(self, name: str) -> BreakerRecord | None:
         """The shared record of breaker *name*, or None if none was ever published."""
@@ -94,86 +93,6 @@ class Storage(abc.ABC):
     def probe_release(self, name: str, token: str) -> None:
         """Give back a permit taken with `probe_acquire()` (unknown tokens are ignored)."""
 
-    # -- rate-limit gate -------------------------------------------------------------------
-    @abc.abstractmethod
-    def gate_extend(self, name: str, seconds: float) -> float:
-        """Block gate *name* for at least *seconds* from now; returns the remaining block time."""
-
-    @abc.abstractmethod
-    def gate_remaining(self, name: str) -> float:
-        """Seconds until gate *name* opens (0.0 when open)."""
-
-    # -- retry budget ----------------------------------------------------------------------
-    @abc.abstractmethod
-    def budget_record_request(self, name: str, *, window: float) -> None:
-        """Count one first attempt against budget *name* (sliding *window* seconds)."""
-
-    @abc.abstractmethod
-    def budget_try_retry(
-        self, name: str, *, ratio: float, min_per_second: float, window: float
-    ) -> bool:
-        """Atomically take one retry if retries in *window* stay within
-        ``ratio * requests + min_per_second * window``; False when the budget is exhausted."""
-
-    # -- token budgets (TokenLimiter) --------------------------------------------------------
-    # Two dimensions, (requests, tokens), each a bucket refilled at *rate* per second up to
-    # *cap*; a rate of 0 means "no such limit known" and leaves that level alone. Levels may go
-    # negative (reservations queued ahead). ``pending`` counts reservations still waiting to be
-    # sent, ``sent`` everything sent, so that an answer's ``remaining`` (the server's count when
-    # its request arrived) can be corrected for what was sent after it and what still waits.
-    def tokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
-        """Charge *cost* now. With no wait it counts as sent (``sent`` holds the counters after
-        it); otherwise it is pending until `tokens_send()`."""
-        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
-
-    def tokens_send(self, name: str, *, cost: Pair) -> Pair:
-        """A pending reservation of *cost* goes out now; the ``sent`` counters after it."""
-        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
-
-    def tokens_sync(
-        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
-    ) -> None:
-        """Set each level from a server's *remaining* for a request sent *age* seconds ago when
-        ``sent`` read *sent*: ``min(cap, remaining + rate * age - (sent now - sent)) - pending``."""
-        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
-
-    def tokens_adjust(
-        self,
-        name: str,
-        *,
-        level: Pair,
-        sent: Pair,
-        rate: Pair,
-        cap: Pair,
-        pending: Pair = (0.0, 0.0),
-    ) -> None:
-        """Add *level* to the levels (a refund; negative: a charge), *sent* and *pending* to
-        those counters."""
-        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
-
-    async def atokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
-        return self.tokens_reserve(name, cost=cost, rate=rate, cap=cap)
-
-    async def atokens_send(self, name: str, *, cost: Pair) -> Pair:
-        return self.tokens_send(name, cost=cost)
-
-    async def atokens_sync(
-        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
-    ) -> None:
-        self.tokens_sync(name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap)
-
-    async def atokens_adjust(
-        self,
-        name: str,
-        *,
-        level: Pair,
-        sent: Pair,
-        rate: Pair,
-        cap: Pair,
-        pending: Pair = (0.0, 0.0),
-    ) -> None:
-        self.tokens_adjust(name, level=level, sent=sent, rate=rate, cap=cap, pending=pending)
-
     # -- async variants (default: the sync call; in-memory work never blocks) ----------------
     async def abreaker_load(self, name: str) -> BreakerRecord | None:
         return self.breaker_load(name)
@@ -205,12 +124,41 @@ class Storage(abc.ABC):
     async def aprobe_release(self, name: str, token: str) -> None:
         self.probe_release(name, token)
 
+
+class GateStore(abc.ABC):
+    """Where rate-limit gates share their blocks."""
+
+    @abc.abstractmethod
+    def gate_extend(self, name: str, seconds: float) -> float:
+        """Block gate *name* for at least *seconds* from now; returns the remaining block time."""
+
+    @abc.abstractmethod
+    def gate_remaining(self, name: str) -> float:
+        """Seconds until gate *name* opens (0.0 when open)."""
+
+    # -- async variants (default: the sync call; in-memory work never blocks) ----------------
     async def agate_extend(self, name: str, seconds: float) -> float:
         return self.gate_extend(name, seconds)
 
     async def agate_remaining(self, name: str) -> float:
         return self.gate_remaining(name)
 
+
+class BudgetStore(abc.ABC):
+    """Where retry budgets share their request and retry counts."""
+
+    @abc.abstractmethod
+    def budget_record_request(self, name: str, *, window: float) -> None:
+        """Count one first attempt against budget *name* (sliding *window* seconds)."""
+
+    @abc.abstractmethod
+    def budget_try_retry(
+        self, name: str, *, ratio: float, min_per_second: float, window: float
+    ) -> bool:
+        """Atomically take one retry if retries in *window* stay within
+        ``ratio * requests + min_per_second * window``; False when the budget is exhausted."""
+
+    # -- async variants (default: the sync call; in-memory work never blocks) ----------------
     async def abudget_record_request(self, name: str, *, window: float) -> None:
         self.budget_record_request(name, window=window)
 
@@ -220,3 +168,75 @@ class Storage(abc.ABC):
         return self.budget_try_retry(
             name, ratio=ratio, min_per_second=min_per_second, window=window
         )
+
+
+class TokenStore(abc.ABC):
+    """Where token limiters share their (requests, tokens) budgets."""
+
+    # Two dimensions, (requests, tokens), each a bucket refilled at *rate* per second up to
+    # *cap*; a rate of 0 means "no such limit known" and leaves that level alone. Levels may go
+    # negative (reservations queued ahead). ``pending`` counts reservations still waiting to be
+    # sent, ``sent`` everything sent, so that an answer's ``remaining`` (the server's count when
+    # its request arrived) can be corrected for what was sent after it and what still waits.
+    @abc.abstractmethod
+    def tokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
+        """Charge *cost* now. With no wait it counts as sent (``sent`` holds the counters after
+        it); otherwise it is pending until `tokens_send()`."""
+
+    @abc.abstractmethod
+    def tokens_send(self, name: str, *, cost: Pair) -> Pair:
+        """A pending reservation of *cost* goes out now; the ``sent`` counters after it."""
+
+    @abc.abstractmethod
+    def tokens_sync(
+        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
+    ) -> None:
+        """Set each level from a server's *remaining* for a request sent *age* seconds ago when
+        ``sent`` read *sent*: ``min(cap, remaining + rate * age - (sent now - sent)) - pending``."""
+
+    @abc.abstractmethod
+    def tokens_adjust(
+        self,
+        name: str,
+        *,
+        level: Pair,
+        sent: Pair,
+        rate: Pair,
+        cap: Pair,
+        pending: Pair = (0.0, 0.0),
+    ) -> None:
+        """Add *level* to the levels (a refund; negative: a charge), *sent* and *pending* to
+        those counters."""
+
+    async def atokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
+        return self.tokens_reserve(name, cost=cost, rate=rate, cap=cap)
+
+    async def atokens_send(self, name: str, *, cost: Pair) -> Pair:
+        return self.tokens_send(name, cost=cost)
+
+    async def atokens_sync(
+        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
+    ) -> None:
+        self.tokens_sync(name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap)
+
+    async def atokens_adjust(
+        self,
+        name: str,
+        *,
+        level: Pair,
+        sent: Pair,
+        rate: Pair,
+        cap: Pair,
+        pending: Pair = (0.0, 0.0),
+    ) -> None:
+        self.tokens_adjust(name, level=level, sent=sent, rate=rate, cap=cap, pending=pending)
+
+
+class Storage(BreakerStore, GateStore, BudgetStore, TokenStore):
+    """Where shared resilience state lives, for every tool. `MemoryStorage` is the per-process
+    default.
+
+    See [`MemoryStorage`][resilience_kit.storage.MemoryStorage] and
+    [`RedisStorage`][resilience_kit.storage.RedisStorage]. A backend serving only some tools
+    subclasses only their store types (`GateStore`, ...).
+    """
