@@ -71,6 +71,21 @@ class _Pacer:
         self._last_cut = -math.inf
         self._binding = False
         self._probing = False
+        self._seen = -math.inf  # the latest time this pacer was told
+
+    def _rebase(self, now: float) -> None:
+        """A clock that jumped back (leaving ``freeze_time`` or ``no_wait()``, a VM restored) is
+        taken as "no time passed": every stored time moves back with it, so the schedule never
+        lies further ahead than what was set. Call with the lock held."""
+        if now >= self._seen:
+            self._seen = now
+            return
+        shift = self._seen - now
+        self._seen = now
+        self._next -= shift
+        self._last_limited -= shift
+        self._last_cut -= shift
+        self._successes = deque(at - shift for at in self._successes)
 
     @property
     def rate(self) -> float | None:
@@ -83,6 +98,7 @@ class _Pacer:
     def reserve(self, now: float) -> tuple[float, int]:
         """Take the next send slot: (seconds to wait, schedule epoch); 0.0 when not pacing."""
         with self._lock:
+            self._rebase(now)
             if self._rate is None:
                 return 0.0, self._epoch
             if now - self._last_limited > _COOLDOWN_WINDOWS * self._window:
@@ -95,6 +111,7 @@ class _Pacer:
 
     def success(self, now: float) -> None:
         with self._lock:
+            self._rebase(now)
             self._successes.append(now)
             self._trim(now)
             if (
@@ -111,6 +128,7 @@ class _Pacer:
         *limit* the limit it hit ("requests", "tokens" or None)."""
         rate_hint = not float(hint).is_integer() and limit != "tokens"
         with self._lock:
+            self._rebase(now)
             self._trim(now)
             accepted = self._accepted(now)
             floor = 1.0 / self._window
@@ -216,7 +234,7 @@ class RateLimitGate(Planned):
         # The first caller held by a block logs at info, the others it holds at debug: fifty
         # waiters of one 429 are one line, not fifty.
         until = _clock.monotonic() + blocked
-        first = until > self._logged_until + _SAME_BLOCK
+        first = abs(until - self._logged_until) > _SAME_BLOCK  # earlier: the clock jumped back
         if first:
             self._logged_until = until
         _events.emit(
