@@ -14,6 +14,7 @@ with their async twins (``a`` + the method's name), so async callers always take
 from __future__ import annotations
 
 import abc
+import asyncio
 import contextlib
 import functools
 from collections.abc import AsyncIterator, Callable, Generator
@@ -123,10 +124,39 @@ async def adrive(plan: Plan) -> Any:
     the event loop; return the plan's result."""
     try:
         step = next(plan)
+    except StopIteration as stop:
+        return stop.value
+    return await _arun(plan, step)
+
+
+async def _arun(plan: Plan, step: Step) -> Any:
+    try:
         while True:
             step = plan.send(await getattr(step.target, "a" + step.method)(*step.args))
     except StopIteration as stop:
         return stop.value
+
+
+_SETTLING: set[asyncio.Task[Any]] = set()
+
+
+async def asettle(plan: Plan) -> None:
+    """Like `adrive` for what must happen even when the caller is cancelled meanwhile (a block
+    a 429 earned): the plan's steps run shielded in a task of their own, to their end."""
+    try:
+        step = next(plan)
+    except StopIteration:
+        return
+    task = asyncio.ensure_future(_arun(plan, step))
+    _SETTLING.add(task)  # a strong reference until it is done; then nothing is kept
+    task.add_done_callback(_settled)
+    await asyncio.shield(task)
+
+
+def _settled(task: asyncio.Task[Any]) -> None:
+    _SETTLING.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a settlement whose caller left is nobody's error
 
 
 class Planned(Guard):
@@ -150,7 +180,7 @@ class Planned(Guard):
         drive(self._settle(exc))
 
     async def _aexit(self, exc: BaseException | None) -> None:
-        await adrive(self._settle(exc))
+        await asettle(self._settle(exc))
 
 
 def guard_function(guard: Guard, fn: Callable[P, R]) -> Callable[P, R]:

@@ -3,11 +3,15 @@ deadline and the attempt's timeout, and their errors say which bound stopped the
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import resilience_kit as rk
 from resilience_kit import BulkheadFullError, CallTimeoutError, GateClosedError, _call
+from resilience_kit.storage import GateStore
 from resilience_kit.testing import no_wait
+from tests.unit.throughput_helpers import fake_errors, rate_limited
 
 
 def closed_gate(name: str, seconds: float, max_wait: float = 60.0) -> rk.RateLimitGate:
@@ -121,3 +125,46 @@ async def test_timeout_inside_a_spent_deadline_names_it() -> None:
     with _call.opened(0.0), pytest.raises(CallTimeoutError) as caught:
         await ask()
     assert "the call's deadline" in str(caught.value)
+
+
+class SlowStore(GateStore):
+    """A gate store whose async write waits for *release* (a slow Redis round trip)."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, float] = {}
+        self.writing = asyncio.Event()
+        self.release = asyncio.Event()
+
+    def gate_extend(self, name: str, seconds: float) -> float:
+        self.blocks[name] = max(self.blocks.get(name, 0.0), seconds)
+        return self.blocks[name]
+
+    def gate_remaining(self, name: str) -> float:
+        return self.blocks.get(name, 0.0)
+
+    async def agate_extend(self, name: str, seconds: float) -> float:
+        self.writing.set()
+        await self.release.wait()
+        return self.gate_extend(name, seconds)
+
+
+async def test_a_cancelled_caller_still_writes_the_block_its_429_earned() -> None:
+    """A caller cancelled (wait_for, a task group) while its 429's block is being written to
+    storage: the write still ends, so every other caller is held back."""
+    store = SlowStore()
+    gate = rk.RateLimitGate("slow", storage=store, pace=False)
+
+    async def ask() -> None:
+        with fake_errors():
+            async with gate:
+                raise rate_limited(5.0)
+
+    caller = asyncio.ensure_future(ask())
+    await store.writing.wait()
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    store.release.set()
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert 5.0 == store.gate_remaining("slow")
