@@ -43,7 +43,7 @@ class RedisStorage(RedisCore):
     retry, so a dead or stalled server costs one caller about ``2 * op_timeout`` at most, and your
     client's own timeouts and retries are left alone. A sync client also serves the ``a*``
     methods of gates and budgets in a worker thread (``asyncio.to_thread``), so async callers
-    never block the event loop on it; breakers and token budgets document their own async path.
+    never block the event loop on it (breakers and token budgets: one short blocking round trip).
 
     When an operation fails, it is answered locally, ``storage_unavailable`` is logged once, and
     Redis is not asked again for *retry_interval* seconds; then one caller probes it, writes back
