@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import openai
 import pytest
@@ -131,12 +131,32 @@ async def test_async_gates_on_two_storages_hold_one_block(
     assert 4.0 < await gate_b.aremaining() <= 5.0
 
 
-async def test_sync_client_never_blocks_the_loop(own_server: RedisServer) -> None:
-    """A gate on a sync redis client used from async code: while Redis holds the command, the
-    event loop keeps running other tasks (the round trip runs in a worker thread)."""
+def _gate_call(storage: RedisStorage) -> Awaitable[object]:
+    async def call() -> None:
+        async with rk.RateLimitGate("sync-client", storage=storage, pace=False):
+            pass
+
+    return call()
+
+
+def _budget_calls(storage: RedisStorage) -> Awaitable[object]:
+    async def calls() -> bool:
+        await storage.abudget_record_request("sync-client", window=10.0)
+        return await storage.abudget_try_retry(
+            "sync-client", ratio=0.5, min_per_second=0.0, window=10.0
+        )
+
+    return calls()
+
+
+@pytest.mark.parametrize("operation", [_gate_call, _budget_calls], ids=["gate", "budget"])
+async def test_sync_client_never_blocks_the_loop(
+    own_server: RedisServer, operation: Callable[[RedisStorage], Awaitable[object]]
+) -> None:
+    """A gate or budget on a sync redis client used from async code: while Redis holds the
+    command, the event loop keeps running other tasks (the round trip runs in a worker thread)."""
     client = own_server.client()
     storage = RedisStorage(client, prefix=f"sy-{uuid.uuid4().hex[:8]}", op_timeout=2.0)
-    gate = rk.RateLimitGate("sync-client", storage=storage, pace=False)
     ticks = 0
     done = asyncio.Event()
 
@@ -152,8 +172,7 @@ async def test_sync_client_never_blocks_the_loop(own_server: RedisServer) -> Non
         await asyncio.sleep(0)
         before = ticks
         pauser.client_pause(300)  # the server holds every client's command for 0.3 s
-        async with gate:
-            pass
+        await operation(storage)
         during = ticks - before
         done.set()
         await ticker
