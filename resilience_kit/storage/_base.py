@@ -171,30 +171,30 @@ class BudgetStore(abc.ABC):
 
 
 class TokenStore(abc.ABC):
-    """Where token limiters share their (requests, tokens) budgets."""
+    """Where token limiters share their (requests, tokens) budgets (a backend without them
+    raises ``NotImplementedError``)."""
 
     # Two dimensions, (requests, tokens), each a bucket refilled at *rate* per second up to
     # *cap*; a rate of 0 means "no such limit known" and leaves that level alone. Levels may go
     # negative (reservations queued ahead). ``pending`` counts reservations still waiting to be
     # sent, ``sent`` everything sent, so that an answer's ``remaining`` (the server's count when
     # its request arrived) can be corrected for what was sent after it and what still waits.
-    @abc.abstractmethod
     def tokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
         """Charge *cost* now. With no wait it counts as sent (``sent`` holds the counters after
         it); otherwise it is pending until `tokens_send()`."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
 
-    @abc.abstractmethod
     def tokens_send(self, name: str, *, cost: Pair) -> Pair:
         """A pending reservation of *cost* goes out now; the ``sent`` counters after it."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
 
-    @abc.abstractmethod
     def tokens_sync(
         self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
     ) -> None:
         """Set each level from a server's *remaining* for a request sent *age* seconds ago when
         ``sent`` read *sent*: ``min(cap, remaining + rate * age - (sent now - sent)) - pending``."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
 
-    @abc.abstractmethod
     def tokens_adjust(
         self,
         name: str,
@@ -207,6 +207,7 @@ class TokenStore(abc.ABC):
     ) -> None:
         """Add *level* to the levels (a refund; negative: a charge), *sent* and *pending* to
         those counters."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
 
     async def atokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
         return self.tokens_reserve(name, cost=cost, rate=rate, cap=cap)
