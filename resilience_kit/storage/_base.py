@@ -170,7 +170,7 @@ class BudgetStore(abc.ABC):
         )
 
 
-class TokenStore(abc.ABC):
+class TokenStore:
     """Where token limiters share their (requests, tokens) budgets (a backend without them
     raises ``NotImplementedError``)."""
 
