@@ -2,7 +2,9 @@
 
 Modules that keep state for the whole process (the ``circuit_breaker(name)`` registry, the
 metrics) register a *checkpoint*: called when a test starts, it returns the function that undoes
-what the test changed. The pytest plugin runs them around every test (`isolated()`).
+what the test changed. The pytest plugin runs them around every test (`isolated()`), and calls
+`Isolation.keep` after a session-, package-, module- or class-scoped fixture is set up, so what
+such a fixture made is the state each later test starts from (and is put back to).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Generator
 
-__all__ = ["Checkpoint", "isolated", "register"]
+__all__ = ["Checkpoint", "Isolation", "isolated", "register"]
 
 Checkpoint = Callable[[], Callable[[], None]]
 
@@ -23,12 +25,30 @@ def register(checkpoint: Checkpoint) -> Checkpoint:
     return checkpoint
 
 
-@contextlib.contextmanager
-def isolated() -> Generator[None, None, None]:
-    """The kit's process-wide state as it was on entry, again on exit."""
-    restores = [checkpoint() for checkpoint in tuple(_checkpoints)]
-    try:
-        yield
-    finally:
-        for restore in reversed(restores):
+class Isolation:
+    """The state to come back to: taken on entry, taken again by `keep`."""
+
+    def __init__(self) -> None:
+        self._restores = self._take()
+
+    @staticmethod
+    def _take() -> list[Callable[[], None]]:
+        return [checkpoint() for checkpoint in tuple(_checkpoints)]
+
+    def keep(self) -> None:
+        """What exists now (say, a breaker a session fixture just made) is the state to restore."""
+        self._restores = self._take()
+
+    def restore(self) -> None:
+        for restore in reversed(self._restores):
             restore()
+
+
+@contextlib.contextmanager
+def isolated() -> Generator[Isolation, None, None]:
+    """The kit's process-wide state as it was on entry (or at the last `keep`), again on exit."""
+    isolation = Isolation()
+    try:
+        yield isolation
+    finally:
+        isolation.restore()

@@ -35,7 +35,11 @@ SAME_LAYER_ALLOWED = {("testing", "_classify")}
 # Internal folders whose __init__.py is the facade other folders import from.
 FACADES = ("_classify", "_retry", "_breaker", "_throughput", "_cli")
 # Function-local imports of the kit's own modules that are lazy public attributes, not dodges.
-LAZY_ALLOWED = {("resilience_kit.storage", "resilience_kit.storage._redis")}
+LAZY_ALLOWED = {
+    ("resilience_kit.storage", "resilience_kit.storage._redis"),
+    ("resilience_kit.testing._pytest_plugin", "resilience_kit.testing._no_wait"),  # on first use
+    ("resilience_kit.testing._pytest_plugin", "resilience_kit.testing._server"),
+}
 
 
 @dataclass(frozen=True)
