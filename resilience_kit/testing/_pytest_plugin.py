@@ -14,26 +14,26 @@ the test.
 pytest loads this module in every session of every project that has the package installed, so it
 changes nothing for projects that never use the kit: no autouse fixture, no option, no output, no
 logging or structlog configuration, and no import of the kit's tools (the fixtures import what
-they need when first used; the two hook wrappers only act once the kit's tools are loaded). It
+they need when first used; the hook wrappers use only ``resilience_kit._state``, standard library
+code, and have nothing to restore until the kit's tools are loaded). It
 uses old-style hook wrappers (``hookwrapper=True``), which pytest 7.3 / pluggy 1.0 (the oldest
 checked) understand as well as the newest.
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
+from resilience_kit._state import Isolation, isolated
+
 if TYPE_CHECKING:
-    from resilience_kit._state import Isolation
     from resilience_kit.testing._no_wait import NoWait
     from resilience_kit.testing._server import FakeLLMServer
 
-_STATE = "resilience_kit._state"  # loaded with the kit's tools (the registry, the metrics)
 _running: list[Isolation] = []  # the isolation of the test being run
 
 
@@ -42,12 +42,9 @@ def pytest_runtest_protocol(
     item: pytest.Item, nextitem: pytest.Item | None
 ) -> Generator[None, object, None]:
     """Each test (its fixtures' setup and teardown included) starts from and leaves behind the
-    kit's process-wide state as it was; nothing to do while the kit is not loaded."""
-    state = sys.modules.get(_STATE)
-    if state is None:
-        yield
-        return
-    with state.isolated() as isolation:
+    kit's process-wide state as it was (nothing to restore while the kit's tools are not loaded;
+    a tool first loaded during the test is checkpointed as it loads)."""
+    with isolated() as isolation:
         _running.append(isolation)
         try:
             yield

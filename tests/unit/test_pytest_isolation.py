@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+
+from resilience_kit import _state
 
 pytest_plugins = ["pytester"]
 
@@ -45,7 +49,11 @@ def test_breakers_and_their_config_never_leak_between_user_tests(
 
 
 SCOPED_FIXTURES = """
+from collections.abc import Callable
+
 import pytest
+
+from resilience_kit import _state
 
 import resilience_kit as rk
 
@@ -95,3 +103,26 @@ def test_breakers_made_in_session_and_module_fixtures_never_leak_open(
     pytester.makepyfile(test_user=SCOPED_FIXTURES)
     result = pytester.runpytest_inprocess("-p", "no:randomly", "-q")
     result.assert_outcomes(passed=3)
+
+
+def test_a_module_loaded_during_a_test_is_put_back_too() -> None:
+    """A checkpoint registered while an isolation runs (the kit's tools loaded on first use, in
+    the test) is taken at once and restored when the isolation ends."""
+    registry: dict[str, int] = {}
+
+    def checkpoint() -> Callable[[], None]:
+        before = dict(registry)
+
+        def restore() -> None:
+            registry.clear()
+            registry.update(before)
+
+        return restore
+
+    with _state.isolated():
+        _state.register(checkpoint)  # as a module's import does
+        registry["made-in-test"] = 1
+    try:
+        assert {} == registry
+    finally:
+        _state._checkpoints.remove(checkpoint)  # leave the process as it was
