@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -95,13 +96,15 @@ def test_three_too(session_breaker):
 
 
 def test_breakers_made_in_session_and_module_fixtures_never_leak_open(
-    pytester: pytest.Pytester,
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A registry breaker a session- or module-scoped fixture made is the state each test starts
     from: tripped in one test, closed in the next, and the name still gives the same breaker."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_user=SCOPED_FIXTURES)
-    result = pytester.runpytest_inprocess("-p", "no:randomly", "-q")
+    # A process of its own: the kit's modules load in it as in a user's run.
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-p", "no:cacheprovider", "-q")
     result.assert_outcomes(passed=3)
 
 
