@@ -44,6 +44,8 @@ LAZY_ALLOWED = {
     ("resilience_kit.storage", "resilience_kit.storage._redis"),
     ("resilience_kit._retry._presets", "resilience_kit._retry._policy"),  # pydantic on first use
     *(("resilience_kit._classify._providers", f"resilience_kit._classify.{m}") for m in _MAPS),
+    ("resilience_kit.testing._pytest_plugin", "resilience_kit.testing._no_wait"),  # on first use
+    ("resilience_kit.testing._pytest_plugin", "resilience_kit.testing._server"),
 }
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,3 +62,21 @@ def test_readme_does_not_say_the_sdks_back_off_on_every_infinite_hint() -> None:
     """Anthropic's SDK sleeps a finite hint of any size; the README says which SDK does what."""
     assert "infinite values are no hint (back off instead, as the SDKs do)" not in FLAT
     assert "though it sleeps a finite hint of any size" in FLAT
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_the_demo_sleeps_what_the_docs_say() -> None:
+    """docs/cli.md states the demo's real sleeping: its story waits times the default scale 0.1
+    (run with --scale 0, so nothing is timed here; the rest of its run time is CPU)."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "resilience_kit", "demo", "--json", "--scale", "0"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=240,
+    )
+    summary = json.loads(proc.stdout.splitlines()[-1])
+    stated = re.search(r"it sleeps ([\d.]+) s in all and takes about (\d+)-(\d+) s", FLAT)
+    assert stated is not None
+    assert abs(float(stated[1]) - 0.1 * summary["story_seconds_waited"]) <= 0.2
