@@ -209,18 +209,17 @@ class CircuitBreaker(BreakerCore):
     @property
     def state(self) -> CircuitState:
         """The state now: an open circuit whose open time is over reads HALF_OPEN."""
-        now = self._now()
         if self._shared:
-            self._run(self._sync_plan(now))
+            self._run(self._sync_plan())
         with self._lock:
-            return self._visible(now)
+            return self._visible(self._now())
 
     def snapshot(self) -> BreakerSnapshot:
         """State, counts, failure rate, opened_at and retry_after, read under one lock."""
-        now = self._now()
         if self._shared:
-            self._run(self._sync_plan(now))
+            self._run(self._sync_plan())
         with self._lock:
+            now = self._now()
             calls, failures = self._window.counts(now)
             state = self._visible(now)
             if self._forced:
@@ -251,8 +250,8 @@ class CircuitBreaker(BreakerCore):
     def reset(self) -> None:
         """Close the circuit (everywhere the storage reaches), clear counts, undo force/disable."""
         for attempt in range(3):  # someone else moved meanwhile: closing is what was asked
-            now = self._now()
             with self._lock:
+                now = self._now()
                 if attempt and self._state is CLOSED:
                     return
                 before = self._visible(now)
@@ -265,7 +264,7 @@ class CircuitBreaker(BreakerCore):
             if op is None:
                 self._deliver()
                 return
-            self._run(self._publish_plan(op, now, "reset"))
+            self._run(self._publish_plan(op, "reset"))
 
     def force_open(self) -> None:
         """Reject every call in this process until `reset()`."""
@@ -276,8 +275,8 @@ class CircuitBreaker(BreakerCore):
         self._set_override(disabled=True)
 
     def _set_override(self, *, forced: bool = False, disabled: bool = False) -> None:
-        now = self._now()
         with self._lock:
+            now = self._now()
             before = self._visible(now)
             self._forced = self._forced or forced
             self._disabled = self._disabled or disabled

@@ -122,8 +122,10 @@ class BreakerCore(Teller):
         return self._state
 
     def _open_left(self, now: float) -> float:
-        """Seconds of the open spell left; a clock that jumped back (freezegun, a suspended VM)
-        never makes it longer than the spell itself: the spell is re-anchored at *now*."""
+        """Seconds of the open spell left. *now* is read under the lock, after every move it
+        could race with, so it is never older than ``_opened_at`` unless the clock really went
+        back (freezegun, a suspended VM): then the spell is re-anchored at *now*, never longer
+        than the spell itself and never shorter than what was announced in clock time since."""
         left = self._open_until - now
         if left > self._open_span:
             self._open_until = now + self._open_span
@@ -217,8 +219,8 @@ class BreakerCore(Teller):
         ``@retry``, which then does not sleep its backoff only to meet CircuitOpenError)."""
         if not isinstance(exc, Exception):
             return
-        now = self._now()
         with self._lock:
+            now = self._now()
             if self._disabled:
                 return
             if self._forced:
@@ -231,17 +233,17 @@ class BreakerCore(Teller):
 
     def _touched(self) -> bool:
         """Whether this breaker is anything but closed and clean (for test isolation)."""
-        now = self._now()
         with self._lock:
-            calls, _ = self._window.counts(now)
+            calls, _ = self._window.counts(self._now())
             return bool(
                 self._forced or self._disabled or self._state is not CLOSED or self._consecutive
             ) or bool(calls)
 
     # -- plans -----------------------------------------------------------------------------
-    def _sync_plan(self, now: float) -> Plan:
+    def _sync_plan(self) -> Plan:
         """Re-read the shared record (one caller at a time, at most every sync_interval)."""
         with self._lock:
+            now = self._now()
             if self._syncing or now < self._next_sync:
                 return
             self._syncing = True
@@ -250,33 +252,36 @@ class BreakerCore(Teller):
         finally:
             with self._lock:
                 self._syncing = False
-                self._next_sync = now + self._sync_interval
+                self._next_sync = self._now() + self._sync_interval
         heal: Op | None = None
         with self._lock:
+            now = self._now()
             if not self._adopt(record, now) and self._generation > 0:
                 heal = self._current_op(now)  # the storage is behind us: write our state back
         if heal is not None:
-            yield from self._publish_plan(heal, now)
+            yield from self._publish_plan(heal)
         elif self._pending:
             self._deliver()
 
-    def _publish_plan(self, op: Op, now: float, reason: str = "shared") -> Plan:
+    def _publish_plan(self, op: Op, reason: str = "shared") -> Plan:
         """Publish a transition; adopt the answer if it is newer than what we know."""
         if self._pending:
             self._deliver()
         record = yield op
         with self._lock:
+            now = self._now()  # after the answer: a remaining open time is never cut short
             agreed = record is not None and record.state == op.state
             self._adopt(record, now, reason if agreed else "shared")
         if self._pending:
             self._deliver()
 
-    def _acquire_plan(self, now: float) -> Plan:
+    def _acquire_plan(self) -> Plan:
         if self._shared:
-            yield from self._sync_plan(now)
+            yield from self._sync_plan()
         publish: Op | None = None
         reject: tuple[CircuitState, float] | None = None
         with self._lock:
+            now = self._now()
             if self._disabled:
                 return -1
             state = self._state
@@ -301,7 +306,7 @@ class BreakerCore(Teller):
             if reject is not None:
                 self._rejected += 1
         if publish is not None:
-            yield from self._publish_plan(publish, now, "recovery_timeout")
+            yield from self._publish_plan(publish, "recovery_timeout")
         elif self._pending:
             self._deliver()
         if reject is not None:
@@ -328,8 +333,8 @@ class BreakerCore(Teller):
         if isinstance(permit, int):
             if permit >= 0:
                 window = self._window
-                now = self._now() if window.uses_clock else 0.0
                 with self._lock:
+                    now = self._now() if window.uses_clock else 0.0
                     if permit == self._generation and self._state is CLOSED:
                         self._consecutive = 0
                         window.success(now)
@@ -342,8 +347,8 @@ class BreakerCore(Teller):
         if isinstance(permit, int):
             if failed is None or permit < 0:
                 return None
-            now = self._now() if (failed or self._window.uses_clock) else 0.0
             with self._lock:
+                now = self._now() if (failed or self._window.uses_clock) else 0.0
                 if permit != self._generation or self._state is not CLOSED:
                     return None  # admitted before a transition: must not touch the new state
                 if failed:
@@ -356,15 +361,15 @@ class BreakerCore(Teller):
             if op is None:
                 self._deliver()
                 return None
-            return self._publish_plan(op, now, "failure_threshold")
+            return self._publish_plan(op, "failure_threshold")
         return self._probe_plan(permit, failed=failed)
 
     def _probe_plan(self, probe: Probe, *, failed: bool | None) -> Plan:
         """Give back a probe permit and act on its outcome (a private breaker never yields)."""
-        now = self._now()
         op: Op | None = None
         reason = "probe_failed" if failed else "probe_succeeded"
         with self._lock:
+            now = self._now()
             if probe.epoch == self._epoch:
                 self._probes -= 1
             if probe.generation == self._generation and self._state is HALF_OPEN:
@@ -383,7 +388,7 @@ class BreakerCore(Teller):
                 elif target is CLOSED:
                     op = Op("publish", self._generation, "closed", 0.0, 0)
         if op is not None:
-            yield from self._publish_plan(op, now, reason)
+            yield from self._publish_plan(op, reason)
         elif self._pending:
             self._deliver()
         if self._shared:
@@ -405,14 +410,14 @@ class BreakerCore(Teller):
         gen = self._fast_gen
         if gen is not None and (not self._shared or self._now() < self._next_sync):
             return gen
-        permit: Permit = self._run(self._acquire_plan(self._now()))
+        permit: Permit = self._run(self._acquire_plan())
         return permit
 
     async def _aacquire(self) -> Permit:
         gen = self._fast_gen
         if gen is not None and (not self._shared or self._now() < self._next_sync):
             return gen
-        permit: Permit = await self._arun(self._acquire_plan(self._now()))
+        permit: Permit = await self._arun(self._acquire_plan())
         return permit
 
 

@@ -69,8 +69,8 @@ def _sync(breaker: BreakerCore, fn: Callable[..., Any]) -> Callable[..., Any]:
         elif permit.__class__ is int:
             ok()
             if permit >= 0:  # pyright: ignore[reportOperatorIssue]
-                now = breaker._now() if clocked else 0.0
                 with lock:
+                    now = breaker._now() if clocked else 0.0
                     if permit == breaker._generation and breaker._state is closed:
                         breaker._consecutive = 0
                         window_success(now)
