@@ -210,14 +210,14 @@ class CircuitBreaker(BreakerCore):
     def state(self) -> CircuitState:
         """The state now: an open circuit whose open time is over reads HALF_OPEN."""
         if self._shared:
-            self._run(self._sync_plan())
+            self._run(self._sync_plan(heal=False))
         with self._lock:
             return self._visible(self._now())
 
     def snapshot(self) -> BreakerSnapshot:
         """State, counts, failure rate, opened_at and retry_after, read under one lock."""
         if self._shared:
-            self._run(self._sync_plan())
+            self._run(self._sync_plan(heal=False))
         with self._lock:
             now = self._now()
             calls, failures = self._window.counts(now)

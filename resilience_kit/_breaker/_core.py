@@ -240,8 +240,12 @@ class BreakerCore(Teller):
             ) or bool(calls)
 
     # -- plans -----------------------------------------------------------------------------
-    def _sync_plan(self) -> Plan:
-        """Re-read the shared record (one caller at a time, at most every sync_interval)."""
+    def _sync_plan(self, *, heal: bool = True) -> Plan:
+        """Re-read the shared record (one caller at a time, at most every sync_interval).
+
+        With *heal*, a storage that is behind gets our state written back; a read (``state``,
+        ``snapshot()``) only adopts: it never writes, so a sync read from async code on an
+        asyncio client (answered from the local mirror) cannot publish into that mirror."""
         with self._lock:
             now = self._now()
             if self._syncing or now < self._next_sync:
@@ -253,13 +257,16 @@ class BreakerCore(Teller):
             with self._lock:
                 self._syncing = False
                 self._next_sync = self._now() + self._sync_interval
-        heal: Op | None = None
+        op: Op | None = None
         with self._lock:
             now = self._now()
             if not self._adopt(record, now) and self._generation > 0:
-                heal = self._current_op(now)  # the storage is behind us: write our state back
-        if heal is not None:
-            yield from self._publish_plan(heal)
+                if heal:  # the storage is behind us: write our state back
+                    op = self._current_op(now)
+                else:  # the next call heals it
+                    self._next_sync = -math.inf
+        if op is not None:
+            yield from self._publish_plan(op)
         elif self._pending:
             self._deliver()
 
@@ -294,11 +301,12 @@ class BreakerCore(Teller):
             else:
                 if state is OPEN:
                     publish = self._move(HALF_OPEN, now, "recovery_timeout")
-                if self._shared:
-                    pass  # the storage's probe leases decide, below
-                elif self._probes < self._half_open_max_calls:
+                if self._probes < self._half_open_max_calls:
                     # Probes of an earlier half-open spell that are still running count too:
-                    # the backend never sees more than half_open_max_calls probes at once.
+                    # the backend never sees more than half_open_max_calls probes at once. With
+                    # storage the slot is taken before asking for a lease, so this process never
+                    # has more leases (or requests for one) out than that, even when the storage
+                    # answers from local state during an outage.
                     self._probes += 1
                 else:
                     reject = (HALF_OPEN, 0.0)
@@ -313,13 +321,16 @@ class BreakerCore(Teller):
             raise self._rejection(generation, *reject)
         if not self._shared:
             return Probe(generation, "", epoch)
-        token = yield Op("acquire", generation)
-        with self._lock:
+        token: str | None = None
+        try:
+            token = yield Op("acquire", generation)
+        finally:
             if token is None:
-                self._rejected += 1
-                self._next_sync = -math.inf  # re-read (and heal) the shared record next time
-            elif epoch == self._epoch:
-                self._probes += 1
+                with self._lock:
+                    self._rejected += 1
+                    self._next_sync = -math.inf  # re-read (and heal) the shared record next time
+                    if epoch == self._epoch:
+                        self._probes -= 1  # the slot taken above
         if token is None:
             raise self._rejection(generation, HALF_OPEN, 0.0)
         return Probe(generation, token, epoch)
