@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextvars
+import asyncio
 import threading
 from collections.abc import Callable, Collection, Iterable
 from types import TracebackType
@@ -143,9 +143,9 @@ class CircuitBreaker(BreakerCore):
             "probe_lease": lease,
             "clock": clock,
         }
-        # (permit, started, outer entry) for each `with` this context is inside, innermost first
-        self._stack: contextvars.ContextVar[tuple[Any, float, Any] | None]
-        self._stack = contextvars.ContextVar(f"resilience_kit_breaker_{name}", default=None)
+        # The permits of `with` blocks being run, per thread or task (the key is gone with its
+        # last block: nothing stays behind in a thread's or task's context).
+        self._held: dict[object, list[tuple[Any, float]]] = {}
         self._init_state()
 
     def __repr__(self) -> str:
@@ -159,7 +159,7 @@ class CircuitBreaker(BreakerCore):
     def __enter__(self) -> CircuitBreaker:
         permit = self._acquire()
         started = self._now() if self._slow is not None else 0.0
-        self._stack.set((permit, started, self._stack.get()))
+        self._held.setdefault(_holder(), []).append((permit, started))
         return self
 
     def __exit__(
@@ -168,7 +168,7 @@ class CircuitBreaker(BreakerCore):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        permit, failed = self._pop(exc)
+        permit, failed = self._pop(_holder(), exc)
         plan = self._succeed(permit) if failed is False else self._settle(permit, failed)
         if plan is not None:
             self._run(plan)
@@ -178,7 +178,7 @@ class CircuitBreaker(BreakerCore):
     async def __aenter__(self) -> CircuitBreaker:
         permit = await self._aacquire()
         started = self._now() if self._slow is not None else 0.0
-        self._stack.set((permit, started, self._stack.get()))
+        self._held.setdefault(asyncio.current_task(), []).append((permit, started))
         return self
 
     async def __aexit__(
@@ -187,19 +187,20 @@ class CircuitBreaker(BreakerCore):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        permit, failed = self._pop(exc)
+        permit, failed = self._pop(asyncio.current_task(), exc)
         plan = self._succeed(permit) if failed is False else self._settle(permit, failed)
         if plan is not None:
             await self._arun(plan)
         if exc is not None:
             self._note_rejection(exc)
 
-    def _pop(self, exc: BaseException | None) -> tuple[Any, bool | None]:
-        entry = self._stack.get()
-        if entry is None:
+    def _pop(self, holder: object, exc: BaseException | None) -> tuple[Any, bool | None]:
+        held = self._held.get(holder)
+        if not held:
             raise RuntimeError(f"circuit breaker {self.name!r} exited without entering")
-        permit, started, outer = entry
-        self._stack.set(outer)
+        permit, started = held.pop()
+        if not held:
+            del self._held[holder]
         if exc is not None:
             return permit, self._judge(exc)
         slow = self._slow
@@ -285,6 +286,15 @@ class CircuitBreaker(BreakerCore):
             if before is not after:
                 self._pending.append((before, after, "forced_open" if forced else "disabled"))
         self._deliver()
+
+
+def _holder() -> object:
+    """Who runs a `with` block: the asyncio task, else the thread."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no event loop running in this thread
+        return threading.get_ident()
+    return threading.get_ident() if task is None else task
 
 
 def _categories(value: object) -> frozenset[ErrorCategory]:
