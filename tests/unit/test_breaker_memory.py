@@ -53,7 +53,7 @@ _SCRIPT = textwrap.dedent(
 
 
 def test_twenty_thousand_breakers_used_as_with_retain_nothing() -> None:
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", _SCRIPT, str(COUNT)],
         capture_output=True,
         text=True,
