@@ -6,6 +6,7 @@ from importlib import metadata as _metadata
 
 from resilience_kit import metrics as metrics  # the public module `resilience_kit.metrics`
 from resilience_kit._breaker import (
+    BreakerOptions,
     BreakerSnapshot,
     CircuitBreaker,
     CircuitState,
@@ -78,6 +79,7 @@ __all__ = [
     "BatchFailure",
     "BatchResult",
     "BreakerMetrics",
+    "BreakerOptions",
     "BreakerSnapshot",
     "BuiltinPreset",
     "Bulkhead",

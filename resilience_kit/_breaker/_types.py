@@ -42,27 +42,15 @@ Listener: TypeAlias = Callable[[str, CircuitState, CircuitState], None]
 """Called as ``listener(breaker_name, old_state, new_state)`` after each transition."""
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerSnapshot:
-    """A consistent view of one breaker at one moment (times are monotonic seconds)."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Closed:
+    """The permit of a call admitted by a closed circuit. One object per closed spell, shared
+    by every call of it: its outcome counts while that object is still the breaker's."""
 
-    name: str
-    state: CircuitState
     generation: int
-    calls: int
-    failures: int
-    failure_rate: float | None
-    consecutive_failures: int
-    opened_at: float | None
-    retry_after: float
-    trips: int
-    probes_in_flight: int
-    rejected: int
-    disabled: bool
-    forced_open: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Probe:
     """The permit of a half-open call: its generation, storage lease and close-to-close epoch."""
 
@@ -71,8 +59,15 @@ class Probe:
     epoch: int = 0
 
 
-Permit: TypeAlias = "int | Probe"
-"""A closed-state admission is just the generation (an int); -1 means "record nothing"."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Bypass:
+    """The permit of a call admitted by a disabled breaker: its outcome is not recorded."""
+
+
+BYPASS: Final = Bypass()
+
+Permit: TypeAlias = "Closed | Probe | Bypass"
+"""What an admission hands the call, given back with its outcome."""
 
 
 @dataclass(frozen=True, slots=True)
