@@ -133,7 +133,7 @@ class BreakerSnapshot:
     rejected: int
     disabled: bool
     forced_open: bool
-    options: BreakerOptions | None = None
+    options: BreakerOptions
     """The breaker's validated options."""
 
 

@@ -70,7 +70,6 @@ def test_defaults_match_the_design() -> None:
     breaker = rk.CircuitBreaker("defaults")
     assert rk.CircuitState.CLOSED == breaker.state
     options = breaker.snapshot().options
-    assert options is not None
     assert options == breaker.options == rk.BreakerOptions()
     assert 5 == options.failure_threshold
     assert 30.0 == options.recovery_timeout
