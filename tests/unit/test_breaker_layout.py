@@ -16,9 +16,13 @@ def _own(tree: ast.Module) -> set[str]:
     """Private attributes this module creates on its own objects (``self._x = ...``)."""
     own: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
-            if isinstance(node.value, ast.Name) and node.value.id == "self":
-                own.add(node.attr)
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.ctx, ast.Store)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "self"
+        ):
+            own.add(node.attr)
     return own
 
 
