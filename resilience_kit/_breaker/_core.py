@@ -152,7 +152,7 @@ class BreakerCore:
     ) -> Plan | None:
         self._metrics.settled(failed)
         if isinstance(permit, Probe):
-            return self._probe_plan(permit, failed=failed)
+            return self._probe_plan(permit, failed=failed, provider=provider)
         if failed is None or permit.__class__ is not Closed:
             return None
         m = self._m
@@ -273,7 +273,9 @@ class BreakerCore:
             raise self._teller.rejection(generation, HALF_OPEN, 0.0, provider)
         return Probe(generation, token, epoch)
 
-    def _probe_plan(self, probe: Probe, *, failed: bool | None) -> Plan:
+    def _probe_plan(
+        self, probe: Probe, *, failed: bool | None, provider: str | None = None
+    ) -> Plan:
         """Give back a probe permit and act on its outcome (a private breaker never yields)."""
         op: Op | None = None
         reason = "probe_failed" if failed else "probe_succeeded"
@@ -291,8 +293,9 @@ class BreakerCore:
                     if m.probe_successes >= self.options.success_threshold:
                         target = CLOSED
                 if target is not None and not self.shared:
-                    m.move(target, now, reason)
+                    m.move(target, now, reason, provider)
                 elif target is OPEN:  # shared: moved when the storage answers
+                    m.opened_by = provider
                     trips = m.trips + 1
                     op = Op("publish", m.generation, "open", m.open_seconds(trips), trips)
                 elif target is CLOSED:

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from resilience_kit import _call, _events
 from resilience_kit._breaker._options import BreakerOptions
-from resilience_kit._classify import classify
+from resilience_kit._classify import classify_once
 from resilience_kit.metrics._breaker import BreakerRecorder
 
 
@@ -55,7 +55,7 @@ class Judge:
                 self._predicate_failed(err)
                 return IGNORED
         ctx = _call.current()
-        found = classify(exc) if ctx is None else ctx.classified(exc, classify)
+        found = classify_once(exc) if ctx is None else ctx.classified(exc, classify_once)
         if found.category not in self.categories:
             return IGNORED
         self._metrics.failure_category(found.category)
