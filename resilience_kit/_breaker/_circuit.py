@@ -136,7 +136,7 @@ class CircuitBreaker:
     async def __aenter__(self) -> CircuitBreaker:
         core = self._core
         permit = await core.aadmit()
-        key = current_task()
+        key = _holder()
         self._held[key] = (permit, core.started(), self._held.get(key))
         return self
 
@@ -147,7 +147,7 @@ class CircuitBreaker:
         tb: TracebackType | None,
     ) -> None:
         core = self._core
-        permit, started = self._pop(current_task())
+        permit, started = self._pop(_holder())
         plan = core.ended(permit, started) if exc is None else core.raised(permit, exc)
         if plan is not None:
             await core.arun(plan)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 import resilience_kit as rk
 from tests.unit._breaker_helpers import Clock
 
@@ -87,3 +89,17 @@ async def test_with_blocks_of_interleaved_tasks_keep_their_own_permits() -> None
 
     await asyncio.gather(a(), b())
     assert rk.CircuitState.OPEN == breaker.state  # A took 11 s: slow, a failure
+
+
+def test_async_with_works_without_an_asyncio_loop() -> None:
+    """A coroutine driven by hand (or another event loop) keeps its permit per thread."""
+    breaker = rk.CircuitBreaker("by-hand")
+
+    async def use() -> int:
+        async with breaker:
+            return 1
+
+    with pytest.raises(StopIteration) as stop:
+        use().send(None)
+    assert 1 == stop.value.value
+    assert 1 == breaker.snapshot().calls
