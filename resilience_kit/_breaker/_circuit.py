@@ -24,7 +24,7 @@ from resilience_kit._breaker._wrap import wrap
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_callable, check_name
 from resilience_kit.exceptions import ConfigurationError
-from resilience_kit.storage._base import Storage
+from resilience_kit.storage._base import BreakerStore
 
 __all__ = ["DEFAULT_FAILURE_CATEGORIES", "CircuitBreaker", "circuit_breaker"]
 
@@ -73,7 +73,7 @@ class CircuitBreaker:
         max_recovery_timeout: float | None = None,
         recovery_jitter: float = _D.recovery_jitter,
         listeners: Iterable[Listener] = (),
-        storage: Storage | None = _D.storage,
+        storage: BreakerStore | None = _D.storage,
         sync_interval: float = _D.sync_interval,
         probe_lease: float = _D.probe_lease,
         clock: Callable[[], float] | None = _D.clock,
@@ -220,7 +220,7 @@ class BreakerKwargs(TypedDict, total=False):
     max_recovery_timeout: float | None
     recovery_jitter: float
     listeners: Iterable[Listener]
-    storage: Storage | None
+    storage: BreakerStore | None
     sync_interval: float
     probe_lease: float
     clock: Callable[[], float] | None

@@ -48,7 +48,7 @@ from resilience_kit._breaker._types import (
 from resilience_kit._breaker._window import make_window
 from resilience_kit.exceptions import CircuitOpenError, mark_rejects_next
 from resilience_kit.metrics import _core as _metrics
-from resilience_kit.storage._base import Storage
+from resilience_kit.storage._base import BreakerStore
 
 _LOAD = Op("load")
 
@@ -64,7 +64,7 @@ class BreakerCore:
         self.name = name
         self.options = options
         self.now: Callable[[], float] = _monotonic if options.clock is None else options.clock
-        self.storage: Storage | None = options.storage
+        self.storage: BreakerStore | None = options.storage
         self.shared = options.storage is not None
         self._probe_args = (options.half_open_max_calls, options.probe_lease)
         self._lock = threading.Lock()

@@ -18,7 +18,7 @@ from resilience_kit._breaker._window import CountWindow, TimeWindow
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_callable, check_callables, check_float, check_int
 from resilience_kit.exceptions import ConfigurationError
-from resilience_kit.storage._base import Storage
+from resilience_kit.storage._base import BreakerStore
 
 DEFAULT_FAILURE_CATEGORIES: frozenset[ErrorCategory] = frozenset(
     {
@@ -52,7 +52,7 @@ class BreakerOptions:
     max_recovery_timeout: float | None = None
     recovery_jitter: float = 0.0
     listeners: Iterable[Listener] = ()
-    storage: Storage | None = None
+    storage: BreakerStore | None = None
     sync_interval: float = 1.0
     probe_lease: float = 60.0
     clock: Callable[[], float] | None = None
@@ -91,8 +91,10 @@ class BreakerOptions:
             raise ConfigurationError("recovery_jitter", f"must be in [0, 1), got {jitter!r}")
         put("recovery_jitter", jitter)
         put("listeners", tuple(check_callables("listeners", self.listeners)))
-        if self.storage is not None and not isinstance(self.storage, Storage):
-            raise ConfigurationError("storage", f"must be a Storage or None, got {self.storage!r}")
+        if self.storage is not None and not isinstance(self.storage, BreakerStore):
+            raise ConfigurationError(
+                "storage", f"must be a BreakerStore or None, got {self.storage!r}"
+            )
         put("sync_interval", check_float("sync_interval", self.sync_interval, minimum=0.0))
         lease = check_float("probe_lease", self.probe_lease, minimum=0.0, inclusive=False)
         put("probe_lease", lease)

@@ -1,7 +1,7 @@
 """Circuit-breaker value types, and the drivers that answer a plan's storage requests.
 
 A *plan* is a generator that yields `Op` requests and receives the storage's answers;
-`drive()` answers with the sync ``Storage`` methods, `adrive()` with the async ``a*``
+`drive()` answers with the sync ``BreakerStore`` methods, `adrive()` with the async ``a*``
 methods, so the sync and async paths share one state machine.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from resilience_kit.storage._base import BreakerStateName, Storage
+from resilience_kit.storage._base import BreakerStateName, BreakerStore
 
 
 class CircuitState(str, enum.Enum):
@@ -101,7 +101,9 @@ def _forget(task: asyncio.Task[Any]) -> None:
         task.exception()  # retrieved: a background plan's rejection is nobody's error
 
 
-def drive(storage: Storage | None, name: str, probe_args: tuple[int, float], plan: Plan) -> Any:
+def drive(
+    storage: BreakerStore | None, name: str, probe_args: tuple[int, float], plan: Plan
+) -> Any:
     """Run *plan* against the sync storage methods; returns the plan's result."""
     try:
         op = next(plan)
@@ -133,7 +135,7 @@ def drive(storage: Storage | None, name: str, probe_args: tuple[int, float], pla
 
 
 async def adrive(
-    storage: Storage | None,
+    storage: BreakerStore | None,
     name: str,
     probe_args: tuple[int, float],
     plan: Plan,
@@ -167,7 +169,7 @@ def _adopt_orphan(orphaned: Callable[[Any], None], task: asyncio.Task[Any]) -> N
 
 
 async def _answer(
-    storage: Storage, name: str, probe_args: tuple[int, float], plan: Plan, op: Op
+    storage: BreakerStore, name: str, probe_args: tuple[int, float], plan: Plan, op: Op
 ) -> Any:
     limit, lease = probe_args
     try:
