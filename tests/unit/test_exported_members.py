@@ -44,7 +44,8 @@ def test_all_matches_public_names() -> None:
 
 # What users stack on functions, catch and annotate with (DESIGN.md's list, plus the types its
 # functions return or take: Preset, RetryingCallable, RetryOverrides, AttemptRecord,
-# BreakerOptions, BreakerSnapshot, CountWindow, TimeWindow, Bulkhead, Resilient, BatchFailure, ExceptionMap).
+# BreakerOptions, BreakerSnapshot, CountWindow, TimeWindow, Bulkhead, Resilient, BatchFailure,
+# ExceptionMap).
 SURFACE = {
     "stack": [
         "AdaptiveLimiter", "CircuitBreaker", "RateLimitGate", "RetryBudget", "TokenLimiter",
