@@ -104,6 +104,6 @@ def test_no_call_or_read_before_the_announced_end(recovery: float) -> None:
     for thread in threads:
         thread.join()
     assert len(log.announced) > 100
-    assert len(log.admitted) > 10
+    assert len(log.admitted) >= 3  # probes, one or two per open spell
     early = _breaches(log)
     assert [] == early, f"{len(early)} breaches, worst {max(early) * 1000:.1f} ms early"
