@@ -17,6 +17,7 @@ if _typing.TYPE_CHECKING:
     from resilience_kit import storage as storage
     from resilience_kit import testing as testing
     from resilience_kit._breaker import (
+        BreakerOptions,
         BreakerSnapshot,
         CircuitBreaker,
         CircuitState,
@@ -77,6 +78,7 @@ __all__ = [
     "AttemptRecord",
     "BatchFailure",
     "BatchResult",
+    "BreakerOptions",
     "BreakerSnapshot",
     "Bulkhead",
     "BulkheadFullError",
@@ -126,6 +128,7 @@ if not _typing.TYPE_CHECKING:  # checkers read the imports above; an unknown nam
         {
             "resilience_kit._version": ("__version__",),
             "resilience_kit._breaker": (
+                "BreakerOptions",
                 "BreakerSnapshot",
                 "CircuitBreaker",
                 "CircuitState",
