@@ -11,7 +11,14 @@ from resilience_kit._classify._dispatch import (
     forget,
     register_exception_map,
 )
-from resilience_kit._classify._headers import Headers, RateLimitReading, read_rate_limits, snapshot
+from resilience_kit._classify._headers import (
+    Headers,
+    RateLimitReading,
+    parse_go_duration,
+    parse_rfc3339_delay,
+    read_rate_limits,
+    snapshot,
+)
 
 __all__ = [
     "Classification",
@@ -22,6 +29,8 @@ __all__ = [
     "classify_http",
     "classify_once",
     "forget",
+    "parse_go_duration",
+    "parse_rfc3339_delay",
     "read_rate_limits",
     "register_exception_map",
     "snapshot",

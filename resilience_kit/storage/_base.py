@@ -21,6 +21,9 @@ BreakerStateName = Literal["closed", "open", "half_open"]
 Pair = tuple[float, float]
 """(requests, tokens)."""
 OptPair = tuple["float | None", "float | None"]
+Vec = tuple[float, ...]
+"""One amount per limit of a token budget: (requests, tokens) or (requests, input, output)."""
+OptVec = tuple["float | None", ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +32,7 @@ class Reservation:
     once and *sent* holds the ``sent`` counters after it (else None)."""
 
     wait: float
-    sent: Pair | None
+    sent: Vec | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +153,39 @@ class Storage(abc.ABC):
         """Add *level* to the levels (a refund; negative: a charge), *sent* and *pending* to
         those counters."""
         raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    # Budgets of any number of limits, taken only when the whole cost fits: nothing is ever
+    # pending, so no reservation outlives the call that made it (whatever the network does).
+    def tokens_take(self, name: str, *, cost: Vec, rate: Vec, cap: Vec) -> Reservation:
+        """Take *cost* if every limit has room for it now (a cost above a cap needs a full
+        bucket): ``Reservation(0.0, sent counters after it)``. Otherwise take nothing and return
+        the seconds until it would fit (``Reservation(wait, None)``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    def tokens_learn(
+        self, name: str, *, remaining: OptVec, age: float, sent: Vec, rate: Vec, cap: Vec
+    ) -> None:
+        """Set each level a server's *remaining* states, for a request sent *age* seconds ago
+        when the ``sent`` counters read *sent*: ``min(cap, remaining + rate * age - (sent now -
+        sent))``; ``None`` leaves that level alone."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    def tokens_settle(self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec) -> None:
+        """Add *level* to the levels (a refund; negative: a charge) and *sent* to the counters."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    async def atokens_take(self, name: str, *, cost: Vec, rate: Vec, cap: Vec) -> Reservation:
+        return self.tokens_take(name, cost=cost, rate=rate, cap=cap)
+
+    async def atokens_learn(
+        self, name: str, *, remaining: OptVec, age: float, sent: Vec, rate: Vec, cap: Vec
+    ) -> None:
+        self.tokens_learn(name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap)
+
+    async def atokens_settle(
+        self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec
+    ) -> None:
+        self.tokens_settle(name, level=level, sent=sent, rate=rate, cap=cap)
 
     async def atokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
         return self.tokens_reserve(name, cost=cost, rate=rate, cap=cap)
