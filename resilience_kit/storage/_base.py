@@ -167,7 +167,7 @@ class Storage(abc.ABC):
     ) -> None:
         """Set each level a server's *remaining* states, for a request sent *age* seconds ago
         when the ``sent`` counters read *sent*: ``min(cap, remaining + rate * age - (sent now -
-        sent))``; ``None`` leaves that level alone."""
+        sent))``; ``None`` leaves that level alone, an empty *sent* means nothing was sent since."""
         raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
 
     def tokens_settle(self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec) -> None:

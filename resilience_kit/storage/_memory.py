@@ -260,9 +260,9 @@ class MemoryStorage(Storage):
         with self._lock:
             entry = self._vector(name, now, rate, cap)
             for i, left in enumerate(remaining):
-                if left is not None and rate[i] > 0 and i < len(sent):
-                    server = left + rate[i] * max(age, 0.0) - (entry.sent[i] - sent[i])
-                    entry.levels[i] = min(cap[i], server)
+                if left is not None and rate[i] > 0:
+                    since = entry.sent[i] - sent[i] if i < len(sent) else 0.0
+                    entry.levels[i] = min(cap[i], left + rate[i] * max(age, 0.0) - since)
 
     def tokens_settle(self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec) -> None:
         now = self._now()

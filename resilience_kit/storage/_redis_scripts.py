@@ -359,7 +359,8 @@ return out
 """
 )
 
-# ARGV: n, rates, caps, age ms, remaining1..n ('' when unknown), sent1..n (when the request went).
+# ARGV: n, rates, caps, age ms, remaining1..n ('' when unknown), sent1..n when the request went
+# (none: nothing was sent since).
 # level = min(cap, remaining + rate * age - (sent now - sent)).
 TOKENS_LEARN = (
     _VECTOR
@@ -368,8 +369,8 @@ local st = load(KEYS[1])
 local age = math.max(tonumber(ARGV[base + 1]), 0) / 1000
 for i = 1, n do
   local left = tonumber(ARGV[base + 1 + i])
-  local then_sent = tonumber(ARGV[base + 1 + n + i])
-  if left and then_sent and rate[i] > 0 then
+  local then_sent = tonumber(ARGV[base + 1 + n + i]) or st.s[i]
+  if left and rate[i] > 0 then
     st.l[i] = math.min(cap[i], left + rate[i] * age - (st.s[i] - then_sent))
   end
 end

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import uuid
 
 import pytest
 import redis.asyncio
 
+import resilience_kit as rk
 from resilience_kit.storage import MemoryStorage, RedisStorage, Storage
 from tests.integration.redis_server import RedisServer
 
@@ -125,3 +129,54 @@ def test_a_cut_while_waiting_leaves_nothing_behind(redis_server: RedisServer) ->
     finally:
         one.close()
         two.close()
+
+
+def _tokens(tokens: int, answer: object = None) -> int:
+    return tokens
+
+
+def test_redis_blips_while_callers_wait_do_not_shrink_the_fleet_budget(
+    redis_server: RedisServer,
+) -> None:
+    """Three callers cancelled while Redis is unreachable leave nothing pending in Redis: after an
+    answer says the whole budget is back, a call that fits goes out at once."""
+    storage = RedisStorage(
+        redis_server.client(), prefix=f"tb-{uuid.uuid4().hex[:8]}", op_timeout=0.1,
+        retry_interval=0.2,
+    )  # fmt: skip
+    limiter = rk.TokenLimiter(tpm=1000, rpm=600, storage=storage, cost=_tokens)
+    full = {
+        "x-ratelimit-limit-tokens": "1000",
+        "x-ratelimit-remaining-tokens": "999",
+        "x-ratelimit-reset-tokens": "60ms",
+    }
+    process = redis_server._proc  # noqa: SLF001 - pausing the server is the network cut
+    assert process is not None
+
+    @limiter
+    async def call(tokens: int, answer: dict[str, str] | None = None) -> int:
+        if answer is not None:
+            limiter.observe_headers(answer)
+        return tokens
+
+    async def main() -> None:
+        await call(1000)
+        for _ in range(3):
+            waiter = asyncio.create_task(call(300))  # 18 s of refill away: it waits
+            await asyncio.sleep(0.05)  # a real wait: the caller queues
+            os.kill(process.pid, signal.SIGSTOP)
+            try:
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+            finally:
+                os.kill(process.pid, signal.SIGCONT)
+            await asyncio.sleep(0.3)  # a real wait: past retry_interval, Redis is asked again
+        await call(1, full)  # the server: the whole budget is back
+        await asyncio.wait_for(call(900), 2.0)  # fits: no wait (not 90 s for pending ghosts)
+
+    try:
+        asyncio.run(main())
+        assert storage.available
+    finally:
+        storage.close()

@@ -96,8 +96,6 @@ class LimiterCore:
         if ticket is not None:
             ticket.headers = found
             ticket.received = _clock.monotonic()
-            if ticket.probe:
-                self._end_probe(ticket, blind=False)
         return True
 
     def observe_request(self, body: object) -> None:

@@ -34,9 +34,22 @@ def settlement(
     if ticket.settled:
         return
     ticket.settled = True
+    try:
+        yield from _settle(limiter, ticket, exc, result)
+    finally:  # the first call goes out alone until its answer is accounted for
+        if ticket.probe:
+            blind = ticket.headers is None and (exc is None or _limited(exc))
+            limiter._end_probe(ticket, blind=blind)
+
+
+def _limited(exc: BaseException) -> bool:
+    return is_failure(exc) and classify_once(exc).category is ErrorCategory.RATE_LIMIT
+
+
+def _settle(
+    limiter: LimiterCore, ticket: Ticket, exc: BaseException | None, result: object
+) -> Plan:
     limited, hint = _failure(limiter, ticket, exc)
-    if ticket.probe:
-        limiter._end_probe(ticket, blind=ticket.headers is None and (exc is None or limited))
     reading = None if ticket.headers is None else read_limits(ticket.headers)
     rate, cap = limiter._limits.shape()
     level = [0.0, 0.0, 0.0]
@@ -48,7 +61,7 @@ def settlement(
     elif exc is None:
         limiter._limits.grow()
         level, spent = _usage(limiter, ticket, result, reading)
-    if reading is not None and ticket.sent is not None:
+    if reading is not None:
         yield Op("learn", (limiter.key, _learned(limiter, ticket, reading, rate, cap)))
     if ticket.sent is not None and (any(level) or any(spent)):
         yield Op(
@@ -102,13 +115,12 @@ def _learned(
     cap: tuple[float, float, float],
 ) -> dict[str, object]:
     share = limiter._limits.share
-    assert ticket.sent is not None
     return {
         "remaining": tuple(None if left is None else left * share for left in reading.remaining),
         # Refill since the answer arrived, not since the request was sent: the server counted it
         # somewhere in between, and crediting less errs on the safe side.
         "age": _clock.monotonic() - (ticket.received or _clock.monotonic()),
-        "sent": ticket.sent,
+        "sent": () if ticket.sent is None else ticket.sent,  # (): nothing sent since
         "rate": rate,
         "cap": cap,
     }
