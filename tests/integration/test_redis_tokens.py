@@ -150,7 +150,7 @@ def test_redis_blips_while_callers_wait_do_not_shrink_the_fleet_budget(
         "x-ratelimit-remaining-tokens": "999",
         "x-ratelimit-reset-tokens": "60ms",
     }
-    process = redis_server._proc  # noqa: SLF001 - pausing the server is the network cut
+    process = redis_server._proc  # pausing the server is the network cut
     assert process is not None
 
     @limiter
