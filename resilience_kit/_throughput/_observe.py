@@ -20,7 +20,8 @@ def observe(client: R, limiter: TokenLimiter, *, model: str | None = None) -> R:
 
     *client* is an ``openai``/``anthropic`` client (sync or async; the SDKs send through
     ``httpx2``) or an ``httpx``/``httpx2`` client. An event hook reads the rate-limit headers of
-    every response, successful or not, another reads what each request going out is charged
+    every response, successful or not (and the ``usage`` of a whole JSON answer, never a stream's
+    body), another reads what each request going out is charged
     (its prompt and ``max_tokens``, from its JSON body), and the limiter keys its budget by
     provider, a hash of the API key (never the key) and *model* (only requests for *model* and
     their answers are read when given: limits differ per model).
@@ -53,19 +54,41 @@ def observe(client: R, limiter: TokenLimiter, *, model: str | None = None) -> R:
         if wanted(body):
             limiter.observe_request(body)
 
-    def on_response(response: Any) -> None:
+    def on_response(response: Any) -> bool:
         if model is None or wanted(body_of(response.request)):
             limiter.observe_headers(response.headers)
+            return _whole_json(response)
+        return False
+
+    def read_usage(response: Any) -> None:
+        if on_response(response):
+            response.read()
+            limiter.observe_answer(_json(response.content))
 
     async def aon_request(request: Any) -> None:
         on_request(request)
 
     async def aon_response(response: Any) -> None:
-        on_response(response)
+        if on_response(response):
+            await response.aread()
+            limiter.observe_answer(_json(response.content))
 
     asynchronous = inspect.iscoroutinefunction(getattr(http, "send", None))
     http.event_hooks = {
         "request": [*hooks.get("request", []), aon_request if asynchronous else on_request],
-        "response": [*hooks["response"], aon_response if asynchronous else on_response],
+        "response": [*hooks["response"], aon_response if asynchronous else read_usage],
     }
     return client
+
+
+def _whole_json(response: Any) -> bool:
+    """A successful answer in one JSON body (a stream is never read here)."""
+    kind = str(response.headers.get("content-type", ""))
+    return getattr(response, "status_code", 0) == 200 and kind.startswith("application/json")
+
+
+def _json(content: bytes) -> object:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None

@@ -163,11 +163,22 @@ class Storage(abc.ABC):
         raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
 
     def tokens_learn(
-        self, name: str, *, remaining: OptVec, age: float, sent: Vec, rate: Vec, cap: Vec
+        self,
+        name: str,
+        *,
+        remaining: OptVec,
+        age: float,
+        sent: Vec,
+        rate: Vec,
+        cap: Vec,
+        gain: Pair = (1.0, 1.0),
     ) -> None:
-        """Set each level a server's *remaining* states, for a request sent *age* seconds ago
-        when the ``sent`` counters read *sent*: ``min(cap, remaining + rate * age - (sent now -
-        sent))``; ``None`` leaves that level alone, an empty *sent* means nothing was sent since."""
+        """Move each level toward what a server's *remaining* says, for an answer that arrived
+        *age* seconds ago to a request whose take left the ``sent`` counters at *sent*:
+        ``target = min(cap, remaining + rate * age - (sent now - sent))``, ``level += g * (target
+        - level)`` with ``g`` the first of *gain* when the target is higher, the second when lower
+        (answers to concurrent requests each miss some of the others: one answer is noisy).
+        ``None`` leaves that level alone; an empty *sent* means nothing was sent since."""
         raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
 
     def tokens_settle(self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec) -> None:
@@ -178,9 +189,19 @@ class Storage(abc.ABC):
         return self.tokens_take(name, cost=cost, rate=rate, cap=cap)
 
     async def atokens_learn(
-        self, name: str, *, remaining: OptVec, age: float, sent: Vec, rate: Vec, cap: Vec
+        self,
+        name: str,
+        *,
+        remaining: OptVec,
+        age: float,
+        sent: Vec,
+        rate: Vec,
+        cap: Vec,
+        gain: Pair = (1.0, 1.0),
     ) -> None:
-        self.tokens_learn(name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap)
+        self.tokens_learn(
+            name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap, gain=gain
+        )
 
     async def atokens_settle(
         self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec

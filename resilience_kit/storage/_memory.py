@@ -254,7 +254,15 @@ class MemoryStorage(Storage):
             return Reservation(0.0, tuple(entry.sent))
 
     def tokens_learn(
-        self, name: str, *, remaining: OptVec, age: float, sent: Vec, rate: Vec, cap: Vec
+        self,
+        name: str,
+        *,
+        remaining: OptVec,
+        age: float,
+        sent: Vec,
+        rate: Vec,
+        cap: Vec,
+        gain: Pair = (1.0, 1.0),
     ) -> None:
         now = self._now()
         with self._lock:
@@ -262,7 +270,9 @@ class MemoryStorage(Storage):
             for i, left in enumerate(remaining):
                 if left is not None and rate[i] > 0:
                     since = entry.sent[i] - sent[i] if i < len(sent) else 0.0
-                    entry.levels[i] = min(cap[i], left + rate[i] * max(age, 0.0) - since)
+                    target = min(cap[i], left + rate[i] * max(age, 0.0) - since)
+                    step = gain[0] if target > entry.levels[i] else gain[1]
+                    entry.levels[i] += step * (target - entry.levels[i])
 
     def tokens_settle(self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec) -> None:
         now = self._now()

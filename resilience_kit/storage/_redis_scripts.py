@@ -359,19 +359,25 @@ return out
 """
 )
 
-# ARGV: n, rates, caps, age ms, remaining1..n ('' when unknown), sent1..n when the request went
-# (none: nothing was sent since).
-# level = min(cap, remaining + rate * age - (sent now - sent)).
+# ARGV: n, rates, caps, age ms, gain up, gain down, remaining1..n ('' when unknown), sent1..n when
+# the request went (none: nothing was sent since). target = min(cap, remaining + rate * age -
+# (sent now - sent)); level += gain * (target - level), gain up or down as the target lies.
 TOKENS_LEARN = (
     _VECTOR
     + """
 local st = load(KEYS[1])
 local age = math.max(tonumber(ARGV[base + 1]), 0) / 1000
+local up, down = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
 for i = 1, n do
-  local left = tonumber(ARGV[base + 1 + i])
-  local then_sent = tonumber(ARGV[base + 1 + n + i]) or st.s[i]
+  local left = tonumber(ARGV[base + 3 + i])
+  local then_sent = tonumber(ARGV[base + 3 + n + i]) or st.s[i]
   if left and rate[i] > 0 then
-    st.l[i] = math.min(cap[i], left + rate[i] * age - (st.s[i] - then_sent))
+    local target = math.min(cap[i], left + rate[i] * age - (st.s[i] - then_sent))
+    local step = down
+    if target > st.l[i] then
+      step = up
+    end
+    st.l[i] = st.l[i] + step * (target - st.l[i])
   end
 end
 save(KEYS[1], st)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from resilience_kit.storage._base import OptVec, Reservation, Vec
+from resilience_kit.storage._base import OptVec, Pair, Reservation, Vec
 from resilience_kit.storage._redis_core import RedisCore, value
 
 
@@ -51,27 +51,44 @@ class RedisTokens(RedisCore):
         )
 
     def _learn_args(
-        self, remaining: OptVec, age: float, sent: Vec, rate: Vec, cap: Vec
+        self, remaining: OptVec, age: float, sent: Vec, rate: Vec, cap: Vec, gain: Pair
     ) -> list[str]:
         left = ["" if item is None else repr(item) for item in remaining]
-        return [*self._head(rate, cap), repr(age * 1000), *left, *map(repr, sent)]
+        head = [*self._head(rate, cap), repr(age * 1000), *map(repr, gain)]
+        return [*head, *left, *map(repr, sent)]
 
     def tokens_learn(
-        self, name: str, *, remaining: OptVec, age: float, sent: Vec, rate: Vec, cap: Vec
+        self,
+        name: str,
+        *,
+        remaining: OptVec,
+        age: float,
+        sent: Vec,
+        rate: Vec,
+        cap: Vec,
+        gain: Pair = (1.0, 1.0),
     ) -> None:
-        args = self._learn_args(remaining, age, sent, rate, cap)
+        args = self._learn_args(remaining, age, sent, rate, cap, gain)
         self._run(
             "tokens_learn",
             lambda: self._call("tokens_learn", self._vector_key(name), args),
             lambda: self._local.tokens_learn(
-                name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap
+                name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap, gain=gain
             ),
         )
 
     async def atokens_learn(
-        self, name: str, *, remaining: OptVec, age: float, sent: Vec, rate: Vec, cap: Vec
+        self,
+        name: str,
+        *,
+        remaining: OptVec,
+        age: float,
+        sent: Vec,
+        rate: Vec,
+        cap: Vec,
+        gain: Pair = (1.0, 1.0),
     ) -> None:
-        args = self._learn_args(remaining, age, sent, rate, cap)
+        args = self._learn_args(remaining, age, sent, rate, cap, gain)
 
         async def remote() -> None:
             await value(self._call("tokens_learn", self._vector_key(name), args))
@@ -80,7 +97,7 @@ class RedisTokens(RedisCore):
             "tokens_learn",
             remote,
             lambda: self._local.tokens_learn(
-                name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap
+                name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap, gain=gain
             ),
         )
 

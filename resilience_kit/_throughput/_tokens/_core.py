@@ -10,7 +10,7 @@ from typing import Any
 from resilience_kit import _call, _clock, _events
 from resilience_kit._checks import check_instance, check_name, check_number, check_seconds
 from resilience_kit._classify import Headers, snapshot
-from resilience_kit._throughput._estimate import Estimate, estimate_tokens
+from resilience_kit._throughput._estimate import Estimate, estimate_tokens, usage_tokens
 from resilience_kit._throughput._slots import Slots
 from resilience_kit._throughput._tokens._learn import Charges, Limits, Vec3
 from resilience_kit._throughput._tokens._reading import read_limits
@@ -59,6 +59,8 @@ class LimiterCore:
         self._queued = [0.0, 0.0, 0.0]
         self._head_cost: Vec3 = (0.0, 0.0, 0.0)
         self._head_until = 0.0
+        self._admitted = 0  # admissions so far
+        self._flying: dict[int, Ticket] = {}  # admitted calls not settled yet, by order
         self._calls: dict[int, list[Ticket]] = {}  # by id(CallContext): decorated calls
         self._blocks: dict[tuple[int, int], list[Ticket]] = {}  # by thread and task: with blocks
         self._key = self.name
@@ -98,6 +100,13 @@ class LimiterCore:
             ticket.received = _clock.monotonic()
         return True
 
+    def observe_answer(self, body: object) -> None:
+        """Learn from one answer's JSON *body* (its ``usage``: what the provider measured);
+        [`observe()`][resilience_kit.observe] calls it."""
+        ticket = self._current()
+        if ticket is not None:
+            ticket.usage = usage_tokens(body)
+
     def observe_request(self, body: object) -> None:
         """Learn what a request going out is charged from its JSON *body* (a dict);
         [`observe()`][resilience_kit.observe] calls it."""
@@ -108,7 +117,7 @@ class LimiterCore:
             return
         self._charges.seen(estimate, self._limits.split)
         ticket = self._current()
-        if ticket is not None and ticket.estimate is None:
+        if ticket is not None:
             ticket.body = estimate
 
     def _estimate(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Estimate | None:
@@ -157,6 +166,35 @@ class LimiterCore:
         with self._lock:
             self._head_cost = cost
             self._head_until = 0.0
+
+    def _went(self, ticket: Ticket) -> Ticket:
+        """*ticket* went out: count it in flight."""
+        with self._lock:
+            ticket.order = self._admitted
+            ticket.alone = not self._flying
+            self._admitted += 1
+            self._flying[ticket.order] = ticket
+        return ticket
+
+    def _ended(self, ticket: Ticket) -> None:
+        with self._lock:
+            self._flying.pop(ticket.order, None)
+
+    def _earlier(self, ticket: Ticket) -> Vec3:
+        """What the calls that went out before *ticket* and are still unanswered cost: its
+        answer may not count them yet (the server admits concurrent requests in its own order)."""
+        with self._lock:
+            ahead = [other.cost for order, other in self._flying.items() if order < ticket.order]
+        return (
+            sum(cost[0] for cost in ahead),
+            sum(cost[1] for cost in ahead),
+            sum(cost[2] for cost in ahead),
+        )
+
+    def _alone(self, ticket: Ticket) -> bool:
+        """Whether *ticket* had the budget to itself: nothing else in flight while it ran."""
+        with self._lock:
+            return ticket.alone and self._admitted == ticket.order + 1
 
     # -- probe and learning ------------------------------------------------------------------
     def _needs_probe(self) -> bool:

@@ -173,6 +173,8 @@ class Charges:
         cost = self.cost(estimate, split, 0.0)
         with self.lock:
             self.charge = _average(self.charge, cost[1] + cost[2])
+            if estimate.output is not None:  # max_tokens given where the caller's were not
+                self.output = _average(self.output, estimate.output)
 
     def used(self, estimate: Estimate | None, prompt: int, output: int, split: bool) -> Vec3:
         """An answer's usage: learn from it; what the provider counted for the call."""

@@ -82,7 +82,7 @@ def _queued(limiter: LimiterCore, estimate: Estimate | None, start: float, probe
     finally:
         limiter._leave(cost)
     split = limiter._limits.split
-    return Ticket(cost, estimate, sent, _clock.monotonic(), probe, split)
+    return limiter._went(Ticket(cost, estimate, sent, _clock.monotonic(), probe, split))
 
 
 def _head(limiter: LimiterCore, cost: Vec3, start: float) -> Plan:

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from resilience_kit import _clock
 from resilience_kit._categories import ErrorCategory
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["settlement"]
 
+_DOWN = 0.35
+
 
 def settlement(
     limiter: LimiterCore, ticket: Ticket, exc: BaseException | None, result: object
@@ -36,7 +38,8 @@ def settlement(
     ticket.settled = True
     try:
         yield from _settle(limiter, ticket, exc, result)
-    finally:  # the first call goes out alone until its answer is accounted for
+    finally:
+        limiter._ended(ticket)  # the first call goes out alone until its answer is accounted for
         if ticket.probe:
             blind = ticket.headers is None and (exc is None or _limited(exc))
             limiter._end_probe(ticket, blind=blind)
@@ -62,7 +65,21 @@ def _settle(
         limiter._limits.grow()
         level, spent = _usage(limiter, ticket, result, reading)
     if reading is not None:
-        yield Op("learn", (limiter.key, _learned(limiter, ticket, reading, rate, cap)))
+        learned = _learned(limiter, ticket, reading, rate, cap)
+        # The answer to one of many concurrent requests is noisy (the server admitted them in
+        # its own order): its remaining is read as if the calls sent before it and still
+        # unanswered were not counted yet (never too high), and a level above it moves down
+        # part of the way. The answer to a call that had the budget to itself, and a 429, are
+        # sure.
+        sure = ticket.sent is None or limiter._alone(ticket)
+        learned["gain"] = (1.0, 1.0) if sure else (1.0, 1.0 if limited else _DOWN)
+        if not sure:
+            earlier = limiter._earlier(ticket)
+            learned["remaining"] = tuple(
+                None if left is None else left - earlier[i]
+                for i, left in enumerate(learned["remaining"])
+            )
+        yield Op("learn", (limiter.key, learned))
     if ticket.sent is not None and (any(level) or any(spent)):
         yield Op(
             "settle",
@@ -92,10 +109,10 @@ def _usage(
     limiter: LimiterCore, ticket: Ticket, result: object, reading: Reading | None
 ) -> tuple[list[float], list[float]]:
     """(level change, sent change) from a success's usage."""
-    used = usage_tokens(result)
+    used = usage_tokens(result) or ticket.usage
     if used is None:
         return [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
-    estimate = ticket.estimate if ticket.estimate is not None else ticket.body
+    estimate = ticket.body if ticket.body is not None else ticket.estimate  # what was sent
     counted = limiter._charges.used(estimate, used[0], used[1], ticket.split)
     delta = [counted[i] - ticket.cost[i] for i in range(3)]
     delta[0] = 0.0
@@ -113,7 +130,7 @@ def _learned(
     reading: Reading,
     rate: tuple[float, float, float],
     cap: tuple[float, float, float],
-) -> dict[str, object]:
+) -> dict[str, Any]:
     share = limiter._limits.share
     return {
         "remaining": tuple(None if left is None else left * share for left in reading.remaining),

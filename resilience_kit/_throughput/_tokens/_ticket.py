@@ -24,4 +24,7 @@ class Ticket:
     headers: Headers | None = None
     received: float | None = None
     body: Estimate | None = None  # the request's own estimate, read from its body
+    usage: tuple[int, int] | None = None  # the answer's usage, read from its body
     settled: bool = False
+    order: int = 0  # this process's admissions before it
+    alone: bool = False  # no other call of this process was in flight when it went out
