@@ -16,7 +16,8 @@ Columns: tokens goodput = tokens the server admitted for successful requests / (
 elapsed); 429 share of all answers; requests lost. Kit rows are the median of ``--runs``.
 
     python benchmarks/tokens_grid.py [--requests 400] [--runs 3] [--workloads today,chat]
-        [--headers openai,azure,anthropic] [--buckets full,tight] [--modes threads,async,redis,pacer]
+        [--headers openai,azure,anthropic] [--buckets full,tight]
+        [--modes threads,async,redis,pacer]
 """
 
 from __future__ import annotations
@@ -251,7 +252,8 @@ class Pacer:
 
     def learn(self, headers: Any, limited: float | None) -> None:
         with self.lock:
-            for name in ("x-ratelimit-remaining-tokens", "anthropic-ratelimit-input-tokens-remaining"):
+            names = ("x-ratelimit-remaining-tokens", "anthropic-ratelimit-input-tokens-remaining")
+            for name in names:
                 if name in headers:
                     self.remaining = float(headers[name])
                     self.since = 0.0
@@ -302,7 +304,8 @@ def cell(server: Any, headers: str, mode: str, items: list[tuple[int, int]],
         outcome = run_async(server["url"], headers, items)
     else:
         assert redis_url is not None
-        outcome = run_fleet(server["url"], headers, items, redis_url, lambda: server["ask"]("reset"))
+        reset = lambda: server["ask"]("reset")  # noqa: E731 - a one-line callback
+        outcome = run_fleet(server["url"], headers, items, redis_url, reset)
     elapsed = time.perf_counter() - start
     stats = server["ask"]("stats")
     possible = TPM * depth / PERIOD + TPM / PERIOD * elapsed
