@@ -129,7 +129,7 @@ def kit_sync(url: str, headers: str, storage: Any = None) -> Callable[[tuple[int
 
 
 def drive(call: Callable[[tuple[int, int]], object], items: list[tuple[int, int]],
-          workers: int) -> dict[str, int]:  # fmt: skip
+          workers: int) -> dict[str, Any]:  # fmt: skip
     queue = iter(items)
     lock = threading.Lock()
     outcome = {"ok": 0, "lost": 0}
@@ -157,8 +157,8 @@ def drive(call: Callable[[tuple[int, int]], object], items: list[tuple[int, int]
     return outcome
 
 
-def run_async(url: str, headers: str, items: list[tuple[int, int]]) -> dict[str, int]:
-    async def main() -> dict[str, int]:
+def run_async(url: str, headers: str, items: list[tuple[int, int]]) -> dict[str, Any]:
+    async def main() -> dict[str, Any]:
         limiter = rk.TokenLimiter()
         client = rk.observe(client_of(url, headers, asynchronous=True), limiter)
         send = create(client, headers)
@@ -203,7 +203,7 @@ def fleet_worker(url: str, headers: str, items: list[tuple[int, int]], redis_url
 
 
 def run_fleet(url: str, headers: str, items: list[tuple[int, int]], redis_url: str,
-              reset: Callable[[], None]) -> dict[str, int]:  # fmt: skip
+              reset: Callable[[], None]) -> dict[str, Any]:  # fmt: skip
     ctx = mp.get_context("spawn")
     go, ready, out = ctx.Event(), ctx.Queue(), ctx.Queue()
     prefix = f"grid-{random.randrange(10**9)}"
@@ -219,11 +219,14 @@ def run_fleet(url: str, headers: str, items: list[tuple[int, int]], redis_url: s
     for _ in procs:
         ready.get()
     reset()
+    start = time.perf_counter()
     go.set()
     results = [out.get() for _ in procs]
+    elapsed = time.perf_counter() - start  # from the start signal: process start-up not counted
     for proc in procs:
         proc.join()
-    return {"ok": sum(r["ok"] for r in results), "lost": sum(r["lost"] for r in results)}
+    ok, lost = sum(r["ok"] for r in results), sum(r["lost"] for r in results)
+    return {"ok": ok, "lost": lost, "elapsed": elapsed}
 
 
 class Pacer:
@@ -306,7 +309,7 @@ def cell(server: Any, headers: str, mode: str, items: list[tuple[int, int]],
         assert redis_url is not None
         reset = lambda: server["ask"]("reset")  # noqa: E731 - a one-line callback
         outcome = run_fleet(server["url"], headers, items, redis_url, reset)
-    elapsed = time.perf_counter() - start
+    elapsed = outcome.get("elapsed", time.perf_counter() - start)
     stats = server["ask"]("stats")
     possible = TPM * depth / PERIOD + TPM / PERIOD * elapsed
     return {
