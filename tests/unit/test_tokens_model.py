@@ -75,15 +75,15 @@ class TokenModel(RuleBasedStateMachine):
         self.next_key += 1
         gen = self.stream(cost, key)
         run = self._runner(fresh)
-        if wait > MAX_WAIT + 0.05:
+        if wait > MAX_WAIT + 0.2:
             with pytest.raises(rk.GateClosedError):
                 run(next, gen)
             assert before == self.waits.total  # refused at once, never after a wait
             return
-        if wait > MAX_WAIT - 0.05:
+        if wait > MAX_WAIT - 0.2:
             return  # too close to the bound to predict with real time passing
         assert cost == run(next, gen)
-        assert pytest.approx(wait, abs=0.05) == self.waits.total - before
+        assert pytest.approx(wait, abs=0.2) == self.waits.total - before
         self._refill()
         self.level -= cost
         self.open[key] = (gen, cost)
@@ -119,10 +119,10 @@ class TokenModel(RuleBasedStateMachine):
             self.open.clear()
             want = max(TPM - self.level, 0.0) / RATE
             before = self.waits.total
-            if want <= MAX_WAIT - 0.05:
+            if want <= MAX_WAIT - 0.2:
                 gen = self.stream(TPM, -1)
                 assert TPM == next(gen)
-                assert pytest.approx(want, abs=0.05) == self.waits.total - before
+                assert pytest.approx(want, abs=0.2) == self.waits.total - before
                 gen.close()
             assert not math.isnan(self.level)
         finally:
