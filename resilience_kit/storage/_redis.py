@@ -19,11 +19,12 @@ from resilience_kit.storage._base import (
     Pair,
     Reservation,
 )
-from resilience_kit.storage._redis_core import RedisCore, value
+from resilience_kit.storage._redis_core import value
 from resilience_kit.storage._redis_support import parse, to_ms
+from resilience_kit.storage._redis_tokens import RedisTokens
 
 
-class RedisStorage(RedisCore):
+class RedisStorage(RedisTokens):
     """Shared state in Redis for breakers, rate-limit gates and retry budgets in many processes.
 
     *client* is a ``redis.Redis`` (serves the sync methods) or a ``redis.asyncio.Redis`` (serves

@@ -23,7 +23,7 @@ from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.testing._clients import ClientFactories
 from resilience_kit.testing._faults import Fault, Provider, non_stream_error
 from resilience_kit.testing._handler import QuietHTTPServer, make_handler, prompt_tokens
-from resilience_kit.testing._limits import Buckets, RateLimits, request_cost
+from resilience_kit.testing._limits import Buckets, RateLimits
 from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rate_limited
 
 __all__ = ["FakeLLMServer", "RecordedRequest"]
@@ -337,8 +337,9 @@ class FakeLLMServer(ClientFactories):
             if wait > 0:
                 return rate_limited(provider, wait), "rate_limited", {}
         if self._limits is not None:
-            cost = request_cost(dict(body), prompt_tokens(dict(body)))
-            admission = self._limits.admit(provider, model, cost)
+            request = dict(body)
+            used = max(1, len(self.reply.split()))  # the answer's output tokens
+            admission = self._limits.admit(provider, model, request, prompt_tokens(request), used)
             if admission.fault is not None:
                 return admission.fault, "rate_limited", {}
             return Fault.ok(), "ok", admission.headers
