@@ -13,9 +13,10 @@ or any tool used on its own) opens it with `opened()`; every layer inside reads 
   seconds"), which an outer retry reads instead of sleeping into a certain rejection.
 
 Nothing is stored on the user's exceptions. The context travels in one ``ContextVar`` for the
-whole kit (no tool creates a ``ContextVar`` per object). A generator's state never depends on the context its last ``next()``
-runs in: the layer that owns a stream holds its context object and re-enters it around each step
-(`entered()`), as Starlette/anyio run each ``next()`` in a fresh copy of the context.
+whole kit (no tool creates a ``ContextVar`` per object). A generator's state never depends on the
+context its last ``next()`` runs in: the layer that owns a stream holds its context object and
+re-enters it around each step (`entered()`), as Starlette/anyio run each ``next()`` in a fresh
+copy of the context.
 """
 
 from __future__ import annotations

@@ -65,9 +65,9 @@ def test_gathered_sub_calls_never_disturb_each_others_bounds() -> None:
     seen: dict[str, list[float]] = {"short": [], "long": []}
 
     async def sub(name: str, seconds: float) -> None:
-        with _call.bounded(seconds) as ctx:
+        with _call.bounded(seconds):
             for _ in range(5):
-                seen[name].append(ctx.attempt_deadline - ctx.start)
+                seen[name].append(_call.time_left())
                 await asyncio.sleep(0)
                 seen[name].append(_call.time_left())
 
@@ -76,5 +76,5 @@ def test_gathered_sub_calls_never_disturb_each_others_bounds() -> None:
             await asyncio.gather(sub("short", 1.0), sub("long", 50.0))
 
     asyncio.run(main())
-    assert all(left <= 1.0 + 1e-3 for left in seen["short"])
-    assert all(left > 1.0 for left in seen["long"])
+    assert all(left <= 1.0 for left in seen["short"])
+    assert all(left > 1.0 for left in seen["long"])  # 49 s of slack for a loaded machine
