@@ -30,6 +30,7 @@ from resilience_kit._checks import check_seconds
 from resilience_kit._retry import (
     AsyncOnlyDecorator,
     AttemptHook,
+    Continuation,
     Preset,
     RetryBudget,
     RetryingCallable,
@@ -146,6 +147,7 @@ def resilient(
     limiter: AdaptiveLimiter | None = None,
     tokens: TokenLimiter | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     timeout: float | None = None,
     fallback: Decorator | None = None,
     on_retry: SyncAttemptHook | None = None,
@@ -164,6 +166,7 @@ def resilient(
     limiter: AdaptiveLimiter | None = None,
     tokens: TokenLimiter | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     timeout: float | None = None,
     fallback: Decorator | None = None,
     on_retry: AttemptHook | None = None,
@@ -181,6 +184,7 @@ def resilient(
     limiter: AdaptiveLimiter | None = None,
     tokens: TokenLimiter | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     timeout: float | None = None,
     fallback: Decorator | None = None,
     on_retry: AttemptHook | None = None,
@@ -196,7 +200,9 @@ def resilient(
     Order, outermost first: fallback → retry → tokens → limiter → gate → breaker → timeout →
     function.
     *on_retry*, *on_give_up* and *on_success* are the retry layer's lifecycle hooks; *name*
-    names the function in events and metrics (as ``retry(name=...)``).
+    names the function in events and metrics (as ``retry(name=...)``); *continuation* continues
+    a generator cut after output (as ``retry(continuation=...)``): each follow-up goes through
+    every layer inside the retry as a call of its own.
     Everything is validated here, at decoration time.
     """
     _typed("breaker", breaker, CircuitBreaker)
@@ -217,6 +223,7 @@ def resilient(
         policy=policy,
         name=name,
         budget=budget,
+        continuation=continuation,
         on_retry=on_retry,
         on_give_up=on_give_up,
         on_success=on_success,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from resilience_kit._retry._budget import RetryBudget
+from resilience_kit._retry._continuations import AnthropicPrefill, OpenAIBackground
+from resilience_kit._retry._continue import Continuation, FollowUp, StreamCut
 from resilience_kit._retry._decorator import AsyncOnlyDecorator, RetryingCallable, retry
 from resilience_kit._retry._engine import WaitPlan, not_retried_because, plan_wait
 from resilience_kit._retry._hooks import AttemptHook, SyncAttemptHook
@@ -25,7 +27,12 @@ __all__ = [
     "WaitPlan",
     "not_retried_because",
     "plan_wait",
+    "AnthropicPrefill",
     "AsyncOnlyDecorator",
+    "Continuation",
+    "FollowUp",
+    "OpenAIBackground",
+    "StreamCut",
     "AttemptHook",
     "AttemptRecord",
     "BuiltinPreset",

@@ -20,6 +20,7 @@ from resilience_kit._callables import callable_kind, through_descriptor
 from resilience_kit._checks import check_name
 from resilience_kit._retry import _metrics
 from resilience_kit._retry._budget import BudgetObserver, RetryBudget
+from resilience_kit._retry._continue import Continuation, Relay
 from resilience_kit._retry._engine import (
     AsyncController,
     Call,
@@ -35,6 +36,7 @@ from resilience_kit._retry._hooks import AttemptHook, Hooks, SyncAttemptHook
 from resilience_kit._retry._observers import RetryObserver, global_observers
 from resilience_kit._retry._policy import RetryOverrides, RetryPolicy, validated_policy
 from resilience_kit._retry._presets import Preset, get_preset
+from resilience_kit._retry._relay import continue_async, continue_stream
 from resilience_kit._streams import EMPTY, Resumed, first_async_item, first_item, relay_async
 from resilience_kit.exceptions import ConfigurationError
 
@@ -118,12 +120,18 @@ def _decorate(
     observers: tuple[RetryObserver, ...],
     hooks: Hooks | None = None,
     label: str | None = None,
+    continuation: Continuation | None = None,
 ) -> RetryingCallable[P, R]:
     """Wrap *func*; *observers* (plus the global ones) see every step of every call.
 
     *label* (the user's ``name=``) names the function in events and metrics; by default events
     say its ``__qualname__`` and metrics key it by module and qualname.
     """
+    kind = callable_kind(func)
+    if continuation is not None and kind not in ("generator", "async_generator"):
+        raise ConfigurationError(
+            "continuation", f"applies to generator functions; {kind} functions have no stream"
+        )
     qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
     name = label or qualname
     # Metrics: a per-function observer; first-attempt successes go to its cheap record_first.
@@ -133,7 +141,6 @@ def _decorate(
     notify_success = bool(others)
     notify_before = bool(engine.before_observers)
     stats = Statistics()
-    kind = callable_kind(func)
     is_async = kind in ("async", "async_generator")
     template: Any
     if is_async:
@@ -192,10 +199,15 @@ def _decorate(
                     replay_async(failed, first_async_item), call_func, args, kwargs
                 )
                 attempts = ctl.statistics["attempt_number"]
+            if continuation is not None and item is not EMPTY:  # cuts continue, see _relay
+                relay = Relay(engine, continuation, (call_func, args, kwargs), attempts, start)
+                agen = continue_async(relay, agen, item)
+                item = await agen.__anext__()
             try:
                 yield agen, item  # relayed from here on: later failures are not retried
             except Exception as exc:
-                engine.stream_failed(exc, attempts, start)
+                if continuation is None:
+                    engine.stream_failed(exc, attempts, start)
                 raise
 
         wrapper = relay_async(opened)
@@ -237,6 +249,9 @@ def _decorate(
                 attempts = ctl.statistics["attempt_number"]
             if item is EMPTY:
                 return value
+            if continuation is not None:  # cuts continue, see _relay
+                relay = Relay(engine, continuation, (call_func, args, kwargs), attempts, start)
+                return (yield from continue_stream(relay, gen, item))
             try:
                 return (yield from Resumed(gen, item))
             except Exception as exc:
@@ -271,7 +286,9 @@ def _decorate(
     decorated.statistics = StatisticsView(stats)
 
     def retry_with(**overrides: Any) -> RetryingCallable[P, R]:
-        return _decorate(func, validated_policy(policy, overrides), observers, hooks, label)
+        return _decorate(
+            func, validated_policy(policy, overrides), observers, hooks, label, continuation
+        )
 
     decorated.retry_with = retry_with
     result: RetryingCallable[P, R] = decorated
@@ -313,6 +330,7 @@ def retry(
     on_give_up: SyncAttemptHook | None = None,
     on_success: SyncAttemptHook | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     **overrides: Unpack[RetryOverrides],
 ) -> Callable[[Callable[P, R]], RetryingCallable[P, R]]: ...
 @overload
@@ -325,6 +343,7 @@ def retry(
     on_give_up: AttemptHook | None = None,
     on_success: AttemptHook | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     **overrides: Unpack[RetryOverrides],
 ) -> AsyncOnlyDecorator: ...
 def retry(
@@ -336,6 +355,7 @@ def retry(
     on_give_up: AttemptHook | None = None,
     on_success: AttemptHook | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     **overrides: Unpack[RetryOverrides],
 ) -> RetryingCallable[P, R] | Callable[[Callable[P, R]], RetryingCallable[P, R]]:
     """Retry the decorated function on retryable failures, as *preset* (or *policy*) says.
@@ -349,6 +369,8 @@ def retry(
     function using it.
     *name* names the function in log events and metrics (by default events say its
     ``__qualname__`` and metrics key it by ``module.qualname``).
+    *continuation* ([`Continuation`][resilience_kit.Continuation]) lets a generator that fails
+    after output with a retryable failure continue with a follow-up call (see docs/streams.md).
     """
     if callable(preset) or isinstance(preset, (classmethod, staticmethod)):
         bare = get_preset("default")
@@ -360,10 +382,16 @@ def retry(
     if budget is not None and not isinstance(budget, RetryBudget):
         raise ConfigurationError("budget", f"must be a RetryBudget, got {type(budget).__name__}")
     observers: tuple[RetryObserver, ...] = () if budget is None else (BudgetObserver(budget),)
+    if continuation is not None and not isinstance(continuation, Continuation):
+        raise ConfigurationError(
+            "continuation", f"must be a Continuation, got {type(continuation).__name__}"
+        )
 
     def decorate(func: Callable[P, R]) -> RetryingCallable[P, R]:
         if hooks is not None:
             hooks.check_function(func)
-        return through_descriptor(func, lambda f: _decorate(f, resolved, observers, hooks, name))
+        return through_descriptor(
+            func, lambda f: _decorate(f, resolved, observers, hooks, name, continuation)
+        )
 
     return decorate
