@@ -60,7 +60,11 @@ class OpenAIBackground(Continuation):
 
 _THINKING = frozenset({"thinking", "redacted_thinking", "thinking_delta", "signature_delta"})
 _TOOLS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use", "input_json_delta"})
-_PREAMBLE = frozenset({"message_start", "content_block_start", "ping"})
+# Events an Anthropic stream sends once (one text block): the follow-up's copy of each one the
+# caller already had is dropped.
+_ONCE = frozenset(
+    {"message_start", "content_block_start", "ping", "content_block_stop", "message_delta"}
+)
 
 
 class AnthropicPrefill(Continuation):
@@ -72,8 +76,9 @@ class AnthropicPrefill(Continuation):
     replay: the delivered text is never repeated, and what follows is the model's continuation
     of it. The prefill drops trailing whitespace (the API refuses it); the whitespace already
     delivered is trimmed from the start of the continuation, so the joined text reads as one.
-    The follow-up's repeated preamble (``message_start``, ``content_block_start``, ``ping``) is
-    dropped when the caller already had it.
+    The follow-up's copy of an event sent once per message (``message_start``,
+    ``content_block_start``, ``ping``, ``content_block_stop``, ``message_delta``) is dropped
+    when the caller already had it, so the caller sees one message.
 
     Declines with extended thinking (``thinking=`` enabled, or thinking blocks delivered), when a
     tool call was delivered, after ``message_stop``, and for a model that refused a prefill
@@ -152,7 +157,7 @@ def _text_of(message: object) -> str | None:
 
 
 def _read(delivered: Iterable[Any]) -> tuple[str, set[str]] | str:
-    """(the delivered text, the preamble events delivered), or why not to continue."""
+    """(the delivered text, the once-only events delivered), or why not to continue."""
     text: list[str] = []
     preamble: set[str] = set()
     for item in delivered:
@@ -160,7 +165,7 @@ def _read(delivered: Iterable[Any]) -> tuple[str, set[str]] | str:
             text.append(item)
             continue
         kind = getattr(item, "type", None)
-        if kind in _PREAMBLE:
+        if kind in _ONCE:
             preamble.add(kind)
         elif kind == "message_stop":
             return "the message had already ended (message_stop was delivered)"
@@ -187,10 +192,8 @@ class _Trim:
             kept = self._text(item)
             return (kept,) if kept else ()
         kind = getattr(item, "type", None)
-        if kind in self.preamble and kind != "ping":
+        if kind in self.preamble:
             self.preamble.discard(kind)
-            return ()
-        if kind == "ping" and "ping" in self.preamble:
             return ()
         delta: Any = getattr(item, "delta", None)
         if kind != "content_block_delta" or getattr(delta, "type", None) != "text_delta":

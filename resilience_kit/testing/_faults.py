@@ -128,6 +128,7 @@ class Fault:
     seconds: float = 0.0
     after: int = 0
     details: tuple[Mapping[str, Any], ...] = ()
+    after_bytes: int | None = None
 
     @classmethod
     def ok(cls) -> Fault:
@@ -202,11 +203,15 @@ class Fault:
         return cls("stream_error", after=_check_after(after), type=type, message=message, code=code)
 
     @classmethod
-    def stream_cut(cls, *, after: int = 0) -> Fault:
-        """Stream *after* content chunks, then close the connection mid-body.
+    def stream_cut(cls, *, after: int = 0, after_bytes: int | None = None) -> Fault:
+        """Stream *after* content chunks, then close the connection mid-body; with
+        *after_bytes*, close it after that many bytes of the body instead (inside an event
+        when the count falls there).
 
         A non-streaming request gets its connection dropped instead.
         """
+        if after_bytes is not None:
+            return cls("stream_cut", after=-1, after_bytes=check_int("after_bytes", after_bytes, 0))
         return cls("stream_cut", after=_check_after(after))
 
 

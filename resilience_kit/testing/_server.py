@@ -20,11 +20,14 @@ from resilience_kit import _clock
 from resilience_kit._checks import check_int, check_str
 from resilience_kit._redact import redact, redact_headers
 from resilience_kit.exceptions import ConfigurationError
+from resilience_kit.testing._answers import prompt_tokens
 from resilience_kit.testing._clients import ClientFactories
 from resilience_kit.testing._faults import Fault, Provider, non_stream_error
-from resilience_kit.testing._handler import QuietHTTPServer, make_handler, prompt_tokens
+from resilience_kit.testing._handler import QuietHTTPServer, make_handler
 from resilience_kit.testing._limits import Buckets, RateLimits, request_cost
 from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rate_limited
+from resilience_kit.testing._streams import Streams
+from resilience_kit.testing._wire_responses import CutPlan, StoredResponse
 
 __all__ = ["FakeLLMServer", "RecordedRequest"]
 
@@ -57,20 +60,23 @@ class RecordedRequest:
     body: Mapping[str, Any] = field(repr=False)
 
 
-class FakeLLMServer(ClientFactories):
+class FakeLLMServer(ClientFactories, Streams):
     """A threaded HTTP/1.1 server on 127.0.0.1 answering like OpenAI, Anthropic, Gemini, Bedrock.
 
     Routes: ``POST /v1/chat/completions`` (OpenAI; Azure's
-    ``/openai/deployments/{d}/chat/completions`` too) and ``POST /v1/messages`` (Anthropic), both
-    plain and streaming (``"stream": true``); Gemini ``models/{m}:generateContent`` and
-    ``:streamGenerateContent?alt=sse``; Bedrock Runtime ``/model/{id}/converse``,
-    ``converse-stream``, ``invoke`` and ``invoke-with-response-stream`` (AWS event stream).
-    Each request takes the next scripted `Fault`
-    (provider-specific queue first, then the shared one); with none left, an outage set by
+    ``/openai/deployments/{d}/chat/completions`` too), ``POST /v1/responses`` and ``GET
+    /v1/responses/{id}`` (OpenAI Responses: ``stream``, ``background``, ``starting_after``)
+    and ``POST /v1/messages`` (Anthropic; a trailing assistant message is a prefill the answer
+    continues from), all plain and streaming (``"stream": true``); Gemini
+    ``models/{m}:generateContent`` and ``:streamGenerateContent?alt=sse``; Bedrock Runtime
+    ``/model/{id}/converse``, ``converse-stream``, ``invoke`` and
+    ``invoke-with-response-stream`` (AWS event stream). Each request takes the next scripted
+    `Fault` (provider-specific queue first, then the shared one); with none left, an outage set by
     `set_outage()` applies, then the token-bucket *rate_limit* ``(requests_per_second,
     burst)``, then the provider-style *limits* (`RateLimits`: requests and tokens per
     period, with rate-limit headers on every answer), then a normal answer of *reply* (streamed
     in *chunks* pieces) after a model *latency* drawn uniformly from ``(low, high)`` seconds.
+    `cut_streams()` cuts streams at seeded random events.
     """
 
     def __init__(
@@ -105,6 +111,9 @@ class FakeLLMServer(ClientFactories):
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._clients: list[Any] = []
+        self._responses: dict[str, StoredResponse] = {}  # see Streams
+        self._cut_plan: CutPlan | None = None
+        self._cuts: dict[str, list[int]] = {}
         self.set_rate_limit(rate_limit)
         self.set_limits(limits)
 
@@ -250,6 +259,8 @@ class FakeLLMServer(ClientFactories):
             for queue in self._queues.values():
                 queue.clear()
             self._outage.clear()
+            self._responses.clear()
+            self._cuts.clear()
             if self._bucket is not None:
                 self._bucket = TokenBucket(self._bucket.rate, self._bucket.burst)
             if self._limits is not None:
@@ -282,6 +293,7 @@ class FakeLLMServer(ClientFactories):
         stream: bool,
         client_port: int,
         model: str | None = None,
+        refusal: Fault | None = None,
     ) -> tuple[Fault, RecordedRequest, dict[str, str]]:
         now = _clock.monotonic()
         with self._lock:
@@ -289,9 +301,13 @@ class FakeLLMServer(ClientFactories):
             request_id = f"req_fake{self._count:06d}"
             if model is None:
                 model = body.get("model")
-            fault, outcome, extra = self._next_fault(
-                provider, body, model if isinstance(model, str) else "fake-model"
-            )
+            extra: dict[str, str] = {}
+            if refusal is not None and provider is not None:
+                fault, outcome = refusal, "status"
+            else:
+                fault, outcome, extra = self._next_fault(
+                    provider, body, model if isinstance(model, str) else "fake-model"
+                )
             if provider is None:
                 status: int | None = 404
                 outcome = "status"
