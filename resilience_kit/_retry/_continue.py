@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from resilience_kit import _call, _clock
 from resilience_kit._callables import add_note
+from resilience_kit._categories import ErrorCategory
 from resilience_kit._classify import Classification, classify_once, forget
 from resilience_kit._events import emit
 from resilience_kit._retry._engine import not_retried_because, plan_wait
 from resilience_kit._retry._observers import AttemptRecord, first_veto, notify
+from resilience_kit.exceptions import CircuitOpenError, rejects_next
 
 if TYPE_CHECKING:
     from resilience_kit._retry._engine import Engine
@@ -226,11 +228,13 @@ class Relay:
         if plan.wait is None:
             self._give_up(exc, found, plan.reason, plan.detail)
             raise exc
+        wait, reason = plan.wait, plan.reason
+        rejection = rejects_next(exc)
+        if rejection is not None and wait < rejection.retry_after:
+            wait, reason = self._until_half_open(exc, found, rejection, elapsed)
         items = len(self.delivered)
         detail = f"continued after {items} item{'s' if items != 1 else ''}"
-        event = AttemptRecord(
-            engine.name, attempt, elapsed, plan.wait, found, "retry", plan.reason, detail
-        )
+        event = AttemptRecord(engine.name, attempt, elapsed, wait, found, "retry", reason, detail)
         if engine.observers:
             veto = first_veto(engine.observers, event)
             if veto is not None:
@@ -239,7 +243,31 @@ class Relay:
             notify(engine.observers, "on_retry_scheduled", event)
         emit("retry_scheduled", level="warning", detail=detail, **event.log_fields())
         forget(exc)  # a reused exception object raised again is judged afresh
-        return plan.wait
+        return wait
+
+    def _until_half_open(
+        self,
+        exc: BaseException,
+        found: Classification,
+        rejection: CircuitOpenError,
+        elapsed: float,
+    ) -> tuple[float, str]:
+        """The breaker that judged *exc* now refuses calls: as for any attempt, fail fast
+        (raise *rejection* from *exc*) unless ``retry_on`` names ``circuit_open`` and the wait
+        until half-open fits ``max_retry_after`` and the deadline."""
+        policy = self.engine.policy
+        wait = rejection.retry_after
+        fits = policy.deadline is None or elapsed + wait <= policy.deadline
+        if (
+            ErrorCategory.CIRCUIT_OPEN in policy.retry_on
+            and wait <= policy.max_retry_after
+            and fits
+        ):
+            return wait, "circuit_open"
+        detail = f"circuit {rejection.name!r} rejects calls for {wait:.2f}s more"
+        self._give_up(exc, found, "circuit_open", detail)
+        add_note(rejection, f"resilience_kit.retry: gave up on {self.engine.name}: {detail}")
+        raise rejection from exc
 
     def _give_up(
         self, exc: BaseException, found: Classification | None, reason: str, detail: str

@@ -72,20 +72,33 @@ def fails_open(category: ErrorCategory = ErrorCategory.OVERLOADED) -> tuple[Any,
 
 
 def collect(gen: Iterator[str], limit: int | None = None) -> list[str]:
+    """The items of *gen* (the first *limit*), closing it before returning."""
     out: list[str] = []
-    for item in gen:
-        out.append(item)
-        if limit is not None and len(out) >= limit:
-            break
+    try:
+        for item in gen:
+            out.append(item)
+            if limit is not None and len(out) >= limit:
+                break
+    finally:
+        close = getattr(gen, "close", None)
+        if close is not None:
+            close()
     return out
 
 
 async def acollect(gen: AsyncIterator[str], limit: int | None = None) -> list[str]:
+    """The items of *gen* (the first *limit*), closing it before returning, as ``collect``'s
+    ``for`` loop closes a generator it drops."""
     out: list[str] = []
-    async for item in gen:
-        out.append(item)
-        if limit is not None and len(out) >= limit:
-            break
+    try:
+        async for item in gen:
+            out.append(item)
+            if limit is not None and len(out) >= limit:
+                break
+    finally:
+        aclose = getattr(gen, "aclose", None)
+        if aclose is not None:
+            await aclose()
     return out
 
 
