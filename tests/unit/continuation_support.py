@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -43,10 +44,14 @@ class Source:
         finally:
             self.closed += 1
 
-    async def astream(self, start: int = 0) -> AsyncIterator[str]:
+    async def astream(self, start: int = 0, *, pause: bool = False) -> AsyncIterator[str]:
+        """The async form; with *pause*, each item waits a loop turn first (a point where the
+        consumer's cancellation lands)."""
         self.opened += 1
         try:
             for item in self._items(start):
+                if pause:
+                    await asyncio.sleep(0)
                 yield item
         finally:
             self.closed += 1
