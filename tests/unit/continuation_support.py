@@ -1,4 +1,4 @@
-"""Helpers for the continuation tests: a numbered source that can be cut, and its continuation."""
+"""Support for the continuation tests: a numbered source that can be cut, and its continuation."""
 
 from __future__ import annotations
 
