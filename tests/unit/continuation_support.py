@@ -15,8 +15,9 @@ ITEMS = tuple(f"item{i}" for i in range(12))
 
 class Source:
     """A stream of ``ITEMS`` starting at ``start``; each opened stream takes the next scripted
-    event: ``("cut", n, category)`` fails after *n* items, ``("open", category)`` fails before
-    the first item, ``None`` runs to the end. Counts open and closed streams."""
+    event: ``("cut", n, category)`` fails after *n* items (after the last one too),
+    ``("open", category)`` fails before the first item, ``None`` runs to the end. Counts open
+    and closed streams."""
 
     def __init__(self, *script: tuple[Any, ...] | None) -> None:
         self.script = list(script)
@@ -32,10 +33,13 @@ class Source:
         event = self._next()
         if event is not None and event[0] == "open":
             raise ScriptedError(event[1])
-        for index, item in enumerate(ITEMS[start:]):
+        rest = ITEMS[start:]
+        for index, item in enumerate(rest):
             if event is not None and event[0] == "cut" and index == event[1]:
                 raise ScriptedError(event[2])
             yield item
+        if event is not None and event[0] == "cut" and event[1] == len(rest):
+            raise ScriptedError(event[2])  # after the last item
 
     def stream(self, start: int = 0) -> Iterator[str]:
         self.opened += 1

@@ -202,3 +202,80 @@ def test_context_carries_attempt_and_deadline(rk_no_wait: NoWait) -> None:
     assert 1 == len(seen)
     assert 2 == seen[0][0]
     assert seen[0][1] < math.inf
+
+
+class _Broken(rk.Continuation):
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+
+    def follow_up(self, cut: rk.StreamCut) -> rk.FollowUp:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        result: rk.FollowUp = self.answer
+        return result
+
+
+@pytest.mark.parametrize(
+    ("answer", "says"),
+    [(RuntimeError("bug"), "raised RuntimeError"), ("start=3", "returned str, not a FollowUp")],
+)
+async def test_a_broken_continuation_never_hides_the_cut(
+    kind: str, rk_no_wait: NoWait, answer: Any, says: str
+) -> None:
+    """A continuation that raises or answers nonsense: the cut propagates, the note says why."""
+    source = Source(cut(3))
+    with pytest.raises(ScriptedError) as info:
+        await _run(kind, source, continuation=_Broken(answer))
+    assert says in info.value.__notes__[-1]
+    assert 1 == source.opened
+
+
+async def test_follow_up_with_nothing_left_ends_the_stream(kind: str, rk_no_wait: NoWait) -> None:
+    """A cut after the last item: the follow-up is empty and the stream simply ends."""
+    source = Source(cut(len(ITEMS)), None)
+    out = await _run(kind, source, continuation=FromIndex())
+    assert list(ITEMS) == out
+    assert [0, len(ITEMS)] == source.calls
+
+
+def test_send_and_throw_reach_the_stream_being_relayed(rk_no_wait: NoWait) -> None:
+    """send() values and throw() exceptions reach the follow-up, as with ``yield from``."""
+    seen: list[Any] = []
+
+    class StopError(Exception):
+        pass
+
+    @rk.retry(continuation=FromIndex())
+    def echo(start: int = 0) -> Iterator[Any]:
+        if start == 0:
+            seen.append((yield "first"))
+            raise ConnectionError("cut")
+        try:
+            seen.append((yield f"again {start}"))
+        except StopError:
+            yield "stopped"
+
+    gen = echo()
+    assert "first" == next(gen)
+    assert "again 1" == gen.send("hello")
+    assert "stopped" == gen.throw(StopError())
+    assert ["hello"] == seen
+    gen.close()
+
+
+async def test_a_budget_veto_ends_the_continuation(kind: str, rk_no_wait: NoWait) -> None:
+    """An exhausted retry budget refuses the follow-up like any retry."""
+    budget = rk.RetryBudget(ratio=0.0, min_per_second=0.0)
+    source = Source(cut(2))
+    with pytest.raises(ScriptedError) as info:
+        await _run(kind, source, continuation=FromIndex(), budget=budget)
+    assert "retry refused" in info.value.__notes__[-1]
+
+
+async def test_hooks_and_metrics_count_follow_ups(kind: str, rk_no_wait: NoWait) -> None:
+    """on_retry gets each follow-up with "continued after N items"."""
+    records: list[rk.AttemptRecord] = []
+    source = Source(cut(2), cut(4))
+    await _run(kind, source, continuation=FromIndex(), on_retry=records.append)
+    assert ["continued after 2 items", "continued after 6 items"] == [r.detail for r in records]
+    assert [1, 2] == [r.attempt for r in records]

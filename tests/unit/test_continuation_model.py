@@ -60,7 +60,7 @@ def model(script: list[Any], consumer: tuple[str, int]) -> tuple[str, int, Any]:
         if event is not None:
             cut_at, category = (0, event[1]) if event[0] == "open" else (event[1], event[2])
         remaining = len(ITEMS) - pos
-        if cut_at is not None and cut_at >= remaining:
+        if cut_at is not None and cut_at > remaining:
             cut_at = None
         got = remaining if cut_at is None else cut_at
         if mode != "all" and pos + got >= limit:
