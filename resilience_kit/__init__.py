@@ -1,91 +1,89 @@
-"""resilience-kit: LLM calls that survive rate limits, overloads, outages and billing stops."""
+"""resilience-kit: LLM calls that survive rate limits, overloads, outages and billing stops.
+
+``import resilience_kit`` is cheap: each public name is imported from its module on first use
+(a module-level ``__getattr__``), so a script pays only for the tools it touches. Type checkers
+read the imports under ``TYPE_CHECKING`` below and see every name with its real type.
+"""
 
 from __future__ import annotations
 
-from importlib import metadata as _metadata
+import typing as _typing
 
-from resilience_kit import metrics as metrics  # the public module `resilience_kit.metrics`
-from resilience_kit._breaker import (
-    BreakerSnapshot,
-    CircuitBreaker,
-    CircuitState,
-    CountWindow,
-    TimeWindow,
-    circuit_breaker,
-)
-from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify import (
-    Classification,
-    ExceptionMap,
-    classify,
-    classify_http,
-    register_exception_map,
-)
-from resilience_kit._compose import Resilient, resilient
-from resilience_kit._retry import (
-    AnthropicPrefill,
-    AttemptHook,
-    AttemptRecord,
-    BuiltinPreset,
-    Continuation,
-    FollowUp,
-    OpenAIBackground,
-    Preset,
-    PresetName,
-    RetryBudget,
-    RetryingCallable,
-    RetryOverrides,
-    RetryPolicy,
-    StreamCut,
-    get_preset,
-    load_presets,
-    register_preset,
-    retry,
-    retry_if_retryable,
-    tenacity_kwargs,
-    wait_retry_after,
-)
-from resilience_kit._throughput import (
-    AdaptiveLimiter,
-    BatchFailure,
-    BatchResult,
-    Bulkhead,
-    Estimate,
-    RateLimitGate,
-    TokenLimiter,
-    arun_batch,
-    bulkhead,
-    estimate_tokens,
-    fallback,
-    observe,
-    run_batch,
-    timeout,
-)
-from resilience_kit.exceptions import (
-    BulkheadFullError,
-    CallTimeoutError,
-    CircuitOpenError,
-    ConfigurationError,
-    GateClosedError,
-    ResilienceError,
-)
-from resilience_kit.metrics._model import (
-    BreakerMetrics,
-    FunctionMetrics,
-    LatencyHistogram,
-    MetricsSnapshot,
-)
+from resilience_kit import _lazy
+
+if _typing.TYPE_CHECKING:
+    from resilience_kit import exceptions as exceptions
+    from resilience_kit import metrics as metrics
+    from resilience_kit import storage as storage
+    from resilience_kit import testing as testing
+    from resilience_kit._breaker import (
+        BreakerSnapshot,
+        CircuitBreaker,
+        CircuitState,
+        CountWindow,
+        TimeWindow,
+        circuit_breaker,
+    )
+    from resilience_kit._categories import ErrorCategory
+    from resilience_kit._classify import (
+        Classification,
+        ExceptionMap,
+        classify,
+        classify_http,
+        register_exception_map,
+    )
+    from resilience_kit._compose import Resilient, resilient
+    from resilience_kit._retry import (
+        AnthropicPrefill,
+        AttemptRecord,
+        Continuation,
+        FollowUp,
+        OpenAIBackground,
+        Preset,
+        RetryBudget,
+        RetryingCallable,
+        RetryOverrides,
+        RetryPolicy,
+        StreamCut,
+        get_preset,
+        load_presets,
+        register_preset,
+        retry,
+        retry_if_retryable,
+        tenacity_kwargs,
+        wait_retry_after,
+    )
+    from resilience_kit._throughput import (
+        AdaptiveLimiter,
+        BatchFailure,
+        BatchResult,
+        Bulkhead,
+        RateLimitGate,
+        TokenLimiter,
+        arun_batch,
+        bulkhead,
+        fallback,
+        observe,
+        run_batch,
+        timeout,
+    )
+    from resilience_kit._version import __version__ as __version__
+    from resilience_kit.exceptions import (
+        BulkheadFullError,
+        CallTimeoutError,
+        CircuitOpenError,
+        ConfigurationError,
+        GateClosedError,
+        ResilienceError,
+    )
 
 __all__ = [
     "AdaptiveLimiter",
     "AnthropicPrefill",
-    "AttemptHook",
     "AttemptRecord",
     "BatchFailure",
     "BatchResult",
-    "BreakerMetrics",
     "BreakerSnapshot",
-    "BuiltinPreset",
     "Bulkhead",
     "BulkheadFullError",
     "CallTimeoutError",
@@ -97,16 +95,11 @@ __all__ = [
     "Continuation",
     "CountWindow",
     "ErrorCategory",
-    "Estimate",
     "ExceptionMap",
     "FollowUp",
-    "FunctionMetrics",
     "GateClosedError",
-    "LatencyHistogram",
-    "MetricsSnapshot",
     "OpenAIBackground",
     "Preset",
-    "PresetName",
     "RateLimitGate",
     "ResilienceError",
     "Resilient",
@@ -122,7 +115,6 @@ __all__ = [
     "circuit_breaker",
     "classify",
     "classify_http",
-    "estimate_tokens",
     "fallback",
     "get_preset",
     "load_presets",
@@ -138,7 +130,70 @@ __all__ = [
     "wait_retry_after",
 ]
 
-try:
-    __version__: str = _metadata.version("llm-resilience-kit")
-except _metadata.PackageNotFoundError:  # a source tree on sys.path that was never installed
-    __version__ = "0+unknown"
+if not _typing.TYPE_CHECKING:  # checkers read the imports above; an unknown name stays an error
+    __getattr__, __dir__ = _lazy.attach(
+        __name__,
+        {
+            "resilience_kit._version": ("__version__",),
+            "resilience_kit._breaker": (
+                "BreakerSnapshot",
+                "CircuitBreaker",
+                "CircuitState",
+                "CountWindow",
+                "TimeWindow",
+                "circuit_breaker",
+            ),
+            "resilience_kit._categories": ("ErrorCategory",),
+            "resilience_kit._classify": (
+                "Classification",
+                "ExceptionMap",
+                "classify",
+                "classify_http",
+                "register_exception_map",
+            ),
+            "resilience_kit._compose": ("Resilient", "resilient"),
+            "resilience_kit._retry": (
+                "AnthropicPrefill",
+                "AttemptRecord",
+                "Continuation",
+                "FollowUp",
+                "OpenAIBackground",
+                "Preset",
+                "RetryBudget",
+                "RetryOverrides",
+                "RetryPolicy",
+                "RetryingCallable",
+                "StreamCut",
+                "get_preset",
+                "load_presets",
+                "register_preset",
+                "retry",
+                "retry_if_retryable",
+                "tenacity_kwargs",
+                "wait_retry_after",
+            ),
+            "resilience_kit._throughput": (
+                "AdaptiveLimiter",
+                "BatchFailure",
+                "BatchResult",
+                "Bulkhead",
+                "RateLimitGate",
+                "TokenLimiter",
+                "arun_batch",
+                "bulkhead",
+                "fallback",
+                "observe",
+                "run_batch",
+                "timeout",
+            ),
+            "resilience_kit.exceptions": (
+                "BulkheadFullError",
+                "CallTimeoutError",
+                "CircuitOpenError",
+                "ConfigurationError",
+                "GateClosedError",
+                "ResilienceError",
+            ),
+        },
+        submodules=("exceptions", "metrics", "storage", "testing"),
+    )

@@ -8,7 +8,6 @@ breaker timeouts still pass in virtual time.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 import threading
@@ -68,6 +67,8 @@ def sleep(seconds: float) -> None:
 
 async def async_sleep(seconds: float) -> None:
     """Await *seconds*, or record the wait when ``no_wait`` is active (still yields to the loop)."""
+    import asyncio  # loaded by whoever runs this coroutine; a sync program never pays for it
+
     if _overrides:
         _overrides[-1].record(seconds)
         await asyncio.sleep(0)

@@ -9,14 +9,17 @@ A library stays quiet unless the application asks to hear it:
   ``logging.basicConfig(level=logging.INFO)``), and never on stdout by the kit itself.
 
 Fields that are None or empty are left out; floats (seconds, mostly) are rounded to milliseconds.
+
+structlog is never imported here: an application that configured it has imported it already, so
+the kit looks it up in ``sys.modules`` (importing structlog would load its dev renderer, and rich
+with it, into every program that imports the kit).
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
-
-import structlog
 
 from resilience_kit._redact import redact
 
@@ -26,7 +29,6 @@ LOGGER_NAME = "resilience_kit"
 
 _stdlib = logging.getLogger(LOGGER_NAME)
 _stdlib.addHandler(logging.NullHandler())
-_structlog = structlog.get_logger(LOGGER_NAME)
 _LEVELS = {
     "debug": logging.DEBUG,
     "info": logging.INFO,
@@ -62,8 +64,9 @@ def emit(event: str, *, level: str = "info", **fields: Any) -> None:
     String values are redacted. Logging failures never propagate into the user's call.
     """
     try:
-        if structlog.is_configured():
-            getattr(_structlog, level)(event, **_clean(fields))
+        structlog = sys.modules.get("structlog")
+        if structlog is not None and structlog.is_configured():
+            getattr(structlog.get_logger(LOGGER_NAME), level)(event, **_clean(fields))
             return
         number = _LEVELS[level]
         if not _stdlib.isEnabledFor(number):

@@ -1,8 +1,13 @@
-"""Classification (L1): the model, the dispatcher, the provider maps and header parsing."""
+"""Classification (L1): the model, the dispatcher, the provider maps and header parsing.
+
+The dispatcher loads with the facade; ``classify_http`` and the header readers, like each provider's
+map, load on first use.
+"""
 
 from __future__ import annotations
 
-from resilience_kit._classify._builder import classify_http
+from typing import TYPE_CHECKING
+
 from resilience_kit._classify._dispatch import (
     Classification,
     ExceptionMap,
@@ -11,13 +16,22 @@ from resilience_kit._classify._dispatch import (
     forget,
     register_exception_map,
 )
-from resilience_kit._classify._headers import Headers, RateLimitReading, read_rate_limits, snapshot
+from resilience_kit._lazy import attach
+
+if TYPE_CHECKING:
+    from resilience_kit._classify._builder import classify_http
+    from resilience_kit._classify._headers import (
+        Headers,
+        RateLimitReading,
+        read_rate_limits,
+        snapshot,
+    )
 
 __all__ = [
     "Classification",
+    "ExceptionMap",
     "Headers",
     "RateLimitReading",
-    "ExceptionMap",
     "classify",
     "classify_http",
     "classify_once",
@@ -26,3 +40,17 @@ __all__ = [
     "register_exception_map",
     "snapshot",
 ]
+
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = attach(
+        __name__,
+        {
+            "resilience_kit._classify._builder": ("classify_http",),
+            "resilience_kit._classify._headers": (
+                "Headers",
+                "RateLimitReading",
+                "read_rate_limits",
+                "snapshot",
+            ),
+        },
+    )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
+import sys
 
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classify._model import Classification, make
 from resilience_kit.exceptions import CircuitOpenError, GateClosedError, ResilienceError
 
-_TIMEOUTS: tuple[type[BaseException], ...] = (TimeoutError, asyncio.TimeoutError)
+
+def _timeouts() -> tuple[type[BaseException], ...]:
+    """``asyncio.TimeoutError`` (not ``TimeoutError`` before 3.11) exists once asyncio is loaded."""
+    asyncio = sys.modules.get("asyncio")
+    return (TimeoutError,) if asyncio is None else (TimeoutError, asyncio.TimeoutError)
 
 
 def classify_builtin(exc: BaseException) -> Classification | None:
@@ -21,7 +25,7 @@ def classify_builtin(exc: BaseException) -> Classification | None:
         return make(ErrorCategory.RATE_LIMIT, exc, retry_after=exc.retry_after, provider="builtins")
     if isinstance(exc, ResilienceError):
         return make(exc.category, exc, provider="builtins")
-    if isinstance(exc, _TIMEOUTS):
+    if isinstance(exc, _timeouts()):
         return make(ErrorCategory.TIMEOUT, exc, provider="builtins")
     if isinstance(exc, ConnectionError):
         return make(ErrorCategory.CONNECTION, exc, provider="builtins")

@@ -23,7 +23,6 @@ count (the limit that was hit); when none reads ``0`` the largest wait counts.
 from __future__ import annotations
 
 import datetime as _dt
-import email.utils
 import math
 import re
 import time
@@ -144,6 +143,8 @@ def parse_http_date(value: str | None, *, now: float | None = None) -> float | N
     """Seconds from *now* (default ``time.time()``) until an HTTP-date; ``0.0`` when it is past."""
     if value is None or len(value) > _MAX_HEADER_LEN:
         return None
+    import email.utils  # only for a hint given as a date (rare): not on every import
+
     try:
         parsed = email.utils.parsedate_tz(value)
         if parsed is None:

@@ -43,7 +43,7 @@ PresetName = NewType("PresetName", str)
 
 A type checker cannot know what a program registers, and ``Literal[...] | str`` would accept
 every string (typos included). So a user preset name is spelled once, as
-``MINE = rk.PresetName("mine")`` (``load_presets`` returns ``PresetName`` values), and passed
+``MINE = rk.register_preset("mine", policy)`` (``load_presets`` returns names too), and passed
 around typed; the name is still checked against the registry at decoration time.
 """
 
@@ -128,8 +128,10 @@ def preset_names() -> list[str]:
         return list(_registry)
 
 
-def register_preset(name: str, policy: RetryPolicy) -> RetryPolicy:
-    """Register *policy* as *name*. Registering a name again with a different policy is an error."""
+def register_preset(name: str, policy: RetryPolicy) -> PresetName:
+    """Register *policy* as *name* and return the name, typed for ``retry``/``resilient``
+    (``CHAT = rk.register_preset("chat", policy)``). Registering a name again with a different
+    policy is an error."""
     if not _NAME.fullmatch(str(name)):
         raise ConfigurationError(
             "name", f"preset name must match [a-z][a-z0-9_]* (max 64 chars), got {name!r}"
@@ -143,7 +145,7 @@ def register_preset(name: str, policy: RetryPolicy) -> RetryPolicy:
                 "name", f"preset {name!r} is already registered with a different policy"
             )
         _registry[name] = policy
-    return policy
+    return PresetName(name)
 
 
 def get_preset(name: str) -> RetryPolicy:

@@ -1,10 +1,10 @@
 """In-process metrics of every ``@retry``/``resilient`` function and circuit breaker.
 
-``snapshot()`` returns a [`MetricsSnapshot`][resilience_kit.MetricsSnapshot]; ``reset()`` zeroes
-everything (tests); ``disable()``/``enable()`` or ``RESILIENCE_KIT_METRICS=off`` switch recording
-off and on. Exporters need their extra and import nothing until called: ``register_prometheus()`` /
-``prometheus_collector()`` (``llm-resilience-kit[prometheus]``) and ``instrument_otel()``
-(``llm-resilience-kit[otel]``).
+``snapshot()`` returns a [`MetricsSnapshot`][resilience_kit.metrics.MetricsSnapshot];
+``reset()`` zeroes everything (tests); ``disable()``/``enable()`` or ``RESILIENCE_KIT_METRICS=off``
+switch recording off and on. Exporters need their extra and import nothing until called:
+``register_prometheus()`` / ``prometheus_collector()`` (``llm-resilience-kit[prometheus]``) and
+``instrument_otel()`` (``llm-resilience-kit[otel]``).
 """
 
 from __future__ import annotations

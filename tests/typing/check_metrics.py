@@ -8,10 +8,10 @@ import resilience_kit as rk
 from resilience_kit import metrics
 
 snap = metrics.snapshot()
-assert_type(snap, rk.MetricsSnapshot)
-assert_type(snap.function("f"), rk.FunctionMetrics)
+assert_type(snap, metrics.MetricsSnapshot)
+assert_type(snap.function("f"), metrics.FunctionMetrics)
 assert_type(snap.function("f").latency.p95, float | None)
-assert_type(snap.breaker("b"), rk.BreakerMetrics)
+assert_type(snap.breaker("b"), metrics.BreakerMetrics)
 assert_type(snap.summary_table(), str)
 assert_type(metrics.format_summary(snap), str)
 assert_type(metrics.is_enabled(), bool)

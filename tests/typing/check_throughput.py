@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing_extensions import assert_type
 
 import resilience_kit as rk
+from resilience_kit.tokens import Estimate, estimate_tokens
 
 
 @rk.resilient("openai", gate=rk.RateLimitGate("g"), limiter=rk.AdaptiveLimiter(4, 1, 8))
@@ -146,5 +147,5 @@ async def use_tokens_async() -> None:
 
 
 assert_type(rk.resilient("openai", tokens=tokens)(ask_tokens)("hi"), str)
-assert_type(rk.estimate_tokens(messages=[]), rk.Estimate | None)
+assert_type(estimate_tokens(messages=[]), Estimate | None)
 ask_tokens(3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

@@ -144,8 +144,10 @@ rk.resilient("gpt")  # type: ignore[call-overload]  # pyright: ignore[reportCall
 rk.RetryPolicy(max_atempts=3)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 rk.get_preset("openai").with_changes(jiter=0.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 
-# Registered presets: the name is minted once as a PresetName (load_presets returns them too).
-MINE = rk.PresetName("mine")
+# Registered presets: register_preset returns the name typed as a Preset (load_presets too); a
+# plain string is not one, so a typo in a literal name stays an error.
+MINE = rk.register_preset("mine", rk.RetryPolicy(max_attempts=3))
+MINE_PRESET: rk.Preset = MINE
 
 
 @rk.retry(MINE, max_attempts=2)
@@ -155,8 +157,23 @@ def mine(prompt: str) -> str:
 
 def from_toml(path: str) -> None:
     for name in rk.load_presets(path):
-        assert_type(name, rk.PresetName)
-        assert_type(rk.retry(name)(len)("abc"), int)
+        preset: rk.Preset = name
+        assert_type(rk.retry(preset)(len)("abc"), int)
+
+
+# Names resolved on first use are still checked: an unknown one is an error, not Any, and the
+# metrics model types, token estimates and the old preset-name types are not top-level names.
+_ = rk.retyr  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+_ = rk.MetricsSnapshot  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+_ = rk.estimate_tokens  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+_ = rk.PresetName  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownVariableType]
+assert_type(rk.__version__, str)
+assert_type(rk.metrics.snapshot(), rk.metrics.MetricsSnapshot)
+
+
+def chosen_at_run_time(name: str) -> None:
+    rk.retry(name)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    rk.retry(policy=rk.get_preset(name))
 
 
 # --- hooks: an async hook needs a coroutine function ---------------------------------------

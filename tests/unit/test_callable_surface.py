@@ -95,16 +95,18 @@ def test_resilient_result_has_policy_and_retry_with_that_keeps_every_layer(
 
 
 def test_builtin_preset_literal_lists_every_builtin() -> None:
-    """The BuiltinPreset Literal and the built-in registry name the same presets."""
-    assert tuple(_presets.BUILTIN_PRESETS) == get_args(rk.BuiltinPreset)
+    """The Literal of built-in preset names and the built-in registry name the same presets."""
+    assert tuple(_presets.BUILTIN_PRESETS) == get_args(_presets.BuiltinPreset)
 
 
 def test_load_presets_returns_preset_names_usable_by_retry(tmp_path: Path) -> None:
-    """load_presets returns PresetName values; retry accepts them."""
+    """load_presets and register_preset return preset names; retry accepts them."""
     path = tmp_path / "presets.toml"
     path.write_text('[presets.nightly]\nextends = "batch"\nmax_attempts = 2\n', encoding="utf-8")
     names = rk.load_presets(path)
     assert ["nightly"] == names
     decorated = rk.retry(names[0])(len)
     assert 2 == decorated.policy.max_attempts
-    assert 2 == rk.retry(rk.PresetName("nightly"))(len).policy.max_attempts
+    policy = rk.get_preset("nightly")
+    assert "nightly" == rk.register_preset("nightly", policy)
+    assert 2 == rk.retry(rk.register_preset("nightly", policy))(len).policy.max_attempts

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import resilience_kit
-from resilience_kit import exceptions, metrics, storage, testing
+from resilience_kit import exceptions, metrics, storage, testing, tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -24,8 +24,8 @@ def test_api_reference_renders_every_public_name() -> None:
 
 
 def test_public_modules_have_reference_pages() -> None:
-    """testing, storage, metrics and exceptions are rendered whole, each on its own page."""
-    for module in (testing, storage, metrics, exceptions):
+    """testing, storage, metrics, tokens and exceptions are rendered whole, each on its own page."""
+    for module in (testing, storage, metrics, tokens, exceptions):
         page = module.__name__.rpartition(".")[2] + ".md"
         assert {module.__name__} == _documented(page)
 

@@ -93,3 +93,87 @@ def test_import_does_not_load_sdks() -> None:
     assert result["openai_importable"] is True
     assert result["google.genai_importable"] is True
     assert result["boto3_importable"] is True
+
+
+# What a bare ``import resilience_kit`` may load of the kit: the facade and ``_lazy``.
+BARE_IMPORT_KIT_MODULES = ["resilience_kit", "resilience_kit._lazy"]
+# Costly modules that load on first use only (none of them by a bare import).
+ON_FIRST_USE = (
+    "asyncio",
+    "email",
+    "importlib.metadata",
+    "pydantic",
+    "rich",
+    "structlog",
+    "tenacity",
+    "typing_extensions",
+    "resilience_kit._classify._headers",
+    "resilience_kit._classify._openai",
+    "resilience_kit._classify._anthropic",
+    "resilience_kit._classify._google",
+    "resilience_kit._classify._bedrock",
+)
+# The interpreter's own start-up modules aside, a bare import adds at most this many.
+BARE_IMPORT_CAP = 40
+
+_LOADS = """
+import json, sys
+before = set(sys.modules)
+{statements}
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def _loaded_by(*statements: str) -> list[str]:
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and program
+        [sys.executable, "-c", _LOADS.format(statements="\n".join(statements))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert 0 == completed.returncode, completed.stderr
+    loaded: list[str] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def _costly(loaded: list[str]) -> list[str]:
+    return [m for m in loaded if any(m == f or m.startswith(f + ".") for f in ON_FIRST_USE)]
+
+
+def test_bare_import_loads_only_the_facade() -> None:
+    """``import resilience_kit`` loads two kit modules and none of the costly ones."""
+    loaded = _loaded_by("import resilience_kit")
+    assert BARE_IMPORT_KIT_MODULES == [m for m in loaded if m.partition(".")[0] == "resilience_kit"]
+    assert [] == _costly(loaded)
+    assert len(loaded) <= BARE_IMPORT_CAP, loaded
+
+
+def test_classify_loads_only_the_maps_it_needs() -> None:
+    """Classifying a builtin timeout loads no provider map, no header parsing and no asyncio."""
+    loaded = _loaded_by(
+        "import resilience_kit as rk",
+        "assert rk.classify(TimeoutError()).category is rk.ErrorCategory.TIMEOUT",
+        "assert rk.classify(ConnectionResetError()).retryable",
+    )
+    assert [] == _costly(loaded)
+
+
+def test_version_and_events_load_their_dependencies_on_first_use() -> None:
+    """A retried call logs its events without importing structlog (nor rich) when the
+    application never did; reading ``__version__`` is what loads ``importlib.metadata``."""
+    loaded = _loaded_by(
+        "import resilience_kit as rk",
+        "from resilience_kit.testing import no_wait",
+        "calls = []",
+        "@rk.retry('default', max_attempts=2)",
+        "def flaky():",
+        "    calls.append(1)",
+        "    if len(calls) == 1: raise TimeoutError('once')",
+        "    return 'ok'",
+        "with no_wait(): assert 'ok' == flaky()",
+        "assert 2 == len(calls)",
+    )
+    assert [] == [m for m in loaded if m.partition(".")[0] in {"structlog", "rich"}]
+    assert "importlib.metadata" in _loaded_by("import resilience_kit", "resilience_kit.__version__")

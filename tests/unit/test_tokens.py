@@ -11,11 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import resilience_kit as rk
-from resilience_kit import Estimate, TokenLimiter, _clock, estimate_tokens
+from resilience_kit import TokenLimiter, _clock
 from resilience_kit._throughput._estimate import usage_tokens
 from resilience_kit.exceptions import ConfigurationError, GateClosedError
 from resilience_kit.storage import MemoryStorage
 from resilience_kit.testing import no_wait
+from resilience_kit.tokens import Estimate, estimate_tokens
 from tests.unit.throughput_helpers import fake_errors, rate_limited
 
 MINUTE = 60.0
