@@ -174,7 +174,7 @@ class Relay:
                 f"{name}.follow_up returned {type(answer).__name__}, not a FollowUp"
             )
         if answer.reason is not None:
-            self._give_up(exc, found, "not_continued", f"not continued: {answer.reason}")
+            self._give_up(exc, found, f"not continued: {answer.reason}")
             raise exc
         self.follow = answer
 
@@ -189,14 +189,12 @@ class Relay:
             refused = None
         if refused is not None:
             original = cut.failure
-            self._give_up(
-                original, cut.classification, "not_continued", f"not continued: {refused}"
-            )
+            self._give_up(original, cut.classification, f"not continued: {refused}")
             raise original from exc
         found = self._classified(exc)
         why = not_retried_because(self.engine.policy, found)
         if why is not None:
-            self._give_up(exc, found, "not_retryable", why)
+            self._give_up(exc, found, why)
             raise exc
         wait = self._schedule(exc, found)
         self._ask(cut, exc, found)
@@ -226,7 +224,7 @@ class Relay:
             lambda: float(engine.backoff(SimpleNamespace(attempt_number=attempt))),  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
         )
         if plan.wait is None:
-            self._give_up(exc, found, plan.reason, plan.detail)
+            self._give_up(exc, found, plan.detail)
             raise exc
         wait, reason = plan.wait, plan.reason
         rejection = rejects_next(exc)
@@ -238,7 +236,7 @@ class Relay:
         if engine.observers:
             veto = first_veto(engine.observers, event)
             if veto is not None:
-                self._give_up(exc, found, veto, f"retry refused: {veto}")
+                self._give_up(exc, found, f"retry refused: {veto}")
                 raise exc
             notify(engine.observers, "on_retry_scheduled", event)
         emit("retry_scheduled", level="warning", detail=detail, **event.log_fields())
@@ -265,13 +263,13 @@ class Relay:
         ):
             return wait, "circuit_open"
         detail = f"circuit {rejection.name!r} rejects calls for {wait:.2f}s more"
-        self._give_up(exc, found, "circuit_open", detail)
+        self._give_up(exc, found, detail)
         add_note(rejection, f"resilience_kit.retry: gave up on {self.engine.name}: {detail}")
         raise rejection from exc
 
-    def _give_up(
-        self, exc: BaseException, found: Classification | None, reason: str, detail: str
-    ) -> None:
+    def _give_up(self, exc: BaseException, found: Classification | None, detail: str) -> None:
+        """The call ends with *exc* after output: observers and metrics see a give-up
+        ``after_first_item`` (the call was counted at its first item), *detail* says why."""
         engine = self.engine
         attempts = self.attempts
         elapsed = _clock.monotonic() - self.start
@@ -282,7 +280,9 @@ class Relay:
             f"attempt{'s' if attempts != 1 else ''} and {items} streamed "
             f"item{'s' if items != 1 else ''} in {elapsed:.2f}s: {detail}",
         )
-        event = AttemptRecord(engine.name, attempts, elapsed, 0.0, found, "give_up", reason, detail)
+        event = AttemptRecord(
+            engine.name, attempts, elapsed, 0.0, found, "give_up", "after_first_item", detail
+        )
         if engine.observers:
             notify(engine.observers, "on_give_up", event)
         emit("retry_gave_up", level="warning", detail=detail, **event.log_fields())

@@ -279,3 +279,28 @@ async def test_hooks_and_metrics_count_follow_ups(kind: str, rk_no_wait: NoWait)
     await _run(kind, source, continuation=FromIndex(), on_retry=records.append)
     assert ["continued after 2 items", "continued after 6 items"] == [r.detail for r in records]
     assert [1, 2] == [r.attempt for r in records]
+
+
+def test_metrics_count_each_call_once(rk_no_wait: NoWait) -> None:
+    """Metrics: a continued call is one call; each cut is a failure under its category; a call
+    that gives up after output is a give-up ``after_first_item``, never a second call."""
+    from resilience_kit import metrics
+
+    metrics.reset()
+    try:
+        fine = _sync(Source(cut(2), cut(3)), continuation=FromIndex(), name="cont-fine")
+        assert list(ITEMS) == list(fine())
+        lost = _sync(
+            Source(cut(2), cut(2)), continuation=FromIndex(), max_attempts=2, name="cont-lost"
+        )
+        with pytest.raises(ScriptedError):
+            list(lost())
+        ok = metrics.snapshot().function("cont-fine")
+        gave = metrics.snapshot().function("cont-lost")
+    finally:
+        metrics.reset()
+    assert (1, 1, 0) == (ok.calls, ok.successes, ok.gave_up)
+    assert {CONNECTION: 2} == dict(ok.failures)
+    assert (1, 0, 1) == (gave.calls, gave.successes, gave.gave_up)
+    assert {"after_first_item": 1} == dict(gave.gave_up_reasons)
+    assert {CONNECTION: 2} == dict(gave.failures)
