@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Continuation", "FollowUp", "Relay", "StreamCut"]
 
+_NOTHING = contextlib.nullcontext()  # reusable: entered around each item of a first segment
+
 Adapt = Callable[[Any], Iterable[Any]]
 """What a follow-up's items become before the caller sees them: each raw item maps to zero or
 more items (a repeated preamble dropped, an overlap trimmed)."""
@@ -127,7 +129,7 @@ class Relay:
         """Around each step of a follow-up: its layers see this call's context (attempt,
         deadline), whatever context the consumer's ``next()`` runs in."""
         if self.ctx is None:
-            return contextlib.nullcontext()
+            return _NOTHING
         return _call.entered(self.ctx)
 
     def _context(self) -> _call.CallContext:

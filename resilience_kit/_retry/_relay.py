@@ -39,8 +39,11 @@ def continue_stream(relay: Relay, stream: Iterator[Any], first: Any) -> Generato
             else:
                 step, thrown = _next_step(stream, received), False
             try:
-                with relay.entered():
+                if relay.ctx is None:  # the first segment: nothing to re-enter
                     item = step()
+                else:
+                    with relay.entered():
+                        item = step()
             except StopIteration as stop:
                 return stop.value
             except Exception as exc:
@@ -125,8 +128,11 @@ async def continue_async(
             else:
                 step, thrown = _anext_step(stream, received), False
             try:
-                with relay.entered():
+                if relay.ctx is None:
                     item = await step()
+                else:
+                    with relay.entered():
+                        item = await step()
             except StopAsyncIteration:
                 return
             except Exception as exc:
