@@ -27,7 +27,7 @@ from resilience_kit._classify import Classification, classify_once, forget
 from resilience_kit._events import emit
 from resilience_kit._retry._engine import not_retried_because, plan_wait
 from resilience_kit._retry._observers import AttemptRecord, first_veto, notify
-from resilience_kit.exceptions import CircuitOpenError, rejects_next
+from resilience_kit.exceptions import rejects_next
 
 if TYPE_CHECKING:
     from resilience_kit._retry._engine import Engine
@@ -111,6 +111,7 @@ class Relay:
         call: tuple[Callable[..., Any], tuple[Any, ...], Mapping[str, Any]],
         attempts: int,
         start: float,
+        ctx: _call.CallContext | None = None,
     ) -> None:
         self.engine = engine
         self.continuation = continuation
@@ -121,7 +122,7 @@ class Relay:
         self.continued = 0
         self.cut: StreamCut | None = None
         self.follow: FollowUp | None = None
-        self.ctx: _call.CallContext | None = None
+        self.ctx = ctx  # the call's context (found or made at the first cut when None)
 
     # -- the call's context ----------------------------------------------------------------
 
@@ -218,20 +219,14 @@ class Relay:
         engine, policy = self.engine, self.engine.policy
         elapsed = _clock.monotonic() - self.start
         attempt = self.attempts
-        plan = plan_wait(
-            policy,
-            found,
-            attempt,
-            elapsed,
-            lambda: float(engine.backoff(SimpleNamespace(attempt_number=attempt))),  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-        )
+        plan = plan_wait(policy, found, attempt, elapsed, lambda: self._backoff(attempt))
         if plan.wait is None:
             self._give_up(exc, found, plan.detail)
             raise exc
         wait, reason = plan.wait, plan.reason
-        rejection = rejects_next(exc)
-        if rejection is not None and wait < rejection.retry_after:
-            wait, reason = self._until_half_open(exc, found, rejection, elapsed)
+        refusal = self._refusal(exc)
+        if refusal is not None and wait < refusal[1]:
+            wait, reason = self._until_half_open(exc, found, refusal, elapsed)
         items = len(self.delivered)
         detail = f"continued after {items} item{'s' if items != 1 else ''}"
         event = AttemptRecord(engine.name, attempt, elapsed, wait, found, "retry", reason, detail)
@@ -245,18 +240,35 @@ class Relay:
         forget(exc)  # a reused exception object raised again is judged afresh
         return wait
 
+    def _backoff(self, attempt: int) -> float:
+        """The policy's backoff after failed attempt *attempt* (jitter included)."""
+        state: Any = SimpleNamespace(attempt_number=attempt)
+        return float(self.engine.backoff(state))
+
+    def _refusal(self, exc: BaseException) -> tuple[str, float, BaseException] | None:
+        """(circuit, seconds it still refuses calls, the error a call gets) when a breaker that
+        judged *exc* announced a rejection (on the call's context, or marked on *exc*)."""
+        ctx = self.ctx
+        announced = None if ctx is None or ctx.failure is not exc else ctx.rejection
+        if announced is not None:
+            return announced.name, announced.left(), announced.error
+        marked = rejects_next(exc)
+        if marked is None:
+            return None
+        return marked.name, marked.retry_after, marked
+
     def _until_half_open(
         self,
         exc: BaseException,
         found: Classification,
-        rejection: CircuitOpenError,
+        refusal: tuple[str, float, BaseException],
         elapsed: float,
     ) -> tuple[float, str]:
         """The breaker that judged *exc* now refuses calls: as for any attempt, fail fast
-        (raise *rejection* from *exc*) unless ``retry_on`` names ``circuit_open`` and the wait
+        (raise its rejection from *exc*) unless ``retry_on`` names ``circuit_open`` and the wait
         until half-open fits ``max_retry_after`` and the deadline."""
         policy = self.engine.policy
-        wait = rejection.retry_after
+        name, wait, rejection = refusal
         fits = policy.deadline is None or elapsed + wait <= policy.deadline
         if (
             ErrorCategory.CIRCUIT_OPEN in policy.retry_on
@@ -264,7 +276,7 @@ class Relay:
             and fits
         ):
             return wait, "circuit_open"
-        detail = f"circuit {rejection.name!r} rejects calls for {wait:.2f}s more"
+        detail = f"circuit {name!r} rejects calls for {wait:.2f}s more"
         self._give_up(exc, found, detail)
         add_note(rejection, f"resilience_kit.retry: gave up on {self.engine.name}: {detail}")
         raise rejection from exc
