@@ -236,3 +236,35 @@ def test_model_refusing_prefill_ends_the_continuation(
     assert frozenset({"claude-opus-4-6"}) == prefill.refusing()
     statuses = [r.status for r in server.requests]
     assert 1 == statuses.count(400)  # asked once, remembered
+
+
+def test_every_layer_sees_every_follow_up(server: FakeLLMServer, rk_no_wait: NoWait) -> None:
+    """Through resilient(): the breaker judges, the limiter admits and the token limiter
+    reserves every request the continued streams make, and every slot comes back."""
+    client = server.anthropic_client()
+    breaker = rk.CircuitBreaker("continued-sdk", failure_threshold=1000)
+    limiter = rk.AdaptiveLimiter(initial=4, min=1, max=4)
+    tokens = rk.TokenLimiter(rpm=100_000)
+    server.cut_streams(seed=9, cuts=(1, 3))
+
+    @rk.resilient(
+        "anthropic",
+        continuation=rk.AnthropicPrefill(),
+        breaker=breaker,
+        limiter=limiter,
+        tokens=tokens,
+        **OPTIONS,
+    )
+    def ask(*, model: str, messages: list[dict[str, Any]]) -> Iterator[str]:
+        with client.messages.stream(model=model, max_tokens=256, messages=messages) as stream:
+            yield from stream.text_stream
+
+    def one(n: int) -> str:
+        return "".join(ask(model=MODEL, messages=[{"role": "user", "content": f"layers {n}"}]))
+
+    assert [REPLY] * 40 == _parallel(one, 40)
+    requests = len(server.requests)
+    assert requests > 40  # follow-ups were made
+    snap = breaker.snapshot()
+    assert (requests, 0) == (snap.calls, snap.probes_in_flight)
+    assert 0 == limiter.in_flight
