@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import random
 import socket
 import threading
@@ -22,7 +21,13 @@ from resilience_kit._redact import redact, redact_headers
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.testing._answers import prompt_tokens
 from resilience_kit.testing._clients import ClientFactories
-from resilience_kit.testing._faults import Fault, Provider, non_stream_error
+from resilience_kit.testing._faults import (
+    Fault,
+    Provider,
+    check_faults,
+    check_latency,
+    non_stream_error,
+)
 from resilience_kit.testing._handler import QuietHTTPServer, make_handler
 from resilience_kit.testing._limits import Buckets, RateLimits, request_cost
 from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rate_limited
@@ -103,7 +108,7 @@ class FakeLLMServer(ClientFactories, Streams):
         self._outage: dict[Provider | None, Fault] = {}
         self._bucket: TokenBucket | None = None
         self._limits: Buckets | None = None
-        self.latency: tuple[float, float] | None = _check_latency(latency)
+        self.latency: tuple[float, float] | None = check_latency(latency)
         self._records: list[RecordedRequest] = []
         self._count = 0
         self._connections: set[socket.socket] = set()
@@ -189,13 +194,13 @@ class FakeLLMServer(ClientFactories, Streams):
         queue = self._queue(provider)
         with self._lock:
             queue.clear()
-            queue.extend(_check_faults(faults))
+            queue.extend(check_faults(faults))
 
     def enqueue(self, *faults: Fault, provider: Provider | None = None) -> None:
         """Append *faults* to the queue (shared, or *provider*'s)."""
         queue = self._queue(provider)
         with self._lock:
-            queue.extend(_check_faults(faults))
+            queue.extend(check_faults(faults))
 
     def pending(self, provider: Provider | None = None) -> int:
         """How many scripted faults are left in the queue (shared, or *provider*'s)."""
@@ -207,7 +212,7 @@ class FakeLLMServer(ClientFactories, Streams):
         """Answer every unscripted request with *fault* (a status code is a ``Fault.status``)."""
         self._queue(provider)  # validates the provider
         chosen = Fault.status(fault) if isinstance(fault, int) else fault
-        _check_faults((chosen,))
+        check_faults((chosen,))
         with self._lock:
             self._outage[provider] = chosen
 
@@ -381,31 +386,3 @@ class FakeLLMServer(ClientFactories, Streams):
 def _shut(conn: socket.socket) -> None:
     with contextlib.suppress(OSError):  # already closed by the peer
         conn.shutdown(socket.SHUT_RDWR)
-
-
-def _check_latency(value: object) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    problem = ConfigurationError(
-        "latency", f"must be (low, high) seconds with 0 <= low <= high, got {value!r}"
-    )
-    if not isinstance(value, tuple) or len(value) != 2:
-        raise problem
-    numbers: list[float] = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, (int, float)):
-            raise problem
-        numbers.append(float(item))
-    low, high = numbers
-    if not 0 <= low <= high < math.inf:
-        raise problem
-    return low, high
-
-
-def _check_faults(faults: tuple[object, ...]) -> tuple[Fault, ...]:
-    checked: list[Fault] = []
-    for fault in faults:
-        if not isinstance(fault, Fault):
-            raise ConfigurationError("faults", f"must be Fault objects, got {type(fault).__name__}")
-        checked.append(fault)
-    return tuple(checked)
