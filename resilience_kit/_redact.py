@@ -2,10 +2,12 @@
 
 Covered shapes: provider API keys (OpenAI ``sk-``, Anthropic ``sk-ant-``, Google ``AIza``,
 Groq ``gsk_``, Hugging Face ``hf_``, xAI ``xai-``, Perplexity ``pplx-``, Replicate ``r8_``, AWS
-access key ids ``AKIA``), ``Bearer``/``Basic``/any-scheme ``Authorization`` values of any length,
-api-key style ``name: value`` / ``name=value`` pairs, credentials in URL queries (``?key=``,
-``access_token=``, ``api_key=``, ``token=``, ``sig=``, ...) and passwords in URLs
-(``https://user:pw@host``).
+access key ids ``AKIA``/``ASIA``), AWS session tokens (``IQoJ...``, ``FwoG...``, ``AQoD...``) and
+signatures (``x-amz-security-token:``, ``X-Amz-Security-Token=``, ``Signature=``,
+``X-Amz-Signature=``, as botocore's ``InvalidSignatureException`` and presigned URLs show them),
+``Bearer``/``Basic``/any-scheme ``Authorization`` values of any length, api-key style
+``name: value`` / ``name=value`` pairs, credentials in URL queries (``?key=``, ``access_token=``,
+``api_key=``, ``token=``, ``sig=``, ...) and passwords in URLs (``https://user:pw@host``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import re
 # Names whose value is a credential in "name: value" / "name=value" text.
 _KEY_NAMES = (
     r"x-api-key|x-goog-api-key|api[-_]?key|apikey|access[-_]?token|auth[-_]?token|"
-    r"refresh[-_]?token|id[-_]?token|client[-_]?secret|secret[-_]?key|password|passwd"
+    r"refresh[-_]?token|id[-_]?token|client[-_]?secret|secret[-_]?key|password|passwd|"
+    r"x-amz-security-token|security[-_]?token|session[-_]?token|x-amz-signature|signature"
 )
 # In a URL query the short names are credentials too (Google's ?key=, signed URLs' sig=).
-_QUERY_NAMES = rf"{_KEY_NAMES}|secret|token|key|sig|signature|session"
+_QUERY_NAMES = rf"{_KEY_NAMES}|x-amz-credential|secret|token|key|sig|session"
 
 # (substrings of the lower-cased text, one of which must occur, pattern, replacement): the cheap
 # substring test skips most patterns for most messages.
@@ -37,6 +40,12 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (("pplx-",), re.compile(r"\bpplx-[A-Za-z0-9]{8,}"), "pplx-***"),
     (("r8_",), re.compile(r"\br8_[A-Za-z0-9]{8,}"), "r8_***"),
     (("akia", "asia"), re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "AKIA***"),
+    # AWS STS session tokens (base64 of a fixed header, so always the same first characters).
+    (
+        ("iqoj", "fwog", "aqod"),
+        re.compile(r"(?<![A-Za-z0-9+/])(?:IQoJ|FwoG|AQoD)[A-Za-z0-9+/=]{16,}"),
+        "IQoJ***",
+    ),
     # Authorization values with their scheme (Bearer, Basic, Token, ...), whatever their length.
     (
         ("authorization",),
@@ -53,9 +62,11 @@ _PATTERNS: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     ),
     # name: value / name=value pairs for api-key style names.
     (
-        ("key", "token", "secret", "passw"),
+        ("key", "token", "secret", "passw", "signature"),
         re.compile(
-            rf"(?i)((?<![A-Za-z0-9_-])(?:{_KEY_NAMES})[\"']?\s*[:=]\s*[\"']?)[^\s\"',;}}&]+"
+            # a name starts a word, or follows an escaped newline (a repr: "...\\nx-amz-...:")
+            rf"(?i)((?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))(?:{_KEY_NAMES})[\"']?\s*[:=]\s*[\"']?)"
+            r"[^\s\"',;}&]+"
         ),
         r"\1***",
     ),

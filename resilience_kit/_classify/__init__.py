@@ -19,15 +19,19 @@ from resilience_kit._classify._dispatch import (
 from resilience_kit._lazy import attach
 
 if TYPE_CHECKING:
+    from resilience_kit._classify._bodies import BodyError, decode_json, read_literal
     from resilience_kit._classify._builder import classify_http
     from resilience_kit._classify._headers import (
         Headers,
         RateLimitReading,
+        parse_http_date,
+        parse_seconds,
         read_rate_limits,
         snapshot,
     )
 
 __all__ = [
+    "BodyError",
     "Classification",
     "ExceptionMap",
     "Headers",
@@ -35,7 +39,11 @@ __all__ = [
     "classify",
     "classify_http",
     "classify_once",
+    "decode_json",
     "forget",
+    "parse_http_date",
+    "parse_seconds",
+    "read_literal",
     "read_rate_limits",
     "register_exception_map",
     "snapshot",
@@ -45,10 +53,13 @@ if not TYPE_CHECKING:
     __getattr__, __dir__ = attach(
         __name__,
         {
+            "resilience_kit._classify._bodies": ("BodyError", "decode_json", "read_literal"),
             "resilience_kit._classify._builder": ("classify_http",),
             "resilience_kit._classify._headers": (
                 "Headers",
                 "RateLimitReading",
+                "parse_http_date",
+                "parse_seconds",
                 "read_rate_limits",
                 "snapshot",
             ),

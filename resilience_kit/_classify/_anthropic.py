@@ -1,4 +1,4 @@
-"""The ``anthropic`` SDK's exceptions (checked against anthropic 2.15).
+"""The ``anthropic`` SDK's exceptions (checked against anthropic 2.17).
 
 ``anthropic`` is never imported here (see ``_openai``). Decisions live in ``_anthropic_table``.
 Facts this map rests on:
@@ -6,7 +6,8 @@ Facts this map rests on:
 - ``APIStatusError`` with ``status_code == 200`` is an SSE ``event: error`` after the stream began;
   the cause is only in ``exc.type`` (``overloaded_error``, ``api_error``, ...), so it is read there
   and ``in_stream`` is set. It is never an ``OverloadedError``.
-- A dropped stream leaks a raw ``httpx2.RemoteProtocolError`` (classified by the httpx2 map).
+- A dropped stream is an ``APIConnectionError`` caused by ``httpx2.RemoteProtocolError``
+  (anthropic 2.17); up to 2.15 the raw error leaked (classified by the httpx2 map).
 - Spend limits arrive as subclasses of ``RateLimitError`` and are billing stops (QUOTA).
 """
 

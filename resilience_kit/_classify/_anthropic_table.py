@@ -1,4 +1,4 @@
-"""Every exception class the ``anthropic`` SDK exports, and the decision for each (anthropic 2.15).
+"""Every exception class the ``anthropic`` SDK exports, and the decision for each (anthropic 2.17).
 
 ``BY_STATUS``: the HTTP status rule refined by the body (see ``_common``). A pinned category is used
 where one status holds cases that must be treated differently; ``NoRetry(category)`` where the API
@@ -126,6 +126,9 @@ DECISIONS: dict[str, Decision] = {
     "BetaOrganizationNotEnrolledInBetaError": BY_STATUS,
     # organization disabled (trust and safety): no call can succeed
     "OrganizationOnHoldError": ErrorCategory.PERMISSION,
+    # URL image and document sources, web_fetch and mcp_servers are turned off for the
+    # organization: no request that uses them can succeed until that changes
+    "OrganizationURLFetchDisabledError": ErrorCategory.PERMISSION,
     "OrganizationTypeNotSupportedError": BY_STATUS,
     "ParentOrganizationRequiredError": BY_STATUS,
     "BetaProviderNotAllowedError": BY_STATUS,
@@ -237,6 +240,9 @@ DECISIONS: dict[str, Decision] = {
     "CMEKContextUnavailableError": BY_STATUS,
     "CMEKKeyUnreachableError": BY_STATUS,
     "BetaRegistrationPendingError": BY_STATUS,
+    # the Workspace is still being connected to its storage; "Try again in a minute": a
+    # transient failure, not a lack of capacity (an adaptive limiter must not shrink on it)
+    "StorageNotReadyError": ErrorCategory.SERVER,
     # the Workspace exists; "don't send the create again": a retry would create another one
     "WorkspaceCreatedIncompleteError": NoRetry(ErrorCategory.SERVER),
     # 529

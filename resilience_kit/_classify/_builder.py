@@ -9,11 +9,11 @@ Google ``error.status`` and ``details``, AWS ``x-amzn-ErrorType``/``__type``), w
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classify._bedrock import bedrock_category
+from resilience_kit._classify._bodies import decode_json
 from resilience_kit._classify._common import (
     body_error,
     refine_status,
@@ -34,7 +34,6 @@ from resilience_kit.exceptions import ConfigurationError
 
 __all__ = ["classify_http"]
 
-_MAX_BODY = 65536  # never parse megabytes of error text
 _MAX_MESSAGE = 500
 
 
@@ -60,7 +59,7 @@ def classify_http(
     Raises ``ConfigurationError`` for a *status* outside 100..599 or arguments of the wrong type.
     """
     _check(status, provider, message, request_id, in_stream)
-    decoded = _decoded(body)
+    decoded = decode_json(body)
     inner = body_error(decoded)
     lowered = snapshot(headers)
     if message is None:
@@ -130,17 +129,6 @@ def _wait(
 def _google_shaped(inner: Mapping[str, object], decoded: object) -> bool:
     rpc_status = text_field(inner, "status")
     return (rpc_status is not None and rpc_status in RPC_STATUS) or bool(error_details(decoded))
-
-
-def _decoded(body: object) -> object:
-    if isinstance(body, (str, bytes)):
-        if len(body) > _MAX_BODY:
-            return None
-        try:
-            return json.loads(body)
-        except ValueError:
-            return None
-    return body
 
 
 def _check(

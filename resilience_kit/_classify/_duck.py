@@ -9,8 +9,7 @@ Register your own map (``register_exception_map``) when you need something else.
 
 from __future__ import annotations
 
-import json
-
+from resilience_kit._classify._bodies import decode_json
 from resilience_kit._classify._common import (
     body_error,
     from_response,
@@ -18,8 +17,6 @@ from resilience_kit._classify._common import (
     text_field,
 )
 from resilience_kit._classify._model import Classification
-
-_MAX_BODY = 65536  # never parse megabytes of error text
 
 
 def classify_http_shaped(exc: BaseException) -> Classification | None:
@@ -30,7 +27,7 @@ def classify_http_shaped(exc: BaseException) -> Classification | None:
     headers = getattr(getattr(exc, "response", None), "headers", None)
     if headers is None:
         headers = getattr(exc, "headers", None)
-    inner = body_error(_decoded(getattr(exc, "body", None)))
+    inner = body_error(decode_json(getattr(exc, "body", None)))
     code = text_field(inner, "code")
     error_type = text_field(inner, "type")
     category = refine_status(status, code, error_type, text_field(inner, "message"))
@@ -42,12 +39,3 @@ def classify_http_shaped(exc: BaseException) -> Classification | None:
         headers=headers,
         error_code=code or error_type,
     )
-
-
-def _decoded(body: object) -> object:
-    if isinstance(body, (str, bytes)) and len(body) <= _MAX_BODY:
-        try:
-            return json.loads(body)
-        except ValueError:
-            return None
-    return body

@@ -1,4 +1,4 @@
-"""The ``openai`` SDK's exceptions (checked against openai 3.57).
+"""The ``openai`` SDK's exceptions (checked against openai 3.63).
 
 ``openai`` is never imported here: this map only runs for exceptions whose class (or a base class)
 comes from ``openai``, which means the SDK is already loaded. Classes are matched by name through

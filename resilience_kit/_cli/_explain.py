@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,9 +19,11 @@ from resilience_kit._breaker import DEFAULT_FAILURE_CATEGORIES
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classify import Classification, classify
 from resilience_kit._cli._command import Command, UsageError
-from resilience_kit._cli._failure import PROVIDERS, Failure, raise_failure
+from resilience_kit._cli._failure import PROVIDERS, Failure, raise_failure, read_failure
+from resilience_kit._cli._hints import header_notes
 from resilience_kit._cli._presets import add_file_option, load_user_presets
 from resilience_kit._retry import (
+    BUILTIN_PRESETS,
     RetryPolicy,
     get_preset,
     not_retried_because,
@@ -48,6 +51,7 @@ WHY: dict[ErrorCategory, str] = {
     ErrorCategory.UNKNOWN: "nobody understood this failure, so it is never retried",
 }
 _HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
 @dataclass(frozen=True)
@@ -145,8 +149,10 @@ def _override(found: Classification) -> list[str]:
     return [f"                 this answer is marked {marked} ({found.category.value} {usual})"]
 
 
-def explain(found: Classification) -> str:
-    """The text report: the classification, the breaker's view, then one line per preset."""
+def explain(found: Classification, notes: Sequence[str] = ()) -> str:
+    """The text report: the classification, the breaker's view, then one line per preset.
+
+    *notes* are lines about the headers given (a ``retry-after`` the kit cannot use, say)."""
     hint = "none" if found.retry_after is None else f"{found.retry_after:g}s"
     details = ", ".join(
         f"{label} {value}"
@@ -166,6 +172,7 @@ def explain(found: Classification) -> str:
         f"                 {WHY[found.category]}",
         *_override(found),
         f"server hint:     {hint}",
+        *(f"                 {note}" for note in notes),
         f"in stream:       {in_stream}",
         "circuit breaker: "
         + ("counted as a failure" if counted else "not counted as a failure")
@@ -184,7 +191,22 @@ def _header(text: str) -> tuple[str, str]:
     name = name.strip()
     if not sep or not _HEADER_NAME.fullmatch(name):
         raise argparse.ArgumentTypeError(f"expected NAME:VALUE (e.g. retry-after:2), got {text!r}")
+    if not _HEADER_VALUE.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"header {name}: the value must be printable ASCII (what HTTP clients send), "
+            f"got {value!r}"
+        )
     return name.lower(), value.strip()
+
+
+def _text(option: str, value: str | None) -> str | None:
+    """*value* when it is text that can be sent (command lines that are not UTF-8 are not)."""
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(f"{option} is not UTF-8 text") from None
+    return value
 
 
 def _status(text: str) -> int:
@@ -213,7 +235,12 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         metavar="NAME:VALUE",
         help="a response header, e.g. retry-after:2 (repeat for more)",
     )
-    parser.add_argument("--body", help="the response body as the server sent it (JSON or text)")
+    parser.add_argument(
+        "--body",
+        help="the response body as the server sent it (JSON or text), or as a Python log shows "
+        "it: str(exc) (Error code: 429 - {...}; 429 RESOURCE_EXHAUSTED. {...}; An error occurred "
+        "(ThrottlingException) ...) or a dict repr; its status fills in --status",
+    )
     parser.add_argument(
         "--code",
         help="the error code instead of a body: OpenAI error.code (e.g. insufficient_quota), "
@@ -241,12 +268,13 @@ def _explain_command(args: argparse.Namespace) -> int:
         args.provider,
         args.status,
         headers,
-        args.body,
-        args.code,
-        args.error_type,
+        _text("--body", args.body),
+        _text("--code", args.code),
+        _text("--type", args.error_type),
         args.in_stream,
     )
     load_user_presets(args.file)
+    failure = read_failure(failure)
     try:
         exc = raise_failure(failure)
     except ImportError:
@@ -255,16 +283,18 @@ def _explain_command(args: argparse.Namespace) -> int:
             f"pip install 'llm-resilience-kit[{failure.provider}]'"
         ) from None
     found = classify(exc)
+    notes = header_notes(failure.headers)
     if args.json:
         report = {
             "failure": failure.to_dict(),
+            "header_notes": notes,
             "classification": found.to_dict(),
             "breaker_counts_failure": found.category in DEFAULT_FAILURE_CATEGORIES,
             "presets": [v.to_dict() for v in verdicts(found)],
         }
         print(json.dumps(report, indent=2))
     else:
-        print(explain(found))
+        print(explain(found, notes))
     return 0
 
 
@@ -273,8 +303,11 @@ COMMAND = Command(
     "classify a failure and show what each preset would do with it",
     "Describe a failed answer (provider, status, headers, body, or just an error code) and see "
     "how the kit classifies it and what every retry preset does with it: wait how long, or "
-    "give up at once, and why. openai and anthropic failures are rebuilt with the real SDK "
-    "against a local FakeLLMServer (nothing leaves 127.0.0.1).",
+    "give up at once, and why. openai, anthropic, gemini (google-genai) and bedrock (boto3) "
+    "failures are rebuilt with the real SDK client against a local FakeLLMServer (nothing leaves "
+    "127.0.0.1); http stands for any other client. --body takes the JSON the server sent, or what "
+    "a Python log printed: str(exc) of those SDKs or a dict repr (read without eval; refused "
+    "when it cannot be read). Built-in presets: " + ", ".join(BUILTIN_PRESETS) + ".",
     _configure,
     _explain_command,
 )

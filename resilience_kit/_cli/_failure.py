@@ -9,6 +9,7 @@ with ``status_code``, ``headers`` and ``body``, classified by the kit's rule for
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 from collections.abc import Mapping
@@ -16,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resilience_kit._cli._command import UsageError
+from resilience_kit._cli._pasted import read_body
 from resilience_kit.testing import FakeLLMServer, Fault
 
-__all__ = ["PROVIDERS", "Failure", "raise_failure"]
+__all__ = ["PROVIDERS", "Failure", "raise_failure", "read_failure"]
 
 PROVIDERS = ("openai", "anthropic", "gemini", "bedrock", "http")
 _MODELS = {
@@ -47,6 +49,8 @@ class Failure:
     code: str | None = None
     type: str | None = None
     in_stream: bool = False
+    message: str | None = None  # a Bedrock error's message (read from botocore's str(exc))
+    body_form: str | None = None  # how --body was read (see ``_pasted``)
 
     def check(self) -> None:
         """Reject combinations no client produces, with a message naming the options."""
@@ -75,6 +79,8 @@ class Failure:
             "code": self.code,
             "type": self.type,
             "in_stream": self.in_stream,
+            "message": self.message,
+            "body_form": self.body_form,
         }
 
 
@@ -96,6 +102,53 @@ def _shaped_body(code: str | None, error_type: str | None) -> str:
     return json.dumps({"error": error}) if error else ""
 
 
+def read_failure(failure: Failure) -> Failure:
+    """*failure* with its pasted ``--body`` read back into the wire body, and the status or
+    error code the pasted text states; a usage error when the body cannot be read or states
+    another status than ``--status``."""
+    if failure.body is None or failure.in_stream:
+        return failure
+    pasted = read_body(failure.body)
+    status = failure.status
+    if pasted.status is not None:
+        if status is not None and status != pasted.status:
+            raise UsageError(
+                f"--status {status} but the pasted body says {pasted.status}: give one of them"
+            )
+        status = pasted.status
+    if pasted.aws_code is None:
+        return dataclasses.replace(failure, status=status, body=pasted.body, body_form=pasted.form)
+    if failure.provider != "bedrock":
+        raise UsageError(f"--body is a botocore error ({pasted.aws_code}): use --provider bedrock")
+    if failure.code is not None or failure.type is not None:
+        raise UsageError("--body is the whole error: give either --body or --code/--type")
+    if status is None:
+        status = _bedrock_status(pasted.aws_code)
+    return dataclasses.replace(
+        failure,
+        status=status,
+        body=None,
+        type=pasted.aws_code,
+        message=pasted.aws_message,
+        body_form=pasted.form,
+    )
+
+
+def _bedrock_status(code: str) -> int | None:
+    """The HTTP status Bedrock Runtime's service model gives error *code* (None if unknown)."""
+    try:
+        import botocore.session  # an optional dependency: only --provider bedrock needs it
+    except ImportError:
+        return None
+    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    for shape in model.error_shapes:
+        if shape.name == code:  # Bedrock Runtime's error codes are its shape names
+            error: Any = shape.metadata.get("error", {})
+            status = error.get("httpStatusCode") if isinstance(error, Mapping) else None
+            return status if isinstance(status, int) else None
+    return None
+
+
 def raise_failure(failure: Failure) -> BaseException:
     """The exception the client of *failure.provider* raises for it."""
     failure.check()
@@ -112,7 +165,12 @@ def raise_failure(failure: Failure) -> BaseException:
         if body is None and failure.code is None and failure.type is None:
             body = ""  # the status and headers alone: no error code the log did not show
         fault = Fault.status(
-            status, headers=failure.headers, code=failure.code, type=failure.type, body=body
+            status,
+            headers=failure.headers,
+            code=failure.code,
+            type=failure.type,
+            message=failure.message,
+            body=body,
         )
     importlib.import_module(_SDK_MODULES[failure.provider])  # ImportError before anything starts
     with FakeLLMServer() as server:

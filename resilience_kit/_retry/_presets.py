@@ -228,7 +228,7 @@ def load_presets(path: str | os.PathLike[str]) -> list[PresetName]:
     file = Path(path)
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:  # TOML is UTF-8
         raise ConfigurationError("path", f"cannot read presets from {file}: {exc}") from None
     section: Any = data.get("presets")
     where = "presets"

@@ -400,7 +400,7 @@ CASES: list[Case] = [
         C.TIMEOUT,
         RETRY,
         None,
-        request_id=None,  # a raw httpx2.ReadTimeout: the SDK does not wrap mid-stream errors
+        request_id=None,  # mid-stream: APITimeoutError since 2.17, raw ReadTimeout before
         stream=True,
         timeout=CLIENT_TIMEOUT,
     ),

@@ -135,3 +135,107 @@ def test_missing_sdk_names_the_extra(
     err = capsys.readouterr().err
     assert 1 == len(err.splitlines())
     assert "pip install 'llm-resilience-kit[openai]'" in err
+
+
+# -- what people paste from a Python log ------------------------------------------------------
+
+OPENAI_QUOTA = (
+    "{'error': {'message': 'You exceeded your current quota, please check your plan and billing"
+    " details.', 'type': 'insufficient_quota', 'param': None, 'code': 'insufficient_quota'}}"
+)
+ANTHROPIC_SPEND = (
+    "{'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'You have reached your"
+    " spend limit.', 'details': {'error_code': 'enforced_spend_limit_reached'}},"
+    " 'request_id': 'req_011CT'}"
+)
+GEMINI_PER_DAY = (
+    "{'error': {'code': 429, 'message': 'You exceeded your current quota. Please retry in 37s.',"
+    " 'status': 'RESOURCE_EXHAUSTED', 'details': [{'@type':"
+    " 'type.googleapis.com/google.rpc.QuotaFailure', 'violations': [{'quotaMetric':"
+    " 'generativelanguage.googleapis.com/generate_content_free_tier_requests', 'quotaId':"
+    " 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', 'quotaValue': '50'}]}]}}"
+)
+BEDROCK_RESPONSE = str(  # botocore's exc.response, as a log prints it
+    {
+        "Error": {
+            "Message": "You don't have access to the model with the specified model ID.",
+            "Code": "AccessDeniedException",
+        },
+        "ResponseMetadata": {
+            "RequestId": "a1b2",
+            "HTTPStatusCode": 403,
+            "HTTPHeaders": {},
+            "RetryAttempts": 0,
+        },
+    }
+)
+
+
+QUOTA_STR = OPENAI_QUOTA
+
+
+@pytest.mark.parametrize(
+    ("provider", "pasted", "form", "expected"),
+    [
+        ("openai", f"Error code: 429 - {OPENAI_QUOTA}", "sdk_str", ("quota", False, 429)),
+        ("openai", OPENAI_QUOTA, "dict_repr", ("quota", False, 429)),
+        ("anthropic", f"Error code: 429 - {ANTHROPIC_SPEND}", "sdk_str", ("quota", False, 429)),
+        ("gemini", f"429 RESOURCE_EXHAUSTED. {GEMINI_PER_DAY}", "genai_str", ("quota", False, 429)),
+        (
+            "bedrock",
+            "An error occurred (ThrottlingException) when calling the Converse operation (reached"
+            " max retries: 0): Too many tokens, please wait before trying again.",
+            "botocore_str",
+            ("rate_limit", True, 429),
+        ),
+        ("bedrock", BEDROCK_RESPONSE, "botocore_response", ("permission", False, 403)),
+    ],
+    ids=["openai-str", "openai-dict", "anthropic-str", "gemini-str", "bedrock-str", "bedrock-dict"],
+)
+def test_pasted_log_forms_are_read_back(
+    capsys: pytest.CaptureFixture[str],
+    provider: str,
+    pasted: str,
+    form: str,
+    expected: tuple[str, bool, int],
+) -> None:
+    """str(exc) and dict reprs from a Python log give the wire body's answer, status included."""
+    args = ["--provider", provider, "--body", pasted]
+    if provider == "openai" and form == "dict_repr":
+        args += ["--status", "429"]  # a bare dict repr states no status
+    report = _report(capsys, *args)
+    found = report["classification"]
+    assert expected == (found["category"], found["retryable"], found["status_code"])
+    assert form == report["failure"]["body_form"]
+    assert all(not p["retried"] for p in report["presets"]) == (not expected[1])
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ["--provider", "openai", "--body", "Error code: 429 - {'error': {'code': 'insuffic"],
+            "cannot be read",
+        ),
+        (["--provider", "anthropic", "--body", "{'error': {'type': 'x'}, 'n': {1, 2}}"], "set"),
+        (
+            ["--provider", "openai", "--status", "500", "--body", f"Error code: 429 - {QUOTA_STR}"],
+            "--status 500 but the pasted body says 429",
+        ),
+        (["--provider", "openai", "--status", "429", "--body", "quota {exceeded"], "neither JSON"),
+        (
+            ["--provider", "openai", "--body", "An error occurred (ThrottlingException): slow"],
+            "use --provider bedrock",
+        ),
+    ],
+    ids=["truncated", "not-plain-data", "status-conflict", "stray-brace", "botocore-not-bedrock"],
+)
+def test_pasted_bodies_that_cannot_be_read_are_refused(
+    capsys: pytest.CaptureFixture[str], args: list[str], said: str
+) -> None:
+    """A body that looks structured but cannot be read is refused: one line, exit 2."""
+    assert 2 == main(["explain", *args])
+    captured = capsys.readouterr()
+    assert "" == captured.out
+    assert 1 == len(captured.err.splitlines())
+    assert said in captured.err

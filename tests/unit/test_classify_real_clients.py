@@ -183,15 +183,24 @@ def test_anthropic_error_event_mid_stream() -> None:
     assert "req_m" == result.request_id
 
 
-def test_anthropic_dropped_stream_leaks_raw_httpx2() -> None:
-    """A cut Anthropic stream raises a raw ``httpx2.RemoteProtocolError``: CONNECTION."""
+def test_anthropic_dropped_stream() -> None:
+    """A cut Anthropic stream is CONNECTION, whichever shape the installed SDK raises.
+
+    anthropic up to 2.15 leaks the raw ``httpx2.RemoteProtocolError`` (provider ``httpx2``); 2.17
+    wraps it in ``APIConnectionError`` with the raw error as its cause (provider ``anthropic``).
+    """
     exc = _anthropic_failure(
         lambda r: httpx2.Response(200, headers=SSE, stream=_CutStream([ANTHROPIC_START])),
         stream=True,
     )
-    assert httpx2.RemoteProtocolError is type(exc)
+    if isinstance(exc, anthropic.APIConnectionError):
+        assert isinstance(exc.__cause__, httpx2.RemoteProtocolError)
+        provider = "anthropic"
+    else:
+        assert httpx2.RemoteProtocolError is type(exc)
+        provider = "httpx2"
     result = classify(exc)
-    assert (C.CONNECTION, "httpx2") == (result.category, result.provider)
+    assert (C.CONNECTION, True, provider) == (result.category, result.retryable, result.provider)
 
 
 def test_anthropic_spend_limit() -> None:

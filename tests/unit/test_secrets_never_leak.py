@@ -37,6 +37,10 @@ KEY_SHAPES = [
     ("AKIA", UPPER, 16, 16),
 ]
 QUERY_NAMES = ["key", "api_key", "apikey", "access_token", "token", "sig"]
+BASE64 = ALNUM + "+/"
+HEX = "0123456789abcdef"
+# AWS STS session tokens start with the base64 of a fixed header.
+SESSION_TOKEN_HEADS = ["IQoJb3JpZ2luX2Vj", "FwoGZXIvYXdzE", "AQoDYXdzE"]
 
 
 class _Draw:
@@ -55,6 +59,13 @@ class _Draw:
         prefix, alphabet, low, high = self.rng.choice(KEY_SHAPES)
         return prefix + self.chars(alphabet, low, high)
 
+    def session_token(self) -> str:
+        head = self.rng.choice(SESSION_TOKEN_HEADS)
+        return head + self.chars(BASE64, 80, 400) + self.rng.choice(["", "=", "=="])
+
+    def signature(self) -> str:
+        return self.chars(HEX, 64, 64)
+
     def known_key(self) -> str:
         prefix, alphabet, low, high = self.rng.choice(KEY_SHAPES)
         return prefix + self.chars(alphabet, low, high)
@@ -64,7 +75,7 @@ def _leak(seed: int) -> tuple[str, str]:
     """(the secret text that must not survive, a realistic message carrying it)."""
     draw = _Draw(seed)
     before, after = draw.chars(WORDS, 0, 30), draw.chars(WORDS, 0, 30)
-    shape = draw.rng.randrange(8)
+    shape = draw.rng.randrange(13)
     if shape == 0:
         key = draw.known_key()
         return key, f"Error code: 401 - {{'error': {{'message': 'Incorrect API key: {key}'}}}}"
@@ -89,8 +100,44 @@ def _leak(seed: int) -> tuple[str, str]:
         key = draw.key()
         headers = {"x-goog-api-key": key, "content-type": "application/json"}
         return key, f"{before} headers={headers!r} {after}"
+    if shape >= 8:
+        return _aws_leak(draw, shape, before, after)
     key = draw.known_key()
     return key, f"{before} {key} {after}"
+
+
+def _aws_leak(draw: _Draw, shape: int, before: str, after: str) -> tuple[str, str]:
+    """AWS session tokens and signatures as botocore messages and presigned URLs carry them."""
+    token, signature = draw.session_token(), draw.signature()
+    if shape == 8:  # InvalidSignatureException: the canonical request, as str() or repr()
+        canonical = (
+            "POST\n/model/m/converse\n\nhost:bedrock-runtime.us-east-1.amazonaws.com\n"
+            f"x-amz-date:20250101T000000Z\nx-amz-security-token:{token}\n\n"
+            "host;x-amz-date;x-amz-security-token\n" + draw.signature()
+        )
+        text = canonical if draw.rng.random() < 0.5 else repr(canonical)
+        return token, (
+            "An error occurred (InvalidSignatureException) when calling the Converse operation: "
+            f"The Canonical String for this request should have been\n'{text}'"
+        )
+    if shape == 9:  # a presigned URL
+        secret = draw.rng.choice([token, signature])
+        url = (
+            "https://bucket.s3.us-east-1.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+            f"&X-Amz-Security-Token={token}&X-Amz-Signature={signature}&X-Amz-SignedHeaders=host"
+        )
+        return secret, f"{before} for url '{url}' {after}"
+    if shape == 10:  # a SigV4 Authorization header
+        return signature, (
+            f"{before} Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/"
+            f"us-east-1/bedrock/aws4_request, SignedHeaders=host;x-amz-date, Signature={signature}"
+            f" {after}"
+        )
+    if shape == 11:  # a header dict
+        headers = {"x-amz-security-token": token, "x-amz-signature": signature}
+        secret = draw.rng.choice([token, signature])
+        return secret, f"{before} headers={headers!r} {after}"
+    return token, f"{before} {token} {after}"  # a bare token
 
 
 def _surfaces(message: str) -> Iterator[str]:
@@ -179,3 +226,53 @@ def test_hook_records_and_batch_failures_carry_no_secret() -> None:
     for text in texts:
         for secret in SECRETS:
             assert secret not in text
+
+
+AWS_TOKEN = "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQD" + "Zm9v" * 40 + "=="
+AWS_SIGNATURE = "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
+AWS_MESSAGES = [
+    "The request signature we calculated does not match the signature you provided.\n\nThe"
+    " Canonical String for this request should have been\n'POST\n/model/m/converse\n\nhost:"
+    f"bedrock-runtime.us-east-1.amazonaws.com\nx-amz-date:20250101T000000Z\nx-amz-security-token:"
+    f"{AWS_TOKEN}\n\nhost;x-amz-date;x-amz-security-token\n{'0' * 64}'",  # the body's hash
+    f"presigned https://b.s3.amazonaws.com/k?X-Amz-Security-Token={AWS_TOKEN}"
+    f"&X-Amz-Signature={AWS_SIGNATURE}&X-Amz-SignedHeaders=host",
+    "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/"
+    f"bedrock/aws4_request, SignedHeaders=host;x-amz-date, Signature={AWS_SIGNATURE}",
+]
+
+
+def test_aws_session_tokens_and_signatures_leave_no_surface() -> None:
+    """A Bedrock InvalidSignatureException (a real botocore ClientError) carrying a session token
+    or signature: redacted in BatchFailure's repr and str, the classification, log events, hook
+    records and exception notes."""
+    import botocore.exceptions
+    from structlog.testing import capture_logs
+
+    def fail(index: int) -> None:
+        raise botocore.exceptions.ClientError(
+            {
+                "Error": {"Code": "InvalidSignatureException", "Message": AWS_MESSAGES[index]},
+                "ResponseMetadata": {"HTTPStatusCode": 403, "HTTPHeaders": {}},
+            },
+            "Converse",
+        )
+
+    records: list[rk.AttemptRecord] = []
+    hooked = rk.retry(max_attempts=2, on_retry=records.append, on_give_up=records.append)(fail)
+    notes: list[str] = []
+    with no_wait(), capture_logs() as logs:
+        for index in range(len(AWS_MESSAGES)):
+            with pytest.raises(botocore.exceptions.ClientError) as raised:
+                hooked(index)
+            notes += getattr(raised.value, "__notes__", [])
+        result = rk.run_batch(fail, range(len(AWS_MESSAGES)), rounds=1, progress=False)
+    assert len(AWS_MESSAGES) == len(result.failures)
+    texts = [repr(r) for r in records] + notes + [json.dumps(e, default=str) for e in logs]
+    for failure in result.failures.values():
+        texts += [repr(failure), str(failure), failure.classification.message]
+        texts.append(json.dumps(failure.classification.to_dict()))
+    assert any("InvalidSignatureException" in text for text in texts)
+    for text in texts:
+        assert AWS_TOKEN[:24] not in text
+        assert AWS_SIGNATURE[:24] not in text
