@@ -27,7 +27,7 @@ OPTIONS: dict[str, Any] = {"max_attempts": 10, "deadline": None}
 
 @pytest.fixture
 def server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer(reply=REPLY, chunks=24) as fake:
+    with FakeLLMServer(reply=REPLY, chunks=12) as fake:
         yield fake
 
 
