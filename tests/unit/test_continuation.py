@@ -304,3 +304,30 @@ def test_metrics_count_each_call_once(rk_no_wait: NoWait) -> None:
     assert (1, 0, 1) == (gave.calls, gave.successes, gave.gave_up)
     assert {"after_first_item": 1} == dict(gave.gave_up_reasons)
     assert {CONNECTION: 2} == dict(gave.failures)
+
+
+def test_each_next_in_a_fresh_context_copy(rk_no_wait: NoWait) -> None:
+    """Starlette/anyio run each next() in a copy of the context: the follow-ups still see the
+    call's context (attempt, deadline) and the stream comes out whole."""
+    import contextvars
+
+    from resilience_kit import _call
+
+    seen: list[int] = []
+    source = Source(cut(2), cut(3))
+
+    @rk.retry(continuation=FromIndex(), deadline=30.0)
+    def stream(start: int = 0) -> Iterator[str]:
+        ctx = _call.current()
+        seen.append(0 if ctx is None else ctx.attempt)
+        yield from source.stream(start)
+
+    gen = stream()
+    out: list[str] = []
+    while True:
+        try:
+            out.append(contextvars.copy_context().run(next, gen))
+        except StopIteration:
+            break
+    assert list(ITEMS) == out
+    assert [2, 3] == seen[1:]
