@@ -323,11 +323,9 @@ def test_each_next_in_a_fresh_context_copy(rk_no_wait: NoWait) -> None:
         yield from source.stream(start)
 
     gen = stream()
-    out: list[str] = []
-    while True:
-        try:
-            out.append(contextvars.copy_context().run(next, gen))
-        except StopIteration:
-            break
+    done = object()
+    out: list[Any] = []
+    while (item := contextvars.copy_context().run(next, gen, done)) is not done:
+        out.append(item)
     assert list(ITEMS) == out
     assert [2, 3] == seen[1:]
