@@ -50,26 +50,90 @@ class Rejection:
         return max(self.at + self.retry_after - now, 0.0)
 
 
-@dataclass(slots=True, eq=False)
+class _Facts:
+    """What every layer of one attempt learns: shared by a call's context and its narrowed
+    children (a per-attempt timeout, a tighter deadline), so a breaker inside a timeout layer and
+    the retry outside it read the same answers."""
+
+    __slots__ = ("attempt", "classification", "failure", "rejection")
+
+    def __init__(self, attempt: int) -> None:
+        self.attempt = attempt
+        self.failure: BaseException | None = None
+        self.classification: Any = None
+        self.rejection: Rejection | None = None
+
+
 class CallContext:
     """What the layers of one call share; owned by the call, never by a tool.
 
     Times are absolute, on the kit's clock (``_clock.monotonic()``); ``math.inf`` means "no
-    bound". Not thread-safe by design: one call's layers run one after another.
+    bound". A layer that tightens a bound (`opened()` with a deadline, `bounded()`) gets a *child*
+    context with its own bounds and the same attempt facts; the bounds of the context it came from
+    never change, so concurrent sub-calls (``asyncio.gather`` inside a call) cannot disturb each
+    other's bounds. Not thread-safe by design: one attempt's layers run one after another.
     """
 
-    start: float
-    deadline: float = math.inf
-    """When the whole call (every attempt and wait) must be done: the retry deadline."""
-    attempt_deadline: float = math.inf
-    """When the current attempt (its queueing included) must be done: the per-attempt timeout."""
-    attempt: int = 1
-    failure: BaseException | None = None
-    """The exception that ended the current attempt, once a layer has seen it."""
-    classification: Any = None
-    """``failure``'s ``Classification`` (typed loosely: L0 cannot import ``_classify``)."""
-    rejection: Rejection | None = None
-    """Set by a breaker that judged ``failure`` and now refuses calls."""
+    __slots__ = ("_facts", "attempt_deadline", "deadline", "start")
+
+    def __init__(
+        self,
+        start: float,
+        deadline: float = math.inf,
+        attempt_deadline: float = math.inf,
+        attempt: int = 1,
+    ) -> None:
+        self.start = start
+        self.deadline = deadline
+        """When the whole call (every attempt and wait) must be done: the retry deadline."""
+        self.attempt_deadline = attempt_deadline
+        """When the current attempt (its queueing included) must be done: its timeout."""
+        self._facts = _Facts(attempt)
+
+    def __repr__(self) -> str:
+        return (
+            f"CallContext(start={self.start!r}, deadline={self.deadline!r}, "
+            f"attempt_deadline={self.attempt_deadline!r}, attempt={self.attempt!r})"
+        )
+
+    def narrowed(
+        self, *, deadline: float = math.inf, attempt_deadline: float = math.inf
+    ) -> CallContext:
+        """A child context: bounds at least as tight as these, the same attempt facts."""
+        child = CallContext.__new__(CallContext)
+        child.start = self.start
+        child.deadline = min(self.deadline, deadline)
+        child.attempt_deadline = min(self.attempt_deadline, attempt_deadline)
+        child._facts = self._facts
+        return child
+
+    @property
+    def attempt(self) -> int:
+        """The current attempt's number (1 for the first)."""
+        return self._facts.attempt
+
+    @attempt.setter
+    def attempt(self, value: int) -> None:
+        self._facts.attempt = value
+
+    @property
+    def failure(self) -> BaseException | None:
+        """The exception that ended the current attempt, once a layer has seen it."""
+        return self._facts.failure
+
+    @property
+    def classification(self) -> Any:
+        """``failure``'s ``Classification`` (typed loosely: L0 cannot import ``_classify``)."""
+        return self._facts.classification
+
+    @property
+    def rejection(self) -> Rejection | None:
+        """Set by a breaker that judged ``failure`` and now refuses calls."""
+        return self._facts.rejection
+
+    @rejection.setter
+    def rejection(self, value: Rejection | None) -> None:
+        self._facts.rejection = value
 
     def until(self) -> float:
         """The earliest bound on the current attempt: its timeout or the call's deadline."""
@@ -85,10 +149,11 @@ class CallContext:
     def next_attempt(self) -> None:
         """Start the next attempt: the previous one's failure, classification and rejection are
         forgotten (a reused exception object is judged afresh)."""
-        self.attempt += 1
-        self.failure = None
-        self.classification = None
-        self.rejection = None
+        facts = self._facts
+        facts.attempt += 1
+        facts.failure = None
+        facts.classification = None
+        facts.rejection = None
 
     def classified(self, exc: BaseException, classify: Callable[[BaseException], T]) -> T:
         """*exc*'s classification, computed at most once per failed attempt.
@@ -96,13 +161,14 @@ class CallContext:
         The first layer that meets *exc* classifies it; every layer after reads the same answer.
         A different exception (a fallback's, a second failure) is classified afresh.
         """
-        if self.failure is exc and self.classification is not None:
-            found: T = self.classification
+        facts = self._facts
+        if facts.failure is exc and facts.classification is not None:
+            found: T = facts.classification
             return found
         found = classify(exc)
-        self.failure = exc
-        self.classification = found
-        self.rejection = None
+        facts.failure = exc
+        facts.classification = found
+        facts.rejection = None
         return found
 
 
@@ -127,47 +193,51 @@ def entered(ctx: CallContext) -> Generator[CallContext, None, None]:
 
 
 @contextlib.contextmanager
-def opened(deadline: float | None = None) -> Generator[CallContext, None, None]:
+def opened(
+    deadline: float | None = None, *, fresh: bool = False
+) -> Generator[CallContext, None, None]:
     """The current call's context, or a new one when no kit layer opened one yet.
 
-    *deadline* (seconds from now, or None) tightens the call's deadline for the block. A layer
-    that opens the context owns it; a layer inside reuses the outer one, so hand-stacked
-    decorators share one deadline where they run in the same thread/task.
+    *deadline* (seconds from now, or None) tightens the call's deadline within the block (a child
+    context: the outer context's bounds never change). A layer that opens the context owns it; a
+    layer inside reuses the outer one, so hand-stacked decorators share one deadline where they
+    run in the same thread/task. *fresh* (a retry nested inside another kit call) keeps the
+    enclosing bounds but counts its own attempts and failures.
     """
     ctx = _CURRENT.get()
+    if ctx is not None and deadline is None and not fresh:
+        yield ctx
+        return
     now = _clock.monotonic()
+    until = math.inf if deadline is None else now + deadline
     if ctx is None:
-        ctx = CallContext(start=now)
-        if deadline is not None:
-            ctx.deadline = now + deadline
-        token = _CURRENT.set(ctx)
-        try:
-            yield ctx
-        finally:
-            _CURRENT.reset(token)
-        return
-    if deadline is None:
-        yield ctx
-        return
-    before = ctx.deadline
-    ctx.deadline = min(before, now + deadline)
+        inner = CallContext(start=now, deadline=until)
+    elif fresh:
+        inner = CallContext(now, min(ctx.deadline, until), ctx.attempt_deadline)
+    else:
+        inner = ctx.narrowed(deadline=until)
+    token = _CURRENT.set(inner)
     try:
-        yield ctx
+        yield inner
     finally:
-        ctx.deadline = before
+        _CURRENT.reset(token)
 
 
 @contextlib.contextmanager
 def bounded(seconds: float) -> Generator[CallContext, None, None]:
     """Within this block the current attempt must be done *seconds* from now (or sooner, if an
     enclosing bound says so): the per-attempt timeout every inner wait honours."""
-    with opened() as ctx:
-        before = ctx.attempt_deadline
-        ctx.attempt_deadline = min(before, _clock.monotonic() + seconds)
-        try:
-            yield ctx
-        finally:
-            ctx.attempt_deadline = before
+    ctx = _CURRENT.get()
+    now = _clock.monotonic()
+    if ctx is None:
+        inner = CallContext(start=now, attempt_deadline=now + seconds)
+    else:
+        inner = ctx.narrowed(attempt_deadline=now + seconds)
+    token = _CURRENT.set(inner)
+    try:
+        yield inner
+    finally:
+        _CURRENT.reset(token)
 
 
 def time_left() -> float:

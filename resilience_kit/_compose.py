@@ -23,7 +23,7 @@ from typing import Any, TypeVar, cast, overload
 
 from typing_extensions import ParamSpec, Unpack
 
-from resilience_kit import _clock
+from resilience_kit import _call
 from resilience_kit._breaker import CircuitBreaker
 from resilience_kit._callables import callable_kind, through_descriptor
 from resilience_kit._checks import check_seconds
@@ -84,7 +84,7 @@ class Resilient:
         outer: Any = retrying
         deadline = retrying.policy.deadline
         if deadline is not None:  # the whole call: every wait inside counts against the deadline
-            outer = _within(deadline)(outer)
+            outer = _within(deadline, _call.opened)(outer)
         for layer in self._outer:
             outer = layer(outer)
         if outer is not retrying:
@@ -102,9 +102,9 @@ class Resilient:
         return cast("RetryingCallable[P, R]", outer)
 
 
-def _within(seconds: float) -> Decorator:
+def _within(seconds: float, bound: Callable[[float], Any]) -> Decorator:
     """A layer making "done within *seconds* from here" the deadline every inner wait honours
-    (see ``_clock.bounded``). Generators pass through: a bound cannot follow their items."""
+    (see ``_call.bounded``). Generators pass through: a bound cannot follow their items."""
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         kind = callable_kind(fn)
@@ -114,14 +114,14 @@ def _within(seconds: float) -> Decorator:
 
             @functools.wraps(fn)
             async def abounded(*args: Any, **kwargs: Any) -> Any:
-                with _clock.bounded(seconds):
+                with bound(seconds):
                     return await fn(*args, **kwargs)
 
             return abounded
 
         @functools.wraps(fn)
         def bounded(*args: Any, **kwargs: Any) -> Any:
-            with _clock.bounded(seconds):
+            with bound(seconds):
                 return fn(*args, **kwargs)
 
         return bounded
@@ -217,7 +217,7 @@ def resilient(
         layers.append(timeout_decorator(timeout))
     layers.extend(tool for tool in (breaker, gate, limiter, tokens) if tool is not None)
     if timeout is not None:  # each attempt, its queueing at the limiter and gate included
-        layers.append(_within(timeout))
+        layers.append(_within(timeout, _call.bounded))
     retry_layer: Any = retry(
         preset,
         policy=policy,

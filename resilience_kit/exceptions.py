@@ -88,10 +88,11 @@ class BulkheadFullError(ResilienceError):
 
     category = ErrorCategory.OVERLOADED
 
-    def __init__(self, name: str, max_concurrent: int) -> None:
+    def __init__(self, name: str, max_concurrent: int, *, bounded_by: str = "") -> None:
         self.name = name
         self.max_concurrent = max_concurrent
-        super().__init__(f"bulkhead {name!r} is full ({max_concurrent} concurrent calls)")
+        why = f"; no slot came free within {bounded_by}" if bounded_by else ""
+        super().__init__(f"bulkhead {name!r} is full ({max_concurrent} concurrent calls){why}")
 
     def _facts(self) -> dict[str, Any]:
         return {"name": self.name, "max_concurrent": self.max_concurrent}
@@ -102,10 +103,11 @@ class CallTimeoutError(ResilienceError, TimeoutError):
 
     category = ErrorCategory.TIMEOUT
 
-    def __init__(self, function: str, seconds: float) -> None:
+    def __init__(self, function: str, seconds: float, *, bounded_by: str = "") -> None:
         self.function = function
         self.seconds = seconds
-        super().__init__(f"{function} did not finish within {seconds:g}s")
+        why = f" (cut by {bounded_by})" if bounded_by else ""
+        super().__init__(f"{function} did not finish within {seconds:g}s{why}")
 
     def _facts(self) -> dict[str, Any]:
         return {"function": self.function, "seconds": self.seconds}
@@ -116,10 +118,13 @@ class GateClosedError(ResilienceError):
 
     category = ErrorCategory.RATE_LIMIT
 
-    def __init__(self, name: str, retry_after: float) -> None:
+    def __init__(self, name: str, retry_after: float, *, bounded_by: str = "") -> None:
         self.name = name
         self.retry_after: float = max(retry_after, 0.0)
-        super().__init__(f"rate-limit gate {name!r} is closed; retry in {self.retry_after:.3f}s")
+        why = f" (waiting would pass {bounded_by})" if bounded_by else ""
+        super().__init__(
+            f"rate-limit gate {name!r} is closed; retry in {self.retry_after:.3f}s{why}"
+        )
 
     def _facts(self) -> dict[str, Any]:
         return {"name": self.name, "retry_after": self.retry_after}

@@ -24,7 +24,7 @@ from resilience_kit._checks import (
     check_name,
 )
 from resilience_kit.exceptions import ConfigurationError
-from resilience_kit.storage._base import Storage
+from resilience_kit.storage._base import BreakerStore, Storage
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -116,8 +116,8 @@ class CircuitBreaker(BreakerCore):
             raise ConfigurationError("recovery_jitter", f"must be in [0, 1), got {jitter!r}")
         self._recovery_jitter = jitter
         self._listeners = check_callables("listeners", listeners)
-        if storage is not None and not isinstance(storage, Storage):
-            raise ConfigurationError("storage", f"must be a Storage or None, got {storage!r}")
+        if storage is not None and not isinstance(storage, BreakerStore):
+            raise ConfigurationError("storage", f"must be a BreakerStore or None, got {storage!r}")
         self._sync_interval = check_float("sync_interval", sync_interval, minimum=0.0)
         lease = check_float("probe_lease", probe_lease, minimum=0.0, inclusive=False)
         self._probe_args = (limit, lease)

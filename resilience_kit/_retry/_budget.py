@@ -13,7 +13,7 @@ import itertools
 from resilience_kit import _events
 from resilience_kit._checks import check_instance, check_name, check_number, check_seconds
 from resilience_kit._retry._observers import AttemptRecord, RetryObserver
-from resilience_kit.storage._base import Storage
+from resilience_kit.storage._base import BudgetStore
 from resilience_kit.storage._memory import MemoryStorage
 
 _anonymous = itertools.count(1)
@@ -37,7 +37,7 @@ class RetryBudget:
         window: float = 10.0,
         *,
         name: str | None = None,
-        storage: Storage | None = None,
+        storage: BudgetStore | None = None,
     ) -> None:
         self.ratio: float = check_number("ratio", ratio, at_least=0.0, at_most=1e6)
         self.min_per_second: float = check_number(
@@ -46,8 +46,13 @@ class RetryBudget:
         self.window: float = check_seconds("window", window, above=0.0)
         self.name: str = check_name("name", f"budget-{next(_anonymous)}" if name is None else name)
         if storage is not None:
-            check_instance("storage", storage, Storage, what="a Storage or None")
-        self.storage: Storage = MemoryStorage() if storage is None else storage
+            check_instance(
+                "storage",
+                storage,
+                BudgetStore,
+                what="a BudgetStore or None",
+            )
+        self.storage: BudgetStore = MemoryStorage() if storage is None else storage
 
     def record_request(self) -> None:
         """Count one first attempt."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from resilience_kit import _waits
 from resilience_kit._checks import check_int, check_name, check_seconds
-from resilience_kit._throughput._guard import Guard
+from resilience_kit._throughput._guard import Plan, Planned, Step
 from resilience_kit._throughput._slots import Slots
 from resilience_kit.exceptions import BulkheadFullError
 
 
-class Bulkhead(Guard):
+class Bulkhead(Planned):
     """At most *max_concurrent* calls run at once; a call that finds no free slot within
     *max_wait* seconds raises [`BulkheadFullError`][resilience_kit.exceptions.BulkheadFullError]."""
 
@@ -23,19 +24,15 @@ class Bulkhead(Guard):
         """Calls running inside the bulkhead right now."""
         return self._slots.in_use
 
-    def _enter(self) -> None:
-        if not self._slots.acquire(self.max_wait):
-            raise BulkheadFullError(self.name, self.max_concurrent)
+    def _admit(self) -> Plan:
+        limit = _waits.bound(self.max_wait)
+        if not (yield Step(self._slots, "acquire", (limit.seconds,))):
+            raise BulkheadFullError(self.name, self.max_concurrent, bounded_by=limit.describe())
 
-    def _exit(self, exc: BaseException | None) -> None:
+    def _settle(self, exc: BaseException | None) -> Plan:
         self._slots.release()
-
-    async def _aenter(self) -> None:
-        if not await self._slots.aacquire(self.max_wait):
-            raise BulkheadFullError(self.name, self.max_concurrent)
-
-    async def _aexit(self, exc: BaseException | None) -> None:
-        self._slots.release()
+        return
+        yield  # a plan without steps: releasing a slot never blocks
 
 
 def bulkhead(max_concurrent: int, max_wait: float = 0.0, *, name: str | None = None) -> Bulkhead:

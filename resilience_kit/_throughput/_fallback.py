@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Generator, Iterable
 from typing import Any, Protocol, TypeVar, overload
 
 from typing_extensions import ParamSpec
@@ -99,6 +99,15 @@ def fallback(
     return _Fallback(alternatives, categories, default)
 
 
+class _Raised:
+    """What a candidate raised, as sent into the fallback's plan."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
 class _Fallback:
     def __init__(
         self,
@@ -130,37 +139,55 @@ class _Fallback:
                 )
         return self._wrap_sync(fn, name)
 
+    def _plan(self, name: str, fn: Callable[..., Any]) -> Generator[Callable[..., Any], Any, Any]:
+        """The fallback's decision, written once for sync and async callers: yields each
+        candidate to call and receives what it returned or the ``Exception`` it raised (wrapped
+        in `_Raised`); returns the answer, or raises the last failure."""
+        tried: list[tuple[str, ErrorCategory]] = []
+        last: Exception | None = None
+        for position, candidate in enumerate((fn, *self.alternatives)):
+            outcome = yield candidate
+            if isinstance(outcome, _Raised):
+                last = self._failed(outcome.error, candidate, tried)
+                continue
+            self._answered(name, candidate, position, tried)
+            return outcome
+        assert last is not None  # at least fn itself was tried
+        return self._give_up(name, last, tried)
+
     def _wrap_sync(self, fn: Callable[..., Any], name: str) -> Callable[..., Any]:
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
-            tried: list[tuple[str, ErrorCategory]] = []
-            for position, candidate in enumerate((fn, *self.alternatives)):
-                try:
-                    result = candidate(*args, **kwargs)
-                except Exception as exc:
-                    last = self._failed(exc, candidate, tried)
-                    continue
-                self._answered(name, candidate, position, tried)
-                return result
-            return self._give_up(name, last, tried)
+            plan = self._plan(name, fn)
+            try:
+                candidate = next(plan)
+                while True:
+                    try:
+                        outcome: Any = candidate(*args, **kwargs)
+                    except Exception as exc:
+                        outcome = _Raised(exc)
+                    candidate = plan.send(outcome)
+            except StopIteration as stop:
+                return stop.value
 
         return call
 
     def _wrap_async(self, fn: Callable[..., Any], name: str) -> Callable[..., Any]:
         @functools.wraps(fn)
         async def call(*args: Any, **kwargs: Any) -> Any:
-            tried: list[tuple[str, ErrorCategory]] = []
-            for position, candidate in enumerate((fn, *self.alternatives)):
-                try:
-                    result = candidate(*args, **kwargs)
-                    if inspect.isawaitable(result):
-                        result = await result
-                except Exception as exc:
-                    last = self._failed(exc, candidate, tried)
-                    continue
-                self._answered(name, candidate, position, tried)
-                return result
-            return self._give_up(name, last, tried)
+            plan = self._plan(name, fn)
+            try:
+                candidate = next(plan)
+                while True:
+                    try:
+                        outcome: Any = candidate(*args, **kwargs)
+                        if inspect.isawaitable(outcome):
+                            outcome = await outcome
+                    except Exception as exc:
+                        outcome = _Raised(exc)
+                    candidate = plan.send(outcome)
+            except StopIteration as stop:
+                return stop.value
 
         return call
 

@@ -1,6 +1,6 @@
 """``RateLimitGate``: one 429 with a server hint holds back every caller, not just its receiver.
 
-The block itself lives in a [`Storage`][resilience_kit.storage.Storage] (``gate_extend`` /
+The block itself lives in a [`GateStore`][resilience_kit.storage.GateStore] (``gate_extend`` /
 ``gate_remaining``), so with ``RedisStorage`` every process honours it. On top of the block the
 gate paces this process's callers after a 429 (see `_Pacer`): without pacing, everyone who
 waited fires the moment the hint expires and the herd earns the next 429 at once.
@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections import deque
+from collections.abc import Generator
 from contextvars import ContextVar
+from typing import Any
 
-from resilience_kit import _clock, _events
+from resilience_kit import _clock, _events, _waits
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_bool, check_instance, check_name, check_seconds
 from resilience_kit._classify import classify_once
-from resilience_kit._throughput._guard import Guard, is_failure
+from resilience_kit._throughput._guard import Plan, Planned, Step, is_failure, sleep
 from resilience_kit.exceptions import GateClosedError
-from resilience_kit.storage._base import Storage
+from resilience_kit.storage._base import GateStore
 from resilience_kit.storage._memory import MemoryStorage
 
 _START_GROWTH = 0.02  # from the first estimate the pace grows 2% per success
@@ -31,9 +34,12 @@ _COOLDOWN_WINDOWS = 10  # pacing ends after this many windows without a 429
 DEFAULT_MAX_BLOCK = 300.0  # the largest max_retry_after of the built-in presets ("batch")
 _SAME_BLOCK = 0.05  # a block ending within this many seconds of the last logged one is the same
 
-# (id(gate), epoch) of each gated call in flight in this context, innermost last: which pace
-# schedule a call was sent under, so only 429s earned at the current pace cut it again.
-_SENT: ContextVar[tuple[tuple[int, int], ...]] = ContextVar("resilience_kit_gate_sent", default=())
+# (gate, epoch) of each gated call in flight in this context, innermost last: which pace
+# schedule a call was sent under, so only 429s earned at the current pace cut it again. One
+# ContextVar for every gate; a gate is held weakly, so an entry never keeps a gate alive.
+_SENT: ContextVar[tuple[tuple[weakref.ref[RateLimitGate], int], ...]] = ContextVar(
+    "resilience_kit_gate_sent", default=()
+)
 
 
 class _Pacer:
@@ -65,6 +71,21 @@ class _Pacer:
         self._last_cut = -math.inf
         self._binding = False
         self._probing = False
+        self._seen = -math.inf  # the latest time this pacer was told
+
+    def _rebase(self, now: float) -> None:
+        """A clock that jumped back (leaving ``freeze_time`` or ``no_wait()``, a VM restored) is
+        taken as "no time passed": every stored time moves back with it, so the schedule never
+        lies further ahead than what was set. Call with the lock held."""
+        if now >= self._seen:
+            self._seen = now
+            return
+        shift = self._seen - now
+        self._seen = now
+        self._next -= shift
+        self._last_limited -= shift
+        self._last_cut -= shift
+        self._successes = deque(at - shift for at in self._successes)
 
     @property
     def rate(self) -> float | None:
@@ -77,6 +98,7 @@ class _Pacer:
     def reserve(self, now: float) -> tuple[float, int]:
         """Take the next send slot: (seconds to wait, schedule epoch); 0.0 when not pacing."""
         with self._lock:
+            self._rebase(now)
             if self._rate is None:
                 return 0.0, self._epoch
             if now - self._last_limited > _COOLDOWN_WINDOWS * self._window:
@@ -89,6 +111,7 @@ class _Pacer:
 
     def success(self, now: float) -> None:
         with self._lock:
+            self._rebase(now)
             self._successes.append(now)
             self._trim(now)
             if (
@@ -105,6 +128,7 @@ class _Pacer:
         *limit* the limit it hit ("requests", "tokens" or None)."""
         rate_hint = not float(hint).is_integer() and limit != "tokens"
         with self._lock:
+            self._rebase(now)
             self._trim(now)
             accepted = self._accepted(now)
             floor = 1.0 / self._window
@@ -146,7 +170,7 @@ class _Pacer:
             self._successes.popleft()
 
 
-class RateLimitGate(Guard):
+class RateLimitGate(Planned):
     """After a RATE_LIMIT failure with a server hint, later calls wait until the hint expires.
 
     ``name`` identifies the gate in its *storage* (default: a private ``MemoryStorage``; pass a
@@ -166,7 +190,7 @@ class RateLimitGate(Guard):
         self,
         name: str,
         *,
-        storage: Storage | None = None,
+        storage: GateStore | None = None,
         max_wait: float = 60.0,
         pace: bool = True,
         window: float = 1.0,
@@ -175,16 +199,27 @@ class RateLimitGate(Guard):
         self.name: str = check_name("name", name)
         self.max_block: float = check_seconds("max_block", max_block)
         if storage is not None:
-            check_instance("storage", storage, Storage, what="a Storage or None")
-        self.storage: Storage = MemoryStorage() if storage is None else storage
+            check_instance(
+                "storage",
+                storage,
+                GateStore,
+                what="a GateStore or None",
+            )
+        self.storage: GateStore = MemoryStorage() if storage is None else storage
         self.max_wait: float = check_seconds("max_wait", max_wait)
         self.pace: bool = check_bool("pace", pace)
         self._pacer = _Pacer(check_seconds("window", window, above=0.0))
         self._logged_until = -math.inf  # the end of the last block logged at info
+        self._ref: weakref.ref[RateLimitGate] = weakref.ref(self)
 
     def remaining(self) -> float:
-        """Seconds until the gate opens (0.0 when open)."""
+        """Seconds until the gate opens (0.0 when open). On a storage with an asyncio client
+        this is the last state read; use `aremaining()` from async code."""
         return self.storage.gate_remaining(self.name)
+
+    async def aremaining(self) -> float:
+        """Like `remaining()` through the storage's async path (never blocks the event loop)."""
+        return await self.storage.agate_remaining(self.name)
 
     @property
     def paced_rate(self) -> float | None:
@@ -199,7 +234,7 @@ class RateLimitGate(Guard):
         # The first caller held by a block logs at info, the others it holds at debug: fifty
         # waiters of one 429 are one line, not fifty.
         until = _clock.monotonic() + blocked
-        first = until > self._logged_until + _SAME_BLOCK
+        first = abs(until - self._logged_until) > _SAME_BLOCK  # earlier: the clock jumped back
         if first:
             self._logged_until = until
         _events.emit(
@@ -212,9 +247,11 @@ class RateLimitGate(Guard):
         return blocked
 
     def _check(self, wait: float, waited: float) -> None:
-        # A wait past the call's deadline (resilient(): retry deadline, timeout=) fails at once.
-        if waited + wait > self.max_wait or wait > _clock.time_left():
-            raise GateClosedError(self.name, wait)
+        # The one wait rule: max_wait, the call's deadline and the attempt's timeout.
+        _waits.fit(wait, self._refuse, self.max_wait, waited=waited)
+
+    def _refuse(self, wanted: float, limit: _waits.Bound) -> GateClosedError:
+        return GateClosedError(self.name, wanted, bounded_by=limit.describe())
 
     def _paced(self, waited: float) -> tuple[float, int]:
         """Seconds until this caller's paced send slot (0.0 when not pacing), and its epoch."""
@@ -229,37 +266,23 @@ class RateLimitGate(Guard):
         """Whether the pace changed while this caller waited for its slot."""
         return self.pace and self._pacer.epoch != epoch
 
-    def _wait_block(self, waited: float) -> float:
-        while wait := self._blocked(self.storage.gate_remaining(self.name), waited):
-            _clock.sleep(wait)
+    def _through_block(self, waited: float) -> Generator[Step, Any, float]:
+        """Wait out a server-hinted block (re-read after each sleep); the total waited."""
+        while wait := self._blocked(
+            (yield Step(self.storage, "gate_remaining", (self.name,))), waited
+        ):
+            yield sleep(wait)
             waited += wait
         return waited
 
-    async def _await_block(self, waited: float) -> float:
-        while wait := self._blocked(await self.storage.agate_remaining(self.name), waited):
-            await _clock.async_sleep(wait)
-            waited += wait
-        return waited
-
-    def _enter(self) -> None:
-        waited = self._wait_block(0.0)
+    def _admit(self) -> Plan:
+        waited = yield from self._through_block(0.0)
         while True:
             wait, epoch = self._paced(waited)
             if wait > 0:
-                _clock.sleep(wait)
-                waited = self._wait_block(waited + wait)  # a 429 meanwhile may have closed it
-                if self._stale(epoch):
-                    continue
-            self._push(epoch)
-            return
-
-    async def _aenter(self) -> None:
-        waited = await self._await_block(0.0)
-        while True:
-            wait, epoch = self._paced(waited)
-            if wait > 0:
-                await _clock.async_sleep(wait)
-                waited = await self._await_block(waited + wait)
+                yield sleep(wait)
+                # a 429 meanwhile may have closed it
+                waited = yield from self._through_block(waited + wait)
                 if self._stale(epoch):
                     continue
             self._push(epoch)
@@ -267,16 +290,18 @@ class RateLimitGate(Guard):
 
     def _push(self, epoch: int) -> None:
         if self.pace:
-            _SENT.set((*_SENT.get(), (id(self), epoch)))
+            # Entries of gates that are gone (exited in another context) are dropped here, so
+            # the one ContextVar never grows with the number of gates.
+            kept = tuple(entry for entry in _SENT.get() if entry[0]() is not None)
+            _SENT.set((*kept, (self._ref, epoch)))
 
     def _pop(self) -> int | None:
         """The epoch this context's innermost call through this gate was sent in, if known."""
         if not self.pace:
             return None
         sent = _SENT.get()
-        key = id(self)
         for index in range(len(sent) - 1, -1, -1):
-            if sent[index][0] == key:
+            if sent[index][0] is self._ref:
                 _SENT.set(sent[:index] + sent[index + 1 :])
                 return sent[index][1]
         return None  # exited in another context than it entered (a generator moved threads)
@@ -305,12 +330,7 @@ class RateLimitGate(Guard):
             self._pacer.limited(_clock.monotonic(), found.retry_after, sent, found.limit)
         return found.retry_after
 
-    def _exit(self, exc: BaseException | None) -> None:
+    def _settle(self, exc: BaseException | None) -> Plan:
         hint = self._hint(exc)
         if hint is not None and hint > 0:
-            self.storage.gate_extend(self.name, hint)
-
-    async def _aexit(self, exc: BaseException | None) -> None:
-        hint = self._hint(exc)
-        if hint is not None and hint > 0:
-            await self.storage.agate_extend(self.name, hint)
+            yield Step(self.storage, "gate_extend", (self.name, hint))

@@ -6,18 +6,18 @@ import math
 import threading
 from collections.abc import Iterable
 
-from resilience_kit import _clock, _events
+from resilience_kit import _clock, _events, _waits
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._checks import check_int, check_members, check_name, check_number, check_seconds
 from resilience_kit._classify import classify_once
-from resilience_kit._throughput._guard import Guard, is_failure
+from resilience_kit._throughput._guard import Plan, Planned, Step, is_failure
 from resilience_kit._throughput._slots import Slots
 from resilience_kit.exceptions import BulkheadFullError, ConfigurationError
 
 _DEFAULT_DECREASE_ON = frozenset({ErrorCategory.RATE_LIMIT, ErrorCategory.OVERLOADED})
 
 
-class AdaptiveLimiter(Guard):
+class AdaptiveLimiter(Planned):
     """Additive-increase, multiplicative-decrease limit on concurrent calls.
 
     Starts at *initial* concurrent calls. A call that fails with a category in *decrease_on*
@@ -81,29 +81,16 @@ class AdaptiveLimiter(Guard):
         """Calls running under the limiter right now."""
         return self._slots.in_use
 
-    def _timeout(self) -> float | None:
-        """How long a caller may queue: *max_wait*, cut to the time left before the call's
-        deadline (``resilient()``'s retry deadline or ``timeout=``)."""
-        left = _clock.time_left()
-        if left == math.inf:
-            return self.max_wait
-        left = max(left, 0.0)
-        return left if self.max_wait is None else min(self.max_wait, left)
+    def _admit(self) -> Plan:
+        limit = _waits.bound(self.max_wait)
+        if not (yield Step(self._slots, "acquire", (limit.seconds,))):
+            raise BulkheadFullError(self.name, self.limit, bounded_by=limit.describe())
 
-    def _enter(self) -> None:
-        if not self._slots.acquire(self._timeout()):
-            raise BulkheadFullError(self.name, self.limit)
-
-    async def _aenter(self) -> None:
-        if not await self._slots.aacquire(self._timeout()):
-            raise BulkheadFullError(self.name, self.limit)
-
-    def _exit(self, exc: BaseException | None) -> None:
+    def _settle(self, exc: BaseException | None) -> Plan:
         self._slots.release()
         self._learn(exc)
-
-    async def _aexit(self, exc: BaseException | None) -> None:
-        self._exit(exc)
+        return
+        yield  # a plan without steps: releasing and learning never block
 
     def _learn(self, exc: BaseException | None) -> None:
         if exc is None:

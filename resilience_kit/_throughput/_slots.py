@@ -9,6 +9,7 @@ No asyncio object exists until an async caller actually waits, so construction n
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from collections import deque
 
@@ -89,7 +90,9 @@ class Slots:
                 self._in_use -= 1
 
     def acquire(self, timeout: float | None) -> bool:
-        """Take a slot, waiting at most *timeout* seconds (None: forever); False on timeout."""
+        """Take a slot, waiting at most *timeout* seconds (None or ``inf``: forever); False on
+        timeout."""
+        timeout = None if timeout == math.inf else timeout
         with self._lock:
             if self._try_take():
                 return True
@@ -107,6 +110,7 @@ class Slots:
 
     async def aacquire(self, timeout: float | None) -> bool:
         """Like `acquire()` without blocking the event loop."""
+        timeout = None if timeout == math.inf else timeout
         with self._lock:
             if self._try_take():
                 return True

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from typing_extensions import ParamSpec
 
-from resilience_kit import _clock
+from resilience_kit import _call, _waits
 from resilience_kit._callables import callable_kind, function_name, through_descriptor
 from resilience_kit._checks import check_seconds
 from resilience_kit.exceptions import CallTimeoutError, ConfigurationError
@@ -61,16 +61,20 @@ def timeout(
 
         @functools.wraps(fn)
         async def call(*args: P.args, **kwargs: P.kwargs) -> T:
-            # Time already spent queueing in this attempt (gate, limiter) counts against it.
-            left = min(limit, _clock.time_left())
-            if left <= 0:
-                raise CallTimeoutError(name, limit)
+            # The one wait rule: the call may run *seconds*, cut by the call's deadline and an
+            # enclosing attempt's timeout (time already queued there counts against it).
+            left = _waits.bound(limit)
+            by = "" if left.by == "max_wait" else left.describe()
+            if left.seconds <= 0:
+                raise CallTimeoutError(name, limit, bounded_by=by)
             try:
-                return await asyncio.wait_for(shielded(*args, **kwargs), left)
+                # Inner waits (gate, limiter) see this bound as the attempt's timeout.
+                with _call.bounded(left.seconds):
+                    return await asyncio.wait_for(shielded(*args, **kwargs), left.seconds)
             except _InnerTimeoutError as inner:
                 original = inner.original
             except asyncio.TimeoutError as exc:
-                raise CallTimeoutError(name, limit) from exc
+                raise CallTimeoutError(name, limit, bounded_by=by) from exc
             raise original  # outside the handler, so its own cause and context stay intact
 
         return call

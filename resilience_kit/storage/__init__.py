@@ -1,4 +1,7 @@
-"""Where breakers, rate-limit gates and retry budgets keep the state they share (public API).
+"""Where breakers, rate-limit gates, retry budgets and token limiters keep the state they share.
+
+One store type per tool (`BreakerStore`, `GateStore`, `BudgetStore`, `TokenStore`); `Storage` is all
+four, and both backends are `Storage`.
 
 ``MemoryStorage`` (the default) shares within one process; ``RedisStorage`` across processes
 (imported on first use, so that ``redis`` is only needed by those who use it).
@@ -8,13 +11,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from resilience_kit.storage._base import BreakerRecord, BreakerStateName, Storage
+from resilience_kit.storage._base import (
+    BreakerRecord,
+    BreakerStateName,
+    BreakerStore,
+    BudgetStore,
+    GateStore,
+    Storage,
+    TokenStore,
+)
 from resilience_kit.storage._memory import MemoryStorage
 
 if TYPE_CHECKING:
     from resilience_kit.storage._redis import RedisStorage
 
-__all__ = ["BreakerRecord", "BreakerStateName", "MemoryStorage", "RedisStorage", "Storage"]
+__all__ = [
+    "BreakerRecord",
+    "BreakerStateName",
+    "BreakerStore",
+    "BudgetStore",
+    "GateStore",
+    "MemoryStorage",
+    "RedisStorage",
+    "Storage",
+    "TokenStore",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""The storage seam shared by breakers, rate-limit gates and retry budgets.
+"""The storage seams of breakers, rate-limit gates, retry budgets and token limiters.
 
 Everything a process must *share* with other processes goes through a
 [`Storage`][resilience_kit.storage.Storage]; everything that is cheap to keep per process (failure
@@ -9,6 +9,10 @@ use key TTLs (server-side expiry, immune to clock differences between workers).
 Methods never raise into the caller's call path for infrastructure reasons: a backend that cannot
 reach its server answers from local state (see ``RedisStorage``). Async variants default to the sync
 ones; backends with an asyncio client override them.
+
+There is one store type per tool (`BreakerStore`, `GateStore`, `BudgetStore`, `TokenStore`), each
+with its sync methods and their async twins; a backend implements the ones it supports, and each
+tool checks at construction that its storage is of its store type. `Storage` is all four.
 """
 
 from __future__ import annotations
@@ -48,14 +52,9 @@ class BreakerRecord:
     trips: int = 0
 
 
-class Storage(abc.ABC):
-    """Where shared resilience state lives. `MemoryStorage` is the per-process default.
+class BreakerStore(abc.ABC):
+    """Where circuit breakers share their state (transitions and half-open probe permits)."""
 
-    See [`MemoryStorage`][resilience_kit.storage.MemoryStorage] and
-    [`RedisStorage`][resilience_kit.storage.RedisStorage].
-    """
-
-    # -- circuit breaker -------------------------------------------------------------------
     @abc.abstractmethod
     def breaker_load(self, name: str) -> BreakerRecord | None:
         """The shared record of breaker *name*, or None if none was ever published."""
@@ -94,7 +93,41 @@ class Storage(abc.ABC):
     def probe_release(self, name: str, token: str) -> None:
         """Give back a permit taken with `probe_acquire()` (unknown tokens are ignored)."""
 
-    # -- rate-limit gate -------------------------------------------------------------------
+    # -- async variants (default: the sync call; in-memory work never blocks) ----------------
+    async def abreaker_load(self, name: str) -> BreakerRecord | None:
+        return self.breaker_load(name)
+
+    async def abreaker_publish(
+        self,
+        name: str,
+        *,
+        expected_generation: int,
+        state: BreakerStateName,
+        open_seconds: float = 0.0,
+        trips: int = 0,
+    ) -> BreakerRecord:
+        return self.breaker_publish(
+            name,
+            expected_generation=expected_generation,
+            state=state,
+            open_seconds=open_seconds,
+            trips=trips,
+        )
+
+    async def aprobe_acquire(
+        self, name: str, *, generation: int, limit: int, lease_seconds: float
+    ) -> str | None:
+        return self.probe_acquire(
+            name, generation=generation, limit=limit, lease_seconds=lease_seconds
+        )
+
+    async def aprobe_release(self, name: str, token: str) -> None:
+        self.probe_release(name, token)
+
+
+class GateStore(abc.ABC):
+    """Where rate-limit gates share their blocks."""
+
     @abc.abstractmethod
     def gate_extend(self, name: str, seconds: float) -> float:
         """Block gate *name* for at least *seconds* from now; returns the remaining block time."""
@@ -103,7 +136,17 @@ class Storage(abc.ABC):
     def gate_remaining(self, name: str) -> float:
         """Seconds until gate *name* opens (0.0 when open)."""
 
-    # -- retry budget ----------------------------------------------------------------------
+    # -- async variants (default: the sync call; in-memory work never blocks) ----------------
+    async def agate_extend(self, name: str, seconds: float) -> float:
+        return self.gate_extend(name, seconds)
+
+    async def agate_remaining(self, name: str) -> float:
+        return self.gate_remaining(name)
+
+
+class BudgetStore(abc.ABC):
+    """Where retry budgets share their request and retry counts."""
+
     @abc.abstractmethod
     def budget_record_request(self, name: str, *, window: float) -> None:
         """Count one first attempt against budget *name* (sliding *window* seconds)."""
@@ -115,7 +158,22 @@ class Storage(abc.ABC):
         """Atomically take one retry if retries in *window* stay within
         ``ratio * requests + min_per_second * window``; False when the budget is exhausted."""
 
-    # -- token budgets (TokenLimiter) --------------------------------------------------------
+    # -- async variants (default: the sync call; in-memory work never blocks) ----------------
+    async def abudget_record_request(self, name: str, *, window: float) -> None:
+        self.budget_record_request(name, window=window)
+
+    async def abudget_try_retry(
+        self, name: str, *, ratio: float, min_per_second: float, window: float
+    ) -> bool:
+        return self.budget_try_retry(
+            name, ratio=ratio, min_per_second=min_per_second, window=window
+        )
+
+
+class TokenStore:
+    """Where token limiters share their (requests, tokens) budgets (a backend without them
+    raises ``NotImplementedError``)."""
+
     # Two dimensions, (requests, tokens), each a bucket refilled at *rate* per second up to
     # *cap*; a rate of 0 means "no such limit known" and leaves that level alone. Levels may go
     # negative (reservations queued ahead). ``pending`` counts reservations still waiting to be
@@ -174,49 +232,12 @@ class Storage(abc.ABC):
     ) -> None:
         self.tokens_adjust(name, level=level, sent=sent, rate=rate, cap=cap, pending=pending)
 
-    # -- async variants (default: the sync call; in-memory work never blocks) ----------------
-    async def abreaker_load(self, name: str) -> BreakerRecord | None:
-        return self.breaker_load(name)
 
-    async def abreaker_publish(
-        self,
-        name: str,
-        *,
-        expected_generation: int,
-        state: BreakerStateName,
-        open_seconds: float = 0.0,
-        trips: int = 0,
-    ) -> BreakerRecord:
-        return self.breaker_publish(
-            name,
-            expected_generation=expected_generation,
-            state=state,
-            open_seconds=open_seconds,
-            trips=trips,
-        )
+class Storage(BreakerStore, GateStore, BudgetStore, TokenStore):
+    """Where shared resilience state lives, for every tool. `MemoryStorage` is the per-process
+    default.
 
-    async def aprobe_acquire(
-        self, name: str, *, generation: int, limit: int, lease_seconds: float
-    ) -> str | None:
-        return self.probe_acquire(
-            name, generation=generation, limit=limit, lease_seconds=lease_seconds
-        )
-
-    async def aprobe_release(self, name: str, token: str) -> None:
-        self.probe_release(name, token)
-
-    async def agate_extend(self, name: str, seconds: float) -> float:
-        return self.gate_extend(name, seconds)
-
-    async def agate_remaining(self, name: str) -> float:
-        return self.gate_remaining(name)
-
-    async def abudget_record_request(self, name: str, *, window: float) -> None:
-        self.budget_record_request(name, window=window)
-
-    async def abudget_try_retry(
-        self, name: str, *, ratio: float, min_per_second: float, window: float
-    ) -> bool:
-        return self.budget_try_retry(
-            name, ratio=ratio, min_per_second=min_per_second, window=window
-        )
+    See [`MemoryStorage`][resilience_kit.storage.MemoryStorage] and
+    [`RedisStorage`][resilience_kit.storage.RedisStorage]. A backend serving only some tools
+    subclasses only their store types (`GateStore`, ...).
+    """

@@ -9,6 +9,7 @@ written back (``_redis_core``).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from resilience_kit.storage._base import (
@@ -41,7 +42,8 @@ class RedisStorage(RedisCore):
     (host, db, auth, TLS) but both socket timeouts set to *op_timeout* seconds and one immediate
     retry, so a dead or stalled server costs one caller about ``2 * op_timeout`` at most, and your
     client's own timeouts and retries are left alone. A sync client also serves the ``a*``
-    methods (one short blocking round trip each).
+    methods of gates and budgets in a worker thread (``asyncio.to_thread``), so async callers
+    never block the event loop on it (breakers and token budgets: one short blocking round trip).
 
     When an operation fails, it is answered locally, ``storage_unavailable`` is logged once, and
     Redis is not asked again for *retry_interval* seconds; then one caller probes it, writes back
@@ -205,6 +207,8 @@ class RedisStorage(RedisCore):
         )
 
     async def agate_extend(self, name: str, seconds: float) -> float:
+        if not self.is_async:  # a sync client: its round trip runs in a worker thread
+            return await asyncio.to_thread(self.gate_extend, name, seconds)
         key = self._key("gate", name)
 
         async def remote() -> float:
@@ -225,6 +229,8 @@ class RedisStorage(RedisCore):
         )
 
     async def agate_remaining(self, name: str) -> float:
+        if not self.is_async:
+            return await asyncio.to_thread(self.gate_remaining, name)
         key = self._key("gate", name)
 
         async def remote() -> float:
@@ -254,6 +260,10 @@ class RedisStorage(RedisCore):
         )
 
     async def abudget_record_request(self, name: str, *, window: float) -> None:
+        if not self.is_async:
+            await asyncio.to_thread(self.budget_record_request, name, window=window)
+            return
+
         async def remote() -> None:
             await value(self._call("request", *self._request_args(name, window)))
 
@@ -278,6 +288,14 @@ class RedisStorage(RedisCore):
     async def abudget_try_retry(
         self, name: str, *, ratio: float, min_per_second: float, window: float
     ) -> bool:
+        if not self.is_async:
+            return await asyncio.to_thread(
+                self.budget_try_retry,
+                name,
+                ratio=ratio,
+                min_per_second=min_per_second,
+                window=window,
+            )
         args = self._retry_args(name, ratio, min_per_second, window)
 
         async def remote() -> bool:

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
+import openai
 import pytest
 import redis.asyncio
+from openai.types.chat import ChatCompletionMessageParam
 from structlog.testing import capture_logs
 
 import resilience_kit as rk
 from resilience_kit.storage import RedisStorage
+from resilience_kit.testing import FakeLLMServer, Fault
 from tests.integration.redis_server import RedisServer
 
 pytestmark = [pytest.mark.integration, pytest.mark.redis]
 SYNC = 0.02
+MESSAGES: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
 
 
 @pytest.fixture
@@ -97,3 +101,83 @@ async def test_async_outage_and_recovery(own_server: RedisServer, pair: list[Red
     assert 2 == events.count("storage_unavailable")
     assert 2 == events.count("storage_recovered")
     assert 0.5 < await pair[1].agate_remaining("g") <= 1.0
+
+
+async def test_async_gates_on_two_storages_hold_one_block(
+    pair: list[RedisStorage], rk_fake_llm: FakeLLMServer
+) -> None:
+    """A 429 seen by an async def call through gate A (storage one) closes gate B (storage two,
+    its own asyncio client): B's next async call is refused at once and B reads the block."""
+    rk_fake_llm.enqueue(Fault.status(429, headers={"retry-after": "5"}, code="rate_limit_exceeded"))
+    gate_a, gate_b = (rk.RateLimitGate("llm", storage=s, pace=False, max_wait=1.0) for s in pair)
+    sent: list[str] = []
+
+    async with rk_fake_llm.async_openai_client() as client:
+
+        async def ask(gate: rk.RateLimitGate) -> None:
+            @gate
+            async def call() -> None:
+                sent.append(gate.name)
+                await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+            await call()
+
+        with pytest.raises(openai.RateLimitError):
+            await ask(gate_a)
+        with pytest.raises(rk.GateClosedError) as caught:
+            await ask(gate_b)
+    assert 1 == len(sent)
+    assert 4.0 < caught.value.retry_after <= 5.0
+    assert 4.0 < await gate_b.aremaining() <= 5.0
+
+
+def _gate_call(storage: RedisStorage) -> Awaitable[object]:
+    async def call() -> None:
+        async with rk.RateLimitGate("sync-client", storage=storage, pace=False):
+            pass
+
+    return call()
+
+
+def _budget_calls(storage: RedisStorage) -> Awaitable[object]:
+    async def calls() -> bool:
+        await storage.abudget_record_request("sync-client", window=10.0)
+        return await storage.abudget_try_retry(
+            "sync-client", ratio=0.5, min_per_second=0.0, window=10.0
+        )
+
+    return calls()
+
+
+@pytest.mark.parametrize("operation", [_gate_call, _budget_calls], ids=["gate", "budget"])
+async def test_sync_client_never_blocks_the_loop(
+    own_server: RedisServer, operation: Callable[[RedisStorage], Awaitable[object]]
+) -> None:
+    """A gate or budget on a sync redis client used from async code: while Redis holds the
+    command, the event loop keeps running other tasks (the round trip runs in a worker thread)."""
+    client = own_server.client()
+    storage = RedisStorage(client, prefix=f"sy-{uuid.uuid4().hex[:8]}", op_timeout=2.0)
+    ticks = 0
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    pauser = own_server.client()
+    try:
+        ticker = asyncio.ensure_future(tick())
+        await asyncio.sleep(0)
+        before = ticks
+        pauser.client_pause(300)  # the server holds every client's command for 0.3 s
+        await operation(storage)
+        during = ticks - before
+        done.set()
+        await ticker
+    finally:
+        pauser.close()
+        storage.close()
+        client.close()
+    assert during > 3

@@ -6,7 +6,9 @@ import pytest
 from freezegun import freeze_time
 
 import resilience_kit as rk
-from resilience_kit import CircuitOpenError
+from resilience_kit import CircuitOpenError, _clock
+from resilience_kit.testing import no_wait
+from tests.unit.throughput_helpers import FakeAPIError, fake_errors, rate_limited
 
 RECOVERY = 30.0
 MAX_RECOVERY = 120.0
@@ -72,3 +74,59 @@ def test_gate_block_survives_a_backward_jump() -> None:
     assert 20.0 == storage.gate_remaining("g")
     clock.now += 20.0
     assert 0.0 == storage.gate_remaining("g")
+
+
+# The 0.5 s block (re-anchored after the jump, at most what was set) plus one pace step at the
+# starting pace of 0.8 * 1/0.5 = 1.6 calls per second.
+BLOCK_AND_STEP = 0.5 + 1.0 / 1.6 + 0.01
+
+
+def _pace_after_a_429(gate: rk.RateLimitGate, calls: int = 3) -> None:
+    """A 429 with a sub-second hint starts pacing; *calls* calls then go out at the pace."""
+    with fake_errors():
+        with pytest.raises(FakeAPIError), gate:
+            raise rate_limited(0.5)
+        for _ in range(calls):
+            with gate:
+                pass
+    assert gate.paced_rate is not None
+
+
+def test_gate_paced_under_freezegun_does_not_close_after_it() -> None:
+    """Paced inside freeze_time, the next call after it waits at most one pace step (the
+    schedule set under the frozen clock is not ~1.8e9 s ahead of the real one)."""
+    gate = rk.RateLimitGate("frozen-pace", window=60.0)
+    with freeze_time("2026-01-01"), no_wait():
+        _pace_after_a_429(gate)
+    with no_wait() as waits, gate:
+        pass
+    assert sum(waits.sleeps) <= BLOCK_AND_STEP
+
+
+def test_gate_paced_under_no_wait_does_not_sleep_the_virtual_time_after_it() -> None:
+    """Paced inside no_wait() while 20 s of virtual time passed: the next call outside it does
+    not sleep those 20 s back (the pacer's schedule never lies past what it set)."""
+    gate = rk.RateLimitGate("virtual-pace", window=60.0)
+    with no_wait():
+        _pace_after_a_429(gate)
+        _clock.sleep(20.0)  # other waits of the test (retry backoff) in virtual time
+        with gate:
+            pass
+    with no_wait() as waits, gate:
+        pass
+    assert sum(waits.sleeps) <= BLOCK_AND_STEP
+
+
+def test_gate_pacer_survives_a_backward_jump_of_its_clock() -> None:
+    """A pace schedule set at t=1.7e9 and read after the clock jumped to t=100 waits at most
+    the pace step it had set, and pacing still ends after its quiet windows."""
+    from resilience_kit._throughput._gate import _Pacer
+
+    pacer = _Pacer(window=1.0)
+    pacer.limited(1.7e9, 0.5)
+    first, _ = pacer.reserve(1.7e9)
+    assert 0.0 < first <= 0.5
+    wait, _ = pacer.reserve(100.0)
+    assert 0.0 < wait <= first + 1.0 / (pacer.rate or 1.0)
+    pacer.reserve(100.0 + 11.0)  # ten quiet windows later on the new clock
+    assert pacer.rate is None

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import asyncio
 
-from resilience_kit.storage import BreakerRecord, MemoryStorage
+import pytest
+
+import resilience_kit as rk
+from resilience_kit import ConfigurationError
+from resilience_kit.storage import (
+    BreakerRecord,
+    BreakerStore,
+    BudgetStore,
+    GateStore,
+    MemoryStorage,
+    Storage,
+    TokenStore,
+)
 
 
 class Clock:
@@ -108,3 +120,45 @@ async def test_async_variants_share_the_sync_state() -> None:
     assert not await asyncio.create_task(
         storage.abudget_try_retry("r", ratio=0.0, min_per_second=1, window=1)
     )
+
+
+class GateOnly(GateStore):
+    """A backend that holds gate blocks and nothing else (a dict, no clock: enough here)."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[str, float] = {}
+
+    def gate_extend(self, name: str, seconds: float) -> float:
+        self.blocks[name] = max(self.blocks.get(name, 0.0), seconds)
+        return self.blocks[name]
+
+    def gate_remaining(self, name: str) -> float:
+        return self.blocks.get(name, 0.0)
+
+
+def test_a_gate_only_backend_serves_a_gate() -> None:
+    """A backend implementing only GateStore (two methods) is enough for RateLimitGate, and the
+    async twins default to its sync methods."""
+    store = GateOnly()
+    gate = rk.RateLimitGate("g", storage=store, max_wait=1.0, pace=False)
+    store.gate_extend("g", 5.0)
+    with pytest.raises(rk.GateClosedError), gate:
+        pass
+    assert 5.0 == asyncio.run(gate.aremaining())
+
+
+def test_tools_refuse_a_store_of_another_tool() -> None:
+    """Each tool checks its storage's store type at construction, naming the field."""
+    with pytest.raises(ConfigurationError, match=r"storage.*GateStore"):
+        rk.RateLimitGate("g", storage=object())  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"storage.*BudgetStore"):
+        rk.RetryBudget(storage=GateOnly())  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"storage.*BreakerStore"):
+        rk.CircuitBreaker("b", storage=GateOnly())  # type: ignore[arg-type]
+
+
+def test_storage_is_all_four_stores() -> None:
+    """Both backends are every store type; Storage means all four."""
+    for kind in (BreakerStore, GateStore, BudgetStore, TokenStore):
+        assert issubclass(Storage, kind)
+        assert isinstance(MemoryStorage(), kind)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import resilience_kit as rk
-from resilience_kit import BulkheadFullError, GateClosedError, _clock
+from resilience_kit import BulkheadFullError, GateClosedError, _call
 from resilience_kit.testing import no_wait
 
 
@@ -44,13 +44,13 @@ async def test_gate_queue_time_counts_against_timeout() -> None:
 def test_limiter_queue_is_cut_at_the_deadline() -> None:
     """A full limiter does not hold a caller past its call's deadline (max_wait=None)."""
     limiter = rk.AdaptiveLimiter(initial=1, min=1, max=1)
-    with limiter, _clock.bounded(0.0), pytest.raises(BulkheadFullError), limiter:
+    with limiter, _call.bounded(0.0), pytest.raises(BulkheadFullError), limiter:
         pass
 
 
 def test_calls_without_a_deadline_are_unbounded() -> None:
     """Outside any bound there is no deadline: the gate only checks max_wait."""
-    assert float("inf") == _clock.time_left()
+    assert float("inf") == _call.time_left()
     gate = rk.RateLimitGate("open-gate")
     gate.storage.gate_extend(gate.name, 2.0)
     with no_wait() as waits, gate:
