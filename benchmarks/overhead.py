@@ -1,12 +1,13 @@
 """Success-path cost per call: ``@retry`` vs a bare function, bare tenacity and stamina.
 
 All four run side by side in one process, interleaved, several repeats; we report the minimum and
-the median per-call time and the ratios. Target: ``@retry`` within 1.2x of bare ``tenacity.retry``.
+the median per-call time and the ratios. Targets: ``@retry`` at most 1.0x bare ``tenacity.retry``
+on the success path and 1.5x on the one-retry path.
 
     python benchmarks/overhead.py [--number 20000] [--repeat 7]
 
-``@retry`` runs its first attempt as a plain call and only enters tenacity after a failure, so
-its success path skips tenacity's per-call controller, futures and action lists.
+``@retry`` runs tenacity's own loop (``for attempt in Retrying(...): with attempt:``) with the kit's
+strategies; after a success tenacity is not asked again, which bare ``tenacity.retry`` does.
 """
 
 from __future__ import annotations
@@ -238,7 +239,11 @@ def main() -> None:
     metrics_rows = measure_metrics(args.number, args.repeat)
     print_metrics_table(metrics_rows)
     ratio = sync_rows["resilience_kit.retry"]["vs_tenacity_median"]
-    print(f"\n@retry / bare tenacity (sync, median): {ratio:.2f}x (target <= 1.20x)")
+    aratio = async_rows["resilience_kit.retry"]["vs_tenacity_median"]
+    rratio = retry_rows["resilience_kit.retry"]["vs_tenacity_median"]
+    print(f"\n@retry / bare tenacity, success, median: sync {ratio:.2f}x, async {aratio:.2f}x")
+    print("(target <= 1.00x)")
+    print(f"@retry / bare tenacity, one retry, median: {rratio:.2f}x (target <= 1.50x)")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -254,7 +259,8 @@ def main() -> None:
                 "one_retry": retry_rows,
                 "metrics_on_vs_off": metrics_rows,
                 "target_metrics_on_vs_off": 1.1,
-                "target_vs_tenacity": 1.2,
+                "target_vs_tenacity": 1.0,
+                "target_one_retry_vs_tenacity": 1.5,
             },
             indent=2,
         )

@@ -8,6 +8,7 @@ object with ``async def __call__`` is async everywhere, not only where someone r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 from collections.abc import Callable
@@ -75,7 +76,8 @@ def add_note(exc: BaseException, note: str) -> None:
     """``exc.add_note(note)``, also on Python 3.10 (``__notes__`` as 3.11 would keep it)."""
     adder = getattr(exc, "add_note", None)
     if adder is not None:
-        adder(note)
+        with contextlib.suppress(Exception):  # an exception refusing attributes gets no note
+            adder(note)
         return
     notes = getattr(exc, "__notes__", None)  # pragma: no cover - Python 3.10
     if isinstance(notes, list):  # pragma: no cover - Python 3.10

@@ -8,12 +8,8 @@ breaker timeouts still pass in virtual time.
 
 from __future__ import annotations
 
-import contextlib
-import math
 import threading
 import time
-from collections.abc import Generator
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 
@@ -67,34 +63,10 @@ def sleep(seconds: float) -> None:
 
 async def async_sleep(seconds: float) -> None:
     """Await *seconds*, or record the wait when ``no_wait`` is active (still yields to the loop)."""
-    import asyncio  # loaded by whoever runs this coroutine; a sync program never pays for it
+    import asyncio  # not at import time: a sync program never loads asyncio through the kit
 
     if _overrides:
         _overrides[-1].record(seconds)
         await asyncio.sleep(0)
         return
     await asyncio.sleep(max(seconds, 0.0))
-
-
-# The time by which the current call must be done (monotonic seconds; inf: no bound), set by the
-# layers that own a deadline (``resilient()``: the retry deadline and the per-attempt timeout) and
-# read by every layer that waits (gate, limiter, bulkhead, timeout), so that time queued inside a
-# call counts against its deadline instead of silently extending it.
-_DEADLINE: ContextVar[float] = ContextVar("resilience_kit.deadline", default=math.inf)
-
-
-def time_left() -> float:
-    """Seconds until the current call's deadline (``inf`` when it has none)."""
-    until = _DEADLINE.get()
-    return math.inf if until == math.inf else until - monotonic()
-
-
-@contextlib.contextmanager
-def bounded(seconds: float) -> Generator[None, None, None]:
-    """Within this block the current call must be done *seconds* from now (or sooner, if an
-    enclosing bound says so)."""
-    token = _DEADLINE.set(min(_DEADLINE.get(), monotonic() + seconds))
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)

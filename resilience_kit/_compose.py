@@ -1,7 +1,8 @@
 """``resilient(preset, ...)``: every resilience tool in one decorator, stacked in a fixed order.
 
-Outermost first: fallback → retry → tokens → limiter → gate → breaker → timeout → function (the
-issue's "gate/limiter" layer, limiter outside).
+Outermost first: fallback → retry → tokens → limiter → gate → breaker → timeout → function.
+One call context (``_call``) spans every layer, the fallback included: the retry deadline and the
+per-attempt timeout bound every wait inside, and each failure is classified once.
 
 - **fallback** outside everything: it only sees the final failure, after retries gave up.
 - **retry** outside the gate, limiter and breaker: each attempt waits at the gate, takes a limiter
@@ -10,7 +11,7 @@ issue's "gate/limiter" layer, limiter outside).
   and tokens before it queues for a slot, so no slot is held while the budget refills.
 - **limiter** outside the **gate**: only callers holding a slot reach the gate, so when a 429
   closes it at most ``limit`` callers are past it. (With the gate outside, every caller queued
-  for a slot had already passed the gate and fired when its slot came: the benchmark's herd.)
+  for a slot has already passed the gate and fires when its slot comes: a thundering herd.)
 - **breaker** innermost but for the timeout: a rejected call gives its slot back at once.
 - **timeout** innermost: it bounds one attempt, so each retry gets the full time again.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from typing_extensions import ParamSpec, Unpack
 
@@ -35,13 +36,15 @@ from resilience_kit._retry import (
     RetryBudget,
     RetryingCallable,
     RetryOverrides,
-    RetryPolicy,
     SyncAttemptHook,
     retry,
 )
 from resilience_kit._throughput import AdaptiveLimiter, RateLimitGate, TokenLimiter
 from resilience_kit._throughput import timeout as timeout_decorator
 from resilience_kit.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from resilience_kit._retry import RetryPolicy
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -82,11 +85,10 @@ class Resilient:
         self, retrying: RetryingCallable[..., Any], fn: Callable[P, R]
     ) -> RetryingCallable[P, R]:
         outer: Any = retrying
-        deadline = retrying.policy.deadline
-        if deadline is not None:  # the whole call: every wait inside counts against the deadline
-            outer = _within(deadline, _call.opened)(outer)
         for layer in self._outer:
             outer = layer(outer)
+        if self._outer:  # the fallback reads the call's context: the failure is classified once
+            outer = _in_call(None)(outer)
         if outer is not retrying:
             outer.retry = retrying.retry
             outer.policy = retrying.policy
@@ -102,9 +104,13 @@ class Resilient:
         return cast("RetryingCallable[P, R]", outer)
 
 
-def _within(seconds: float, bound: Callable[[float], Any]) -> Decorator:
-    """A layer making "done within *seconds* from here" the deadline every inner wait honours
-    (see ``_call.bounded``). Generators pass through: a bound cannot follow their items."""
+def _in_call(timeout: float | None) -> Decorator:
+    """A layer running each call inside the call's context (`_call.opened`); with *timeout*, the
+    attempt must be done *timeout* seconds from here (`_call.bounded`: every inner wait honours
+    it). Generators pass through: their layers keep the context themselves."""
+
+    def bound() -> Any:
+        return _call.opened() if timeout is None else _call.bounded(timeout)
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         kind = callable_kind(fn)
@@ -114,14 +120,14 @@ def _within(seconds: float, bound: Callable[[float], Any]) -> Decorator:
 
             @functools.wraps(fn)
             async def abounded(*args: Any, **kwargs: Any) -> Any:
-                with bound(seconds):
+                with bound():
                     return await fn(*args, **kwargs)
 
             return abounded
 
         @functools.wraps(fn)
         def bounded(*args: Any, **kwargs: Any) -> Any:
-            with bound(seconds):
+            with bound():
                 return fn(*args, **kwargs)
 
         return bounded
@@ -217,7 +223,7 @@ def resilient(
         layers.append(timeout_decorator(timeout))
     layers.extend(tool for tool in (breaker, gate, limiter, tokens) if tool is not None)
     if timeout is not None:  # each attempt, its queueing at the limiter and gate included
-        layers.append(_within(timeout, _call.bounded))
+        layers.append(_in_call(timeout))
     retry_layer: Any = retry(
         preset,
         policy=policy,

@@ -66,7 +66,10 @@ def emit(event: str, *, level: str = "info", **fields: Any) -> None:
     try:
         structlog = sys.modules.get("structlog")
         if structlog is not None and structlog.is_configured():
-            getattr(structlog.get_logger(LOGGER_NAME), level)(event, **_clean(fields))
+            method = getattr(structlog.get_logger(LOGGER_NAME), level)
+            enabled = getattr(getattr(method, "__self__", None), "is_enabled_for", None)
+            if enabled is None or enabled(_LEVELS[level]):  # a filtered event costs no redaction
+                method(event, **_clean(fields))
             return
         number = _LEVELS[level]
         if not _stdlib.isEnabledFor(number):

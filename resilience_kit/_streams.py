@@ -11,11 +11,22 @@ Async generators have no ``yield from``, so a wrapper must relay by hand: ``asen
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-__all__ = ["EMPTY", "Resumed", "StreamOpener", "first_async_item", "first_item", "relay_async"]
+from resilience_kit import _call
+
+__all__ = [
+    "EMPTY",
+    "EnteredStream",
+    "Resumed",
+    "StreamOpener",
+    "first_async_item",
+    "first_item",
+    "relay_async",
+]
 
 
 class _Empty:
@@ -53,35 +64,71 @@ async def first_async_item(
     return agen, first
 
 
+def _within(ctx: _call.CallContext | None) -> contextlib.AbstractContextManager[Any]:
+    return contextlib.nullcontext() if ctx is None else _call.entered(ctx)
+
+
 class Resumed(Generator[Any, Any, Any]):
     """A started generator, with its first item put back: ``yield from Resumed(gen, first)``
-    behaves exactly like ``yield from`` the original (send, throw and close are forwarded)."""
+    behaves exactly like ``yield from`` the original (send, throw and close are forwarded).
 
-    __slots__ = ("_first", "_gen", "_pending")
+    With *ctx*, each step of the generator runs with that call context entered, whatever context
+    the consumer's ``next()`` runs in."""
 
-    def __init__(self, gen: Iterator[Any], first: Any) -> None:
+    __slots__ = ("_ctx", "_first", "_gen", "_pending")
+
+    def __init__(
+        self, gen: Iterator[Any], first: Any, ctx: _call.CallContext | None = None
+    ) -> None:
         self._gen = gen
         self._first = first
         self._pending = True
+        self._ctx = ctx
 
     def send(self, value: Any) -> Any:
         if self._pending:
             self._pending = False
             return self._first
-        if value is None or not isinstance(self._gen, Generator):
-            return next(self._gen)
-        return self._gen.send(value)
+        with _within(self._ctx):
+            if value is None or not isinstance(self._gen, Generator):
+                return next(self._gen)
+            return self._gen.send(value)
 
     def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
         self._pending = False
         if isinstance(self._gen, Generator):
             exc = typ if val is None else val
-            return self._gen.throw(exc)
+            with _within(self._ctx):
+                return self._gen.throw(exc)
         raise typ if val is None else val
 
     def close(self) -> None:
         if isinstance(self._gen, Generator):
-            self._gen.close()
+            with _within(self._ctx):
+                self._gen.close()
+
+
+class EnteredStream(AsyncGenerator[Any, Any]):
+    """An async generator whose every step runs with the call context *ctx* entered (for
+    `relay_async`), whatever context the consumer's ``__anext__`` runs in."""
+
+    __slots__ = ("_ctx", "_stream")
+
+    def __init__(self, stream: AsyncGenerator[Any, Any], ctx: _call.CallContext) -> None:
+        self._stream = stream
+        self._ctx = ctx
+
+    async def asend(self, value: Any) -> Any:
+        with _call.entered(self._ctx):
+            return await self._stream.asend(value)
+
+    async def athrow(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
+        with _call.entered(self._ctx):
+            return await self._stream.athrow(typ if val is None else val)
+
+    async def aclose(self) -> None:
+        with _call.entered(self._ctx):
+            await self._stream.aclose()
 
 
 StreamOpener = Callable[..., AbstractAsyncContextManager[tuple[AsyncGenerator[Any, Any], Any]]]

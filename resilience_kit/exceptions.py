@@ -70,17 +70,10 @@ _REJECTS_NEXT = "_resilience_kit_rejects_next"
 def mark_rejects_next(exc: BaseException, rejection: CircuitOpenError) -> None:
     """Note on *exc* that the breaker which just judged it rejects calls for now.
 
-    The hand-off between a breaker and an outer ``@retry`` (neither imports the other): the
-    retry reads it with `rejects_next()` and does not sleep towards a certain rejection.
+    Superseded by the call context's ``rejection`` (``_call.Rejection``), which ``@retry`` reads.
     """
     with contextlib.suppress(AttributeError, TypeError):  # a class with __slots__: say nothing
         setattr(exc, _REJECTS_NEXT, rejection)
-
-
-def rejects_next(exc: BaseException) -> CircuitOpenError | None:
-    """The rejection a breaker noted on *exc* with `mark_rejects_next()`, if any."""
-    found = getattr(exc, _REJECTS_NEXT, None)
-    return found if isinstance(found, CircuitOpenError) else None
 
 
 class BulkheadFullError(ResilienceError):

@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from resilience_kit import _call, _clock
 from resilience_kit._breaker._tell import Teller, Transition
 from resilience_kit._breaker._types import (
     CLOSED,
@@ -45,6 +46,7 @@ from resilience_kit._breaker._types import (
 )
 from resilience_kit._breaker._window import Window
 from resilience_kit._categories import ErrorCategory
+from resilience_kit._classify import classify
 from resilience_kit.exceptions import CircuitOpenError, mark_rejects_next
 from resilience_kit.metrics import _core as _metrics
 from resilience_kit.storage._base import BreakerRecord, Storage
@@ -228,6 +230,12 @@ class BreakerCore(Teller):
             else:
                 return
         mark_rejects_next(exc, CircuitOpenError(self.name, retry_after))
+        ctx = _call.current()
+        if ctx is not None:  # for an outer @retry: the call's context says the circuit refuses
+            ctx.classified(exc, classify)
+            ctx.rejection = _call.Rejection(
+                self.name, retry_after, _clock.monotonic(), CircuitOpenError(self.name, retry_after)
+            )
 
     def _touched(self) -> bool:
         """Whether this breaker is anything but closed and clean (for test isolation)."""

@@ -13,7 +13,6 @@ from resilience_kit._classify._dispatch import (
     ExceptionMap,
     classify,
     classify_once,
-    forget,
     register_exception_map,
 )
 from resilience_kit._lazy import attach
@@ -40,7 +39,6 @@ __all__ = [
     "classify_http",
     "classify_once",
     "decode_json",
-    "forget",
     "parse_http_date",
     "parse_seconds",
     "read_literal",

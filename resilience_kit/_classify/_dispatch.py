@@ -8,12 +8,11 @@ is already imported.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from resilience_kit import _clock
+from resilience_kit import _call
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._classify import _providers
 from resilience_kit._classify._model import (
@@ -29,7 +28,6 @@ __all__ = [
     "ExceptionMap",
     "classify",
     "classify_once",
-    "forget",
     "make",
     "register_builtin",
     "register_exception_map",
@@ -42,16 +40,6 @@ _user_maps: list[tuple[str, ExceptionMap]] = []
 _user_maps_lock = threading.Lock()
 _builtin_maps: dict[str, BuiltinMap] = dict(_providers.BUILTINS)
 _fallback_maps: list[BuiltinMap] = list(_providers.FALLBACKS)
-
-# One classification per failure: classify_once() keeps its answer on the exception, so every
-# layer a failure passes through (breaker, gate, limiter, retry, fallback) reads the same one.
-# The answer is reused only for the same object, under the same maps (a new generation token
-# whenever they change; an unpickled copy never matches), and within REUSE_WINDOW seconds of the
-# kit's clock: an exception object raised again later (a reused instance) is classified afresh,
-# so time-relative server hints stay current.
-_CACHE_ATTR = "__resilience_kit_classification__"
-REUSE_WINDOW = 1.0
-_generation = object()  # replaced whenever the maps change; a copy (pickle) never matches
 
 
 def register_exception_map(
@@ -81,12 +69,10 @@ def register_exception_map(
         if any(existing == name for existing, _ in _user_maps):
             raise ValueError(f"register_exception_map: a map named {name!r} is already registered")
         _user_maps.insert(0, (name, func))
-        _maps_changed()
 
     def unregister() -> None:
         with _user_maps_lock:
             _user_maps[:] = [(n, f) for n, f in _user_maps if n != name]
-            _maps_changed()
 
     return unregister
 
@@ -110,22 +96,15 @@ def _type_map(table: dict[Any, Any]) -> ExceptionMap:
     return lookup
 
 
-def _maps_changed() -> None:
-    global _generation
-    _generation = object()
-
-
 def register_builtin(module: str, func: BuiltinMap) -> None:
     """Install the built-in map for exceptions whose class lives in top-level *module*."""
     _builtin_maps[module] = func
-    _maps_changed()
 
 
 def register_fallback(func: BuiltinMap) -> None:
     """Install a map tried for every exception no module map claimed (isinstance-based)."""
     if func not in _fallback_maps:
         _fallback_maps.append(func)
-        _maps_changed()
 
 
 def classify(exc: BaseException) -> Classification:
@@ -137,33 +116,15 @@ def classify(exc: BaseException) -> Classification:
 
 
 def classify_once(exc: BaseException) -> Classification:
-    """``classify(exc)``, computed once per failure and read back by every layer it crosses.
+    """``classify(exc)``, computed once per failed attempt of a kit call and read back by every
+    layer the failure crosses (through the call's context, ``CallContext.classified``).
 
-    The answer is kept on *exc* (see ``REUSE_WINDOW``); a layer that lets the same object be
-    raised again (retry, before its next attempt) calls `forget()` first.
+    Outside a kit call it is ``classify(exc)``. Nothing is kept on *exc*.
     """
-    now = _clock.monotonic()
-    kept = getattr(exc, _CACHE_ATTR, None)
-    if (
-        type(kept) is tuple
-        and len(kept) == 3
-        and kept[0] is _generation
-        and 0.0 <= now - kept[1] <= REUSE_WINDOW
-        and isinstance(kept[2], Classification)
-    ):
-        found: Classification = kept[2]
-        return found
-    generation = _generation
-    found = classify(exc)
-    with contextlib.suppress(Exception):  # __slots__ or a strict __setattr__: just not kept
-        setattr(exc, _CACHE_ATTR, (generation, now, found))
-    return found
-
-
-def forget(exc: BaseException) -> None:
-    """Drop the answer kept on *exc*: the same object raised again is classified afresh."""
-    with contextlib.suppress(Exception):
-        delattr(exc, _CACHE_ATTR)
+    ctx = _call.current()
+    if ctx is None:
+        return classify(exc)
+    return ctx.classified(exc, classify)
 
 
 def _classify(exc: BaseException, depth: int) -> Classification:

@@ -3,7 +3,9 @@
 A storm multiplies load by the number of attempts; a budget caps the multiplier (the idea of
 Finagle's and gRPC's retry budgets). Counting lives in a
 [`Storage`][resilience_kit.storage.Storage] (``budget_record_request`` / ``budget_try_retry``), so
-``RedisStorage`` shares one budget across processes.
+``RedisStorage`` shares one budget across processes. ``async def`` functions consult it on the
+storage's async path (``abudget_*``): a ``redis.asyncio`` client never blocks the event loop, and a
+sync ``redis.Redis`` client is asked from a worker thread (``asyncio.to_thread``).
 """
 
 from __future__ import annotations
@@ -67,12 +69,26 @@ class RetryBudget:
             self._exhausted(function)
         return allowed
 
+    def _blocks(self) -> bool:
+        """Whether the storage's async methods would block the event loop (a ``RedisStorage``
+        over a sync client: one network round trip each)."""
+        return getattr(self.storage, "is_async", None) is False
+
     async def arecord_request(self) -> None:
-        """Async `record_request()`."""
+        """Async `record_request()`: never blocks the event loop."""
+        if self._blocks():
+            import asyncio  # loaded on first async use
+
+            await asyncio.to_thread(self.record_request)
+            return
         await self.storage.abudget_record_request(self.name, window=self.window)
 
     async def atry_retry(self, *, function: str = "") -> bool:
-        """Async `try_retry()`."""
+        """Async `try_retry()`: never blocks the event loop."""
+        if self._blocks():
+            import asyncio  # loaded on first async use
+
+            return await asyncio.to_thread(self.try_retry, function=function)
         allowed = await self.storage.abudget_try_retry(
             self.name, ratio=self.ratio, min_per_second=self.min_per_second, window=self.window
         )
@@ -102,7 +118,8 @@ class RetryBudget:
 class BudgetObserver(RetryObserver):
     """Plugs a `RetryBudget` into ``@retry``: first attempts are requests, retries need a token.
 
-    Without a token the retry is vetoed (``budget_exhausted``).
+    Without a token the retry is vetoed (``budget_exhausted``). ``async def`` functions take the
+    budget's async path (the ``a*`` methods).
     """
 
     wants_before_attempt = True
@@ -116,5 +133,14 @@ class BudgetObserver(RetryObserver):
 
     def veto_retry(self, event: AttemptRecord) -> str | None:
         if self.budget.try_retry(function=event.function):
+            return None
+        return "budget_exhausted"
+
+    async def abefore_attempt(self, function: str, attempt: int) -> None:
+        if attempt == 1:
+            await self.budget.arecord_request()
+
+    async def aveto_retry(self, event: AttemptRecord) -> str | None:
+        if await self.budget.atry_retry(function=event.function):
             return None
         return "budget_exhausted"

@@ -30,8 +30,10 @@ class OpenAIBackground(Continuation):
     """
 
     def __init__(self, *, id_arg: str = "response_id", after_arg: str = "starting_after") -> None:
-        self.id_arg = check_name("id_arg", id_arg)
-        self.after_arg = check_name("after_arg", after_arg)
+        self.id_arg: str = check_name("id_arg", id_arg)
+        """The keyword that gets the response's id."""
+        self.after_arg: str = check_name("after_arg", after_arg)
+        """The keyword that gets the last delivered sequence number."""
 
     def follow_up(self, cut: StreamCut) -> FollowUp:
         response_id: str | None = None
@@ -88,7 +90,8 @@ class AnthropicPrefill(Continuation):
     """
 
     def __init__(self, *, messages: str = "messages") -> None:
-        self.messages_arg = check_name("messages", messages)
+        self.messages_arg: str = check_name("messages", messages)
+        """The keyword argument holding the conversation."""
         self._refusing: set[str] = set()
         self._lock = threading.Lock()
 

@@ -15,6 +15,7 @@ limiter, breaker), which see it as a call of its own.
 from __future__ import annotations
 
 import contextlib
+import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -23,11 +24,10 @@ from typing import TYPE_CHECKING, Any
 from resilience_kit import _call, _clock
 from resilience_kit._callables import add_note
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify import Classification, classify_once, forget
+from resilience_kit._classify import Classification, classify_once
 from resilience_kit._events import emit
-from resilience_kit._retry._engine import not_retried_because, plan_wait
 from resilience_kit._retry._observers import AttemptRecord, first_veto, notify
-from resilience_kit.exceptions import rejects_next
+from resilience_kit._retry._strategies import not_retried_because, plan_wait
 
 if TYPE_CHECKING:
     from resilience_kit._retry._engine import Engine
@@ -212,7 +212,8 @@ class Relay:
         ctx = self._context()
         ctx.next_attempt()
         ctx.attempt = self.attempts
-        self.engine.before_attempt(self.attempts)
+        state: Any = SimpleNamespace(attempt_number=self.attempts)
+        self.engine.before(state)  # the observers that want to know an attempt starts
         return follow
 
     def _schedule(self, exc: BaseException, found: Classification) -> float:
@@ -237,25 +238,21 @@ class Relay:
                 raise exc
             notify(engine.observers, "on_retry_scheduled", event)
         emit("retry_scheduled", level="warning", detail=detail, **event.log_fields())
-        forget(exc)  # a reused exception object raised again is judged afresh
         return wait
 
     def _backoff(self, attempt: int) -> float:
         """The policy's backoff after failed attempt *attempt* (jitter included)."""
-        state: Any = SimpleNamespace(attempt_number=attempt)
-        return float(self.engine.backoff(state))
+        low, high = self.engine.policy.backoff_range(attempt)
+        return low if high <= low else random.uniform(low, high)
 
     def _refusal(self, exc: BaseException) -> tuple[str, float, BaseException] | None:
         """(circuit, seconds it still refuses calls, the error a call gets) when a breaker that
-        judged *exc* announced a rejection (on the call's context, or marked on *exc*)."""
+        judged *exc* announced a rejection on the call's context."""
         ctx = self.ctx
         announced = None if ctx is None or ctx.failure is not exc else ctx.rejection
-        if announced is not None:
-            return announced.name, announced.left(), announced.error
-        marked = rejects_next(exc)
-        if marked is None:
+        if announced is None:
             return None
-        return marked.name, marked.retry_after, marked
+        return announced.name, announced.left(), announced.error
 
     def _until_half_open(
         self,

@@ -1,44 +1,47 @@
-"""``@retry``: tenacity's ``Retrying``/``AsyncRetrying`` driven by ``classify()`` and a policy.
+"""``@retry``: tenacity's own ``Retrying``/``AsyncRetrying`` loop driven by ``classify()`` and a
+policy, in stamina's shape (``for attempt in Retrying(...): with attempt: ...``).
 
-Fast path: the first attempt is a plain call (success costs a ``try`` and a statistics dict).
-Only when it raises does the call enter tenacity, which replays that failure as attempt 1 and
-drives every further attempt with the strategies of `Engine`.
+Every call opens (or joins) its `CallContext`: the retry deadline bounds every wait inside, and
+the attempt's classification is computed once and read by every layer. The decisions are the
+strategies of `Engine` (see ``_strategies``); the loop only runs attempts and reports the end.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
-from typing import Any, Concatenate, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Concatenate, Protocol, TypeVar, overload
 
 import tenacity
 from typing_extensions import ParamSpec, Unpack
 
-from resilience_kit import _clock
+from resilience_kit import _call
 from resilience_kit._callables import callable_kind, through_descriptor
 from resilience_kit._checks import check_name
 from resilience_kit._retry import _metrics
 from resilience_kit._retry._budget import BudgetObserver, RetryBudget
 from resilience_kit._retry._continue import Continuation, Relay
-from resilience_kit._retry._engine import (
-    AsyncController,
-    Call,
-    Engine,
-    Statistics,
-    StatisticsView,
-    SyncController,
-    first_try_statistics,
-    replay,
-    replay_async,
-)
+from resilience_kit._retry._engine import Engine
 from resilience_kit._retry._hooks import AttemptHook, Hooks, SyncAttemptHook
 from resilience_kit._retry._observers import RetryObserver, global_observers
-from resilience_kit._retry._policy import RetryOverrides, RetryPolicy, validated_policy
-from resilience_kit._retry._presets import Preset, get_preset
+from resilience_kit._retry._overrides import RetryOverrides
+from resilience_kit._retry._presets import Preset, get_preset, policy_type, validated
 from resilience_kit._retry._relay import continue_async, continue_stream
-from resilience_kit._streams import EMPTY, Resumed, first_async_item, first_item, relay_async
+from resilience_kit._retry._statistics import StatisticsView
+from resilience_kit._streams import (
+    EMPTY,
+    EnteredStream,
+    Resumed,
+    first_async_item,
+    first_item,
+    relay_async,
+)
 from resilience_kit.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from resilience_kit._retry._policy import RetryPolicy
 
 __all__ = ["AsyncOnlyDecorator", "RetryingCallable", "retry"]
 
@@ -66,7 +69,7 @@ class RetryingCallable(Protocol[P, R_co]):
     """
 
     retry: tenacity.BaseRetrying
-    """The tenacity controller template every call copies."""
+    """A tenacity controller built like each call's (same strategies)."""
     policy: RetryPolicy
     """The validated policy this function retries under."""
     statistics: Mapping[str, Any]
@@ -122,177 +125,186 @@ def _decorate(
     label: str | None = None,
     continuation: Continuation | None = None,
 ) -> RetryingCallable[P, R]:
-    """Wrap *func*; *observers* (plus the global ones) see every step of every call.
+    """Wrap *func*; *observers* (plus the global ones and metrics) see every step of every call.
 
     *label* (the user's ``name=``) names the function in events and metrics; by default events
     say its ``__qualname__`` and metrics key it by module and qualname.
     """
+    qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
+    metered = _metrics.observer_for(label or metrics_key(func, qualname))
+    others = observers + (() if hooks is None else (hooks.observer(),)) + global_observers()
+    everyone = others + (() if metered is None else (metered,))
     kind = callable_kind(func)
-    if continuation is not None and kind not in ("generator", "async_generator"):
+    is_async = kind in ("async", "async_generator")
+    drain = hooks.drain if hooks is not None and hooks.any_async else None
+    engine = Engine(label or qualname, policy, everyone, is_async=is_async, drain=drain)
+    if continuation is None:
+        wrapper = _LOOPS[kind](engine, func, policy.deadline)
+    elif kind == "generator":  # cuts after output continue: see _relay
+        wrapper = _generator_loop(engine, func, policy.deadline, continuation)
+    elif kind == "async_generator":
+        wrapper = _async_generator_loop(engine, func, policy.deadline, continuation)
+    else:
         raise ConfigurationError(
             "continuation", f"applies to generator functions; {kind} functions have no stream"
         )
-    qualname = getattr(func, "__qualname__", None) or type(func).__qualname__
-    name = label or qualname
-    # Metrics: a per-function observer; first-attempt successes go to its cheap record_first.
-    metered = _metrics.observer_for(label or metrics_key(func, qualname))
-    others = observers + (() if hooks is None else (hooks.observer(),)) + global_observers()
-    engine = Engine(name, policy, others + (() if metered is None else (metered,)))
-    notify_success = bool(others)
-    notify_before = bool(engine.before_observers)
-    stats = Statistics()
-    is_async = kind in ("async", "async_generator")
-    template: Any
-    if is_async:
-        extra = {} if hooks is None else hooks.tenacity_kwargs()
-        drain = extra.get("before_sleep")
-        if drain is not None:
-
-            async def before_sleep(retry_state: tenacity.RetryCallState) -> None:
-                await drain(retry_state)
-                engine.check_after_hooks(retry_state)
-
-            extra["before_sleep"] = before_sleep
-        template = AsyncController(sleep=_clock.async_sleep, **engine.tenacity_kwargs(), **extra)
-    else:
-        template = SyncController(sleep=_clock.sleep, **engine.tenacity_kwargs())
-    call_func: Any = func
-    monotonic = _clock.monotonic
-
-    def controller_for(start: float) -> Any:
-        ctl = template.copy()
-        ctl.rk_call = Call(start, replayed=True)
-        stats.set(ctl.statistics)
-        return ctl
-
-    def begin() -> float:
-        start = monotonic()
-        stats.set(first_try_statistics(start))
-        if notify_before:
-            engine.before_attempt(1)
-        return start
-
-    succeeded = engine.succeeded if notify_success else None
-    first_success = _metrics.first_success_handler(metered, succeeded)
-    # The plain wrappers inline first_success: it is most of the cost of a metered call.
-    take_token, timed = _metrics.first_success_parts(metered)
-
-    wrapper: Any
-    if kind == "async_generator":
-
-        @contextlib.asynccontextmanager  # pyright: ignore[reportDeprecated]
-        async def opened(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any]]:
-            start = begin()
-            agen: Any
-            item: Any
-            try:
-                agen, item = await first_async_item(call_func, args, kwargs)
-            except Exception as exc:
-                failed: BaseException | None = exc
-            else:
-                failed = None
-                first_success(start)
-            attempts = 1
-            if failed is not None:
-                ctl = controller_for(start)
-                agen, item = await ctl(
-                    replay_async(failed, first_async_item), call_func, args, kwargs
-                )
-                attempts = ctl.statistics["attempt_number"]
-            if continuation is not None and item is not EMPTY:  # cuts continue, see _relay
-                relay = Relay(engine, continuation, (call_func, args, kwargs), attempts, start)
-                agen = continue_async(relay, agen, item)
-                item = await agen.__anext__()
-            try:
-                yield agen, item  # relayed from here on: later failures are not retried
-            except Exception as exc:
-                if continuation is None:
-                    engine.stream_failed(exc, attempts, start)
-                raise
-
-        wrapper = relay_async(opened)
-
-    elif kind == "async":
-
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = begin()
-            try:
-                result = await call_func(*args, **kwargs)
-            except Exception as exc:
-                failed = exc
-            else:
-                if succeeded is not None:
-                    succeeded(1, start)
-                if take_token is not None:
-                    try:
-                        take_token()
-                    except IndexError:
-                        timed(start)
-                return result
-            return await controller_for(start)(replay_async(failed, call_func), *args, **kwargs)
-
-    elif kind == "generator":
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = begin()
-            try:
-                gen, item, value = first_item(call_func, args, kwargs)
-            except Exception as exc:
-                failed: BaseException | None = exc
-            else:
-                failed = None
-                first_success(start)
-            attempts = 1
-            if failed is not None:
-                ctl = controller_for(start)
-                gen, item, value = ctl(replay(failed, first_item), call_func, args, kwargs)
-                attempts = ctl.statistics["attempt_number"]
-            if item is EMPTY:
-                return value
-            if continuation is not None:  # cuts continue, see _relay
-                relay = Relay(engine, continuation, (call_func, args, kwargs), attempts, start)
-                return (yield from continue_stream(relay, gen, item))
-            try:
-                return (yield from Resumed(gen, item))
-            except Exception as exc:
-                engine.stream_failed(exc, attempts, start)
-                raise
-
-    else:
-
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = begin()
-            try:
-                result = call_func(*args, **kwargs)
-            except Exception as exc:
-                failed = exc
-            else:
-                if succeeded is not None:
-                    succeeded(1, start)
-                if take_token is not None:
-                    try:
-                        take_token()
-                    except IndexError:
-                        timed(start)
-                return result
-            return controller_for(start)(replay(failed, call_func), *args, **kwargs)
-
     decorated: Any = functools.wraps(func)(wrapper)
     if hooks is not None:
         decorated = hooks.wrap(decorated)
         decorated.__wrapped__ = func
-    decorated.retry = template
+    decorated.retry = engine.template
     decorated.policy = policy
-    decorated.statistics = StatisticsView(stats)
+    decorated.statistics = StatisticsView(engine.stats)
 
     def retry_with(**overrides: Any) -> RetryingCallable[P, R]:
-        return _decorate(
-            func, validated_policy(policy, overrides), observers, hooks, label, continuation
-        )
+        return _decorate(func, validated(policy, overrides), observers, hooks, label, continuation)
 
     decorated.retry_with = retry_with
     result: RetryingCallable[P, R] = decorated
     return result
+
+
+# One loop per function kind, each tenacity's own ``for attempt in Retrying(...)`` inside the call's
+# context (`_call.opened`: the retry deadline bounds every wait inside). An attempt's failure is
+# handed to tenacity exactly as ``with attempt:`` does (``set_exception``); a success returns at
+# once, skipping the ``set_result(None)`` (a Future per call) that ``with attempt:`` would make for
+# an outcome nobody reads. Streams use ``with attempt:`` as written.
+
+
+def _sync_loop(engine: Engine, func: Callable[..., Any], deadline: float | None) -> Any:
+    report = bool(engine.observers)
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _call.opened(deadline):
+            ctl = engine.start()
+            try:
+                for attempt in ctl:
+                    try:
+                        result = func(*args, **kwargs)
+                    except BaseException:
+                        attempt.retry_state.set_exception(sys.exc_info())
+                        continue
+                    attempts = attempt.retry_state.attempt_number
+                    if report or attempts > 1:
+                        engine.succeeded(ctl, attempts)
+                    return result
+            except Exception as exc:
+                raise engine.gave_up(ctl, exc)  # noqa: B904 - exc itself, or the rejection
+        raise AssertionError("unreachable: tenacity ends the loop by returning or raising")
+
+    return wrapper
+
+
+def _async_loop(engine: Engine, func: Callable[..., Any], deadline: float | None) -> Any:
+    report = bool(engine.observers)
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _call.opened(deadline):
+            ctl = engine.start()
+            try:
+                async for attempt in ctl:
+                    try:
+                        result = await func(*args, **kwargs)
+                    except BaseException:
+                        attempt.retry_state.set_exception(sys.exc_info())
+                        continue
+                    attempts = attempt.retry_state.attempt_number
+                    if report or attempts > 1:
+                        engine.succeeded(ctl, attempts)
+                    return result
+            except Exception as exc:
+                raise engine.gave_up(ctl, exc)  # noqa: B904 - exc itself, or the rejection
+        raise AssertionError("unreachable: tenacity ends the loop by returning or raising")
+
+    return wrapper
+
+
+def _generator_loop(
+    engine: Engine,
+    func: Callable[..., Any],
+    deadline: float | None,
+    continuation: Continuation | None = None,
+) -> Any:
+    """Retried until the first item; then the stream is relayed, each step in the call's
+    context, and a failure is not retried (no output twice)."""
+
+    def first(ctl: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            for attempt in ctl:
+                with attempt:
+                    opened = first_item(func, args, kwargs)
+                    engine.succeeded(ctl, attempt.retry_state.attempt_number)
+                    return opened
+        except Exception as exc:
+            raise engine.gave_up(ctl, exc)  # noqa: B904 - exc itself, or the rejection
+        raise AssertionError("unreachable: tenacity ends the loop by returning or raising")
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _call.opened(deadline) as ctx:
+            ctl = engine.start()
+            gen, item, value = first(ctl, args, kwargs)
+        if item is EMPTY:
+            return value
+        if continuation is not None:
+            attempts = ctl.statistics["attempt_number"]
+            relay = Relay(engine, continuation, (func, args, kwargs), attempts, ctl.rk_start, ctx)
+            return (yield from continue_stream(relay, gen, item))
+        try:
+            return (yield from Resumed(gen, item, ctx))
+        except Exception as exc:
+            with _call.entered(ctx):
+                engine.stream_failed(exc, ctl.statistics["attempt_number"], ctl.rk_start)
+            raise
+
+    return wrapper
+
+
+def _async_generator_loop(
+    engine: Engine,
+    func: Callable[..., Any],
+    deadline: float | None,
+    continuation: Continuation | None = None,
+) -> Any:
+    """The async twin of `_generator_loop`."""
+
+    async def first(ctl: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        try:
+            async for attempt in ctl:
+                with attempt:
+                    opened = await first_async_item(func, args, kwargs)
+                    engine.succeeded(ctl, attempt.retry_state.attempt_number)
+                    return opened
+        except Exception as exc:
+            raise engine.gave_up(ctl, exc)  # noqa: B904 - exc itself, or the rejection
+        raise AssertionError("unreachable: tenacity ends the loop by returning or raising")
+
+    @contextlib.asynccontextmanager  # pyright: ignore[reportDeprecated]
+    async def opened(*args: Any, **kwargs: Any) -> AsyncIterator[tuple[Any, Any]]:
+        with _call.opened(deadline) as ctx:
+            ctl = engine.start()
+            agen, item = await first(ctl, args, kwargs)
+        if continuation is not None and item is not EMPTY:  # cuts continue, see _relay
+            attempts = ctl.statistics["attempt_number"]
+            relay = Relay(engine, continuation, (func, args, kwargs), attempts, ctl.rk_start, ctx)
+            stream = continue_async(relay, agen, item)
+            yield stream, await stream.__anext__()  # the relay gives up or continues itself
+            return
+        try:
+            yield EnteredStream(agen, ctx), item  # relayed from here on: not retried
+        except Exception as exc:
+            with _call.entered(ctx):
+                engine.stream_failed(exc, ctl.statistics["attempt_number"], ctl.rk_start)
+            raise
+
+    return relay_async(opened)
+
+
+_LOOPS: dict[str, Callable[[Engine, Callable[..., Any], float | None], Any]] = {
+    "sync": _sync_loop,
+    "async": _async_loop,
+    "generator": _generator_loop,
+    "async_generator": _async_generator_loop,
+}
 
 
 def metrics_key(func: Callable[..., Any], qualname: str) -> str:
@@ -306,16 +318,16 @@ def resolve_policy(
 ) -> RetryPolicy:
     """The validated policy for ``retry(preset, policy=..., **overrides)``."""
     if policy is not None:
-        if not isinstance(policy, RetryPolicy):
+        if not isinstance(policy, policy_type()):
             raise ConfigurationError(
                 "policy", f"must be a RetryPolicy, got {type(policy).__name__}"
             )
         if preset != "default":
             raise ConfigurationError("policy", "pass either a preset name or a policy, not both")
-        return validated_policy(policy, overrides)
+        return validated(policy, overrides)
     if not isinstance(preset, str):
         raise ConfigurationError("preset", f"must be a preset name, got {type(preset).__name__}")
-    return validated_policy(get_preset(preset), overrides)
+    return validated(get_preset(preset), overrides)
 
 
 @overload

@@ -102,9 +102,12 @@ class Hooks:
         """The retry observer that calls these hooks."""
         return _HookObserver(self)
 
-    def tenacity_kwargs(self) -> dict[str, Any]:
-        """Extra tenacity options: await pending ``on_retry`` hooks before each wait."""
-        return {"before_sleep": _drain_before_sleep} if self.any_async else {}
+    @staticmethod
+    async def drain() -> None:
+        """Await the pending async ``on_retry`` hooks (before a retry's wait starts)."""
+        pending = _PENDING.get()
+        if pending:
+            await _drain(pending)
 
     def wrap(self, wrapper: Callable[..., Any]) -> Callable[..., Any]:
         """For async hooks on a coroutine function: await them before returning or raising."""
@@ -181,12 +184,6 @@ async def _drain(pending: _Pending) -> None:
             await awaitable
         except Exception as exc:  # a hook must never change the call's outcome
             _failed(hook_name, function, exc)
-
-
-async def _drain_before_sleep(_retry_state: Any) -> None:
-    pending = _PENDING.get()
-    if pending:
-        await _drain(pending)
 
 
 def _close(awaitable: object) -> None:

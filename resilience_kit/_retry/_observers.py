@@ -16,7 +16,16 @@ from typing import Any, Literal, TypeAlias
 from resilience_kit._classify import Classification
 from resilience_kit._events import emit
 
-__all__ = ["AttemptRecord", "Outcome", "RetryObserver", "add_observer", "global_observers"]
+__all__ = [
+    "AttemptRecord",
+    "Outcome",
+    "RetryObserver",
+    "add_observer",
+    "afirst_veto",
+    "first_veto",
+    "global_observers",
+    "notify",
+]
 
 
 Outcome: TypeAlias = Literal["retry", "give_up", "success"]
@@ -79,6 +88,14 @@ class RetryObserver:
         """Return a reason code to give up instead of the retry described by *event*."""
         return None
 
+    async def abefore_attempt(self, function: str, attempt: int) -> None:
+        """`before_attempt()` for ``async def`` functions (by default: the sync method)."""
+        self.before_attempt(function, attempt)
+
+    async def aveto_retry(self, event: AttemptRecord) -> str | None:
+        """`veto_retry()` for ``async def`` functions (by default: the sync method)."""
+        return self.veto_retry(event)
+
     def on_retry_scheduled(self, event: AttemptRecord) -> None:
         """A retry will start after ``event.wait`` seconds."""
 
@@ -135,14 +152,31 @@ def first_veto(observers: tuple[RetryObserver, ...], event: AttemptRecord) -> st
         try:
             reason = observer.veto_retry(event)
         except Exception as exc:  # a broken veto does not block retries
-            emit(
-                "retry_observer_failed",
-                level="warning",
-                observer=type(observer).__name__,
-                method="veto_retry",
-                error=type(exc).__name__,
-            )
+            _veto_failed(observer, exc)
             continue
         if reason:
             return reason
     return None
+
+
+async def afirst_veto(observers: tuple[RetryObserver, ...], event: AttemptRecord) -> str | None:
+    """`first_veto()` on the observers' async path (``async def`` functions)."""
+    for observer in observers:
+        try:
+            reason = await observer.aveto_retry(event)
+        except Exception as exc:  # a broken veto does not block retries
+            _veto_failed(observer, exc)
+            continue
+        if reason:
+            return reason
+    return None
+
+
+def _veto_failed(observer: RetryObserver, exc: Exception) -> None:
+    emit(
+        "retry_observer_failed",
+        level="warning",
+        observer=type(observer).__name__,
+        method="veto_retry",
+        error=type(exc).__name__,
+    )

@@ -4,17 +4,21 @@ Validated once, when a decorator is built; invalid values raise ``ConfigurationE
 field and the allowed range. ``model_copy(update=...)`` skips validation, so use
 [`RetryPolicy.with_changes()`][resilience_kit.RetryPolicy.with_changes] (or `validated_policy()`) to
 derive a policy.
+
+This is the only module of the kit that imports pydantic; it is loaded on first use (the first
+decoration, preset lookup or ``RetryPolicy`` access), never by ``import resilience_kit._retry``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from resilience_kit._categories import RETRYABLE_CATEGORIES, ErrorCategory
 from resilience_kit._checks import MAX_SECONDS, SECONDS_RANGE
+from resilience_kit._retry._overrides import RetryOverrides
 from resilience_kit.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -33,22 +37,6 @@ _RANGES: dict[str, str] = {
     "max_retry_after": f"seconds {SECONDS_RANGE}",
     "retry_on": "a set of ErrorCategory names, e.g. {'rate_limit', 'server'}",
 }
-
-
-class RetryOverrides(TypedDict, total=False):
-    """The [`RetryPolicy`][resilience_kit.RetryPolicy] fields accepted as keyword overrides by
-    ``retry``, ``retry_with``, ``resilient`` and ``RetryPolicy.with_changes`` (a typo is a type
-    error)."""
-
-    max_attempts: int
-    initial_wait: float
-    max_wait: float
-    exp_base: float
-    jitter: float
-    deadline: float | None
-    respect_retry_after: bool
-    max_retry_after: float
-    retry_on: Collection[ErrorCategory | str]
 
 
 class RetryPolicy(BaseModel):

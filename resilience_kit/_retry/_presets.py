@@ -12,10 +12,15 @@ import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, NewType, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, NewType, TypeAlias
 
-from resilience_kit._retry._policy import RetryPolicy, validated_policy
 from resilience_kit.exceptions import ConfigurationError
+
+if TYPE_CHECKING:
+    from resilience_kit._retry._policy import RetryPolicy
+
+    BUILTIN_PRESETS: dict[str, RetryPolicy]
+    """The built-in presets by name (built on first access)."""
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -27,10 +32,13 @@ __all__ = [
     "BuiltinPreset",
     "Preset",
     "PresetName",
+    "builtin_presets",
     "get_preset",
     "load_presets",
+    "policy_type",
     "preset_names",
     "register_preset",
+    "validated",
 ]
 
 BuiltinPreset: TypeAlias = Literal[
@@ -50,82 +58,130 @@ around typed; the name is still checked against the registry at decoration time.
 Preset: TypeAlias = BuiltinPreset | PresetName
 """What ``retry``, ``resilient`` and ``tenacity_kwargs`` accept as a preset name."""
 
-BUILTIN_PRESETS: dict[str, RetryPolicy] = {
+# The built-in presets, as RetryPolicy fields: the policies are built (and pydantic loaded) on first
+# use.
+_BUILTIN_FIELDS: dict[str, dict[str, Any]] = {
     # stamina's defaults (10 attempts, 0.1 s doubling to 5 s, +1 s jitter, 45 s overall).
-    "default": RetryPolicy(),
+    "default": {},
     # The OpenAI SDK's own schedule (0.5 s doubling to 8 s) and Retry-After cap (120 s: a longer
     # hint is refused, as the SDK does); more attempts because this is now the only retry layer.
-    "openai": RetryPolicy(
-        max_attempts=6,
-        initial_wait=0.5,
-        max_wait=8.0,
-        jitter=1.0,
-        deadline=180.0,
-        max_retry_after=120.0,
-    ),
+    "openai": {
+        "max_attempts": 6,
+        "initial_wait": 0.5,
+        "max_wait": 8.0,
+        "jitter": 1.0,
+        "deadline": 180.0,
+        "max_retry_after": 120.0,
+    },
     # The Anthropic SDK's schedule (0.5 s doubling to 8 s); more attempts for 529 overloads. The
     # SDK sleeps any Retry-After (62291 s has been seen); we refuse hints beyond one minute.
-    "anthropic": RetryPolicy(
-        max_attempts=8,
-        initial_wait=0.5,
-        max_wait=8.0,
-        jitter=1.0,
-        deadline=180.0,
-        max_retry_after=60.0,
-    ),
+    "anthropic": {
+        "max_attempts": 8,
+        "initial_wait": 0.5,
+        "max_wait": 8.0,
+        "jitter": 1.0,
+        "deadline": 180.0,
+        "max_retry_after": 60.0,
+    },
     # google-genai's own HttpRetryOptions defaults (5 attempts, 1 s doubling to 60 s, jitter 1 s,
     # on 408/429/5xx). The SDK ignores RetryInfo; we honour it up to one minute, the window of
     # Gemini's per-minute quotas (per-day quotas are QUOTA and never retried).
-    "gemini": RetryPolicy(
-        max_attempts=5,
-        initial_wait=1.0,
-        max_wait=60.0,
-        jitter=1.0,
-        deadline=300.0,
-        max_retry_after=60.0,
-    ),
+    "gemini": {
+        "max_attempts": 5,
+        "initial_wait": 1.0,
+        "max_wait": 60.0,
+        "jitter": 1.0,
+        "deadline": 300.0,
+        "max_retry_after": 60.0,
+    },
     # botocore's standard retry mode: exponential backoff from 1 s for throttling, capped at
     # 20 s, full jitter; its x-amz-retry-after is honoured up to that cap. 6 attempts, as the
     # service model says of ModelNotReadyException ("the AWS SDK will automatically retry the
     # operation up to 5 times"); botocore itself stops at 3 attempts.
-    "bedrock": RetryPolicy(
-        max_attempts=6,
-        initial_wait=1.0,
-        max_wait=20.0,
-        jitter=1.0,
-        deadline=180.0,
-        max_retry_after=20.0,
-    ),
+    "bedrock": {
+        "max_attempts": 6,
+        "initial_wait": 1.0,
+        "max_wait": 20.0,
+        "jitter": 1.0,
+        "deadline": 180.0,
+        "max_retry_after": 20.0,
+    },
     # A person is waiting: few, short retries and a hard 10 s bound.
-    "interactive": RetryPolicy(
-        max_attempts=3,
-        initial_wait=0.25,
-        max_wait=2.0,
-        jitter=0.25,
-        deadline=10.0,
-        max_retry_after=5.0,
-    ),
+    "interactive": {
+        "max_attempts": 3,
+        "initial_wait": 0.25,
+        "max_wait": 2.0,
+        "jitter": 0.25,
+        "deadline": 10.0,
+        "max_retry_after": 5.0,
+    },
     # Nobody is waiting: google-genai's tenacity schedule (1 s doubling to 60 s), wider jitter to
     # spread many workers, and a 30 min bound; minute-scale rate-limit hints are honoured.
-    "batch": RetryPolicy(
-        max_attempts=12,
-        initial_wait=1.0,
-        max_wait=60.0,
-        jitter=5.0,
-        deadline=1800.0,
-        max_retry_after=300.0,
-    ),
+    "batch": {
+        "max_attempts": 12,
+        "initial_wait": 1.0,
+        "max_wait": 60.0,
+        "jitter": 5.0,
+        "deadline": 1800.0,
+        "max_retry_after": 300.0,
+    },
 }
 
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_registry: dict[str, RetryPolicy] = dict(BUILTIN_PRESETS)
+_registry: dict[str, RetryPolicy] = {}
+_builtins: dict[str, RetryPolicy] = {}
 _lock = threading.Lock()
+
+
+def _model() -> Any:
+    """The pydantic model's module, imported on first use (never at ``import``)."""
+    from resilience_kit._retry import _policy
+
+    return _policy
+
+
+def policy_type() -> type[RetryPolicy]:
+    """The ``RetryPolicy`` class (loads pydantic on first use)."""
+    found: type[RetryPolicy] = _model().RetryPolicy
+    return found
+
+
+def validated(base: RetryPolicy | None, changes: Mapping[str, Any]) -> RetryPolicy:
+    """*base* (or the defaults) with *changes* applied and the result validated."""
+    found: RetryPolicy = _model().validated_policy(base, changes)
+    return found
+
+
+def builtin_presets() -> dict[str, RetryPolicy]:
+    """The built-in presets (built on first use)."""
+    _loaded()
+    return _builtins
+
+
+def _loaded() -> dict[str, RetryPolicy]:
+    """The registry, the built-in presets put in first on first use."""
+    if not _builtins:
+        made = {name: policy_type()(**fields) for name, fields in _BUILTIN_FIELDS.items()}
+        with _lock:
+            if not _builtins:
+                _builtins.update(made)
+                _registry.update(made)  # empty until now: every accessor loads first
+    return _registry
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        if name == "BUILTIN_PRESETS":  # the public dict, built on first use
+            return builtin_presets()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def preset_names() -> list[str]:
     """Names of every registered preset, built-ins first."""
+    registry = _loaded()
     with _lock:
-        return list(_registry)
+        return list(registry)
 
 
 def register_preset(name: str, policy: RetryPolicy) -> PresetName:
@@ -136,22 +192,24 @@ def register_preset(name: str, policy: RetryPolicy) -> PresetName:
         raise ConfigurationError(
             "name", f"preset name must match [a-z][a-z0-9_]* (max 64 chars), got {name!r}"
         )
-    if not isinstance(policy, RetryPolicy):
+    if not isinstance(policy, policy_type()):
         raise ConfigurationError("policy", f"must be a RetryPolicy, got {type(policy).__name__}")
+    registry = _loaded()
     with _lock:
-        existing = _registry.get(name)
+        existing = registry.get(name)
         if existing is not None and existing != policy:
             raise ConfigurationError(
                 "name", f"preset {name!r} is already registered with a different policy"
             )
-        _registry[name] = policy
+        registry[name] = policy
     return PresetName(name)
 
 
 def get_preset(name: str) -> RetryPolicy:
     """The policy registered as *name*, with ``RESILIENCE_KIT_<NAME>_<FIELD>`` overrides applied."""
+    registry = _loaded()
     with _lock:
-        policy = _registry.get(name)
+        policy = registry.get(name)
     if policy is None:
         raise ConfigurationError(
             "preset", f"unknown preset {name!r}; known presets: {', '.join(preset_names())}"
@@ -161,7 +219,7 @@ def get_preset(name: str) -> RetryPolicy:
 
 def _apply_environment(name: str, policy: RetryPolicy) -> RetryPolicy:
     prefix = f"RESILIENCE_KIT_{name.upper()}_"
-    fields = {field.upper(): field for field in RetryPolicy.model_fields}
+    fields = {field.upper(): field for field in policy_type().model_fields}
     found: dict[str, str] = {}
     for variable, value in os.environ.items():
         if not variable.startswith(prefix):
@@ -180,7 +238,7 @@ def _apply_environment(name: str, policy: RetryPolicy) -> RetryPolicy:
     for field, raw in sorted(found.items()):
         variable = prefix + field.upper()
         try:
-            policy = validated_policy(policy, {field: _parse_env(field, raw)})
+            policy = validated(policy, {field: _parse_env(field, raw)})
         except ConfigurationError as exc:
             raise ConfigurationError(variable, f"{exc} (value {raw!r})") from None
     return policy
@@ -188,8 +246,9 @@ def _apply_environment(name: str, policy: RetryPolicy) -> RetryPolicy:
 
 def _belongs_to_longer_preset(variable: str, name: str) -> bool:
     """Whether *variable* is for another preset whose name starts with *name* + "_"."""
+    registry = _loaded()
     with _lock:
-        names = list(_registry)
+        names = list(registry)
     return any(
         other.startswith(name + "_") and variable.startswith(f"RESILIENCE_KIT_{other.upper()}_")
         for other in names
@@ -245,12 +304,13 @@ def load_presets(path: str | os.PathLike[str]) -> list[PresetName]:
             raise ConfigurationError(f"{where}.{name}", "must be a table of RetryPolicy fields")
         fields = dict(table)
         base_name = fields.pop("extends", "default")
+        registry = _loaded()
         with _lock:
-            base = _registry.get(str(base_name))
+            base = registry.get(str(base_name))
         if base is None:
             raise ConfigurationError(f"{where}.{name}.extends", f"unknown preset {base_name!r}")
         try:
-            policy = validated_policy(base, fields)
+            policy = validated(base, fields)
         except ConfigurationError as exc:
             raise ConfigurationError(f"{where}.{name}.{exc.field}", str(exc)) from None
         loaded.append((name, policy))
@@ -261,6 +321,7 @@ def load_presets(path: str | os.PathLike[str]) -> list[PresetName]:
 
 def _reset_for_tests() -> None:  # pyright: ignore[reportUnusedFunction]
     """Forget every registration except the built-ins (used by the test suite)."""
+    builtins = builtin_presets()
     with _lock:
         _registry.clear()
-        _registry.update(BUILTIN_PRESETS)
+        _registry.update(builtins)

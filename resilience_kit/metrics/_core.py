@@ -3,9 +3,6 @@
 One `FunctionRecorder` per decorated function name and one `BreakerRecorder` per
 breaker name. Each holds its own ``threading.Lock``, taken for a handful of integer additions
 (never across user code or an ``await``), so recording is safe from threads and tasks alike.
-The hottest path, a success at the first attempt, takes no lock: one ``list.pop`` of a token,
-counted exactly; its latency is sampled (see ``metrics._fast``) and folded into the counters under
-the lock in batches and at every snapshot, so memory stays bounded.
 ``disable()`` (or ``RESILIENCE_KIT_METRICS=off`` at import) turns recording into a flag check,
 and decorators built while disabled carry no metrics code at all.
 """
@@ -21,7 +18,6 @@ from resilience_kit import _state
 from resilience_kit._categories import ErrorCategory
 from resilience_kit._events import emit
 from resilience_kit.metrics._breaker import BreakerRecorder
-from resilience_kit.metrics._fast import FirstAttemptCounter
 from resilience_kit.metrics._model import (
     LATENCY_BUCKETS,
     FunctionMetrics,
@@ -58,7 +54,6 @@ class FunctionRecorder:
         "buckets",
         "calls",
         "failures",
-        "first",
         "gave_up",
         "latency_max",
         "latency_sum",
@@ -72,7 +67,6 @@ class FunctionRecorder:
     def __init__(self, name: str) -> None:
         self.name = name
         self.lock = threading.Lock()
-        self.first = FirstAttemptCounter()
         self._clear()
 
     def _clear(self) -> None:
@@ -82,29 +76,6 @@ class FunctionRecorder:
         self.buckets = [0] * (len(LATENCY_BUCKETS) + 1)
         self.latency_sum = 0.0
         self.latency_max = 0.0
-
-    def fold(self) -> None:
-        """Move the first-attempt successes counted and sampled so far into the counters.
-
-        Calls not yet represented by a sample (fewer than ``SAMPLE_EVERY``) are counted but
-        join the histogram only with the next sample, so its count may trail ``calls`` by that.
-        """
-        with self.lock:
-            untimed, samples = self.first.take()
-            if not STATE.enabled:  # recorded while metrics were disabled: drop them
-                return
-            n = untimed
-            for latency, weight in samples:
-                self.buckets[bisect_left(LATENCY_BUCKETS, latency)] += weight
-                self.latency_sum += latency * weight
-                self.latency_max = max(self.latency_max, latency)
-                n += weight
-            self.calls += n
-            self.successes += n
-            self.attempts += n
-        for sink in STATE.sinks:
-            for latency, weight in samples:
-                _run_sink(sink, self.name, latency, ok=True, weight=weight)
 
     def retried(self, category: ErrorCategory | None) -> None:
         """An attempt failed with *category* and a retry was scheduled.
@@ -170,11 +141,9 @@ class FunctionRecorder:
 
     def clear(self) -> None:
         with self.lock:
-            self.first.forget()
             self._clear()
 
     def freeze(self) -> FunctionMetrics:
-        self.fold()
         with self.lock:
             return FunctionMetrics(
                 function=self.name,
@@ -248,24 +217,14 @@ def _checkpoint() -> Callable[[], None]:
 
 def enable() -> None:
     """Record metrics (the default) in decorators built while enabled, and from now on."""
-    with _registry_lock:
-        recorders = tuple(_functions.values())
-    for recorder in recorders:  # drop the first-attempt successes made while disabled
-        with recorder.lock:
-            recorder.first.forget()
     for breaker_recorder in _breakers_now():
         breaker_recorder.resume()
     STATE.enabled = True
 
 
 def disable() -> None:
-    """Stop recording: existing decorators skip recording (their cheapest path keeps taking
-    tokens, dropped when folded), decorators built while disabled carry no metrics code at all.
-    Breaker states are still tracked."""
-    with _registry_lock:
-        recorders = tuple(_functions.values())
-    for recorder in recorders:
-        recorder.fold()
+    """Stop recording: existing decorators skip recording, decorators built while disabled carry
+    no metrics code at all. Breaker states are still tracked."""
     for breaker_recorder in _breakers_now():
         breaker_recorder.pause()
     STATE.enabled = False

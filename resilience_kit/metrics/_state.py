@@ -12,7 +12,7 @@ _OFF_VALUES = frozenset({"0", "off", "false", "no", "disabled"})
 
 CallSink = Callable[[str, float, bool, int], None]
 """Called with (function, latency seconds, succeeded, weight) per finished call (exporters);
-weight > 1 for a sampled first-attempt success standing for that many calls."""
+the retry layer records every call, so weight is 1."""
 
 
 class _State:

@@ -9,7 +9,7 @@ import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import redis
 import redis.asyncio
@@ -31,6 +31,13 @@ _CLIENTS = (
 )
 
 
+class RedisClient(Protocol):
+    """A ``redis.Redis``, ``redis.asyncio.Redis`` or (asyncio) ``RedisCluster`` (checked at
+    construction); a Protocol so the signature is typed without the ``redis`` package installed."""
+
+    def register_script(self, script: str, /) -> object: ...
+
+
 async def value(reply: Any) -> Any:
     """The answer of a client call: awaited for an asyncio client, as is for a sync one."""
     return await reply if inspect.isawaitable(reply) else reply
@@ -41,10 +48,7 @@ class RedisCore(Storage):
 
     def __init__(
         self,
-        client: redis.Redis
-        | redis.asyncio.Redis
-        | redis.cluster.RedisCluster
-        | redis.asyncio.cluster.RedisCluster,
+        client: RedisClient,
         prefix: str = "resilience_kit",
         *,
         op_timeout: float = 0.25,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import tempfile
 import time
@@ -11,17 +10,16 @@ from pathlib import Path
 import redis
 import redis.cluster
 
-from tests.integration.redis_server import free_port
+from tests.integration.redis_server import MISSING, binary, free_port
 
 
 class RedisCluster:
     """Three ``redis-server --cluster-enabled yes`` joined by ``redis-cli --cluster create``."""
 
     def __init__(self, masters: int = 3) -> None:
-        server = shutil.which("redis-server")
-        cli = shutil.which("redis-cli")
+        server, cli = binary("redis-server"), binary("redis-cli")
         if server is None or cli is None:
-            raise RuntimeError("redis-server and redis-cli are needed for the cluster tests")
+            raise RuntimeError(MISSING)
         self._server, self._cli = server, cli
         self._dir = tempfile.TemporaryDirectory(prefix="rk-cluster-")
         self.ports = [free_port() for _ in range(masters)]

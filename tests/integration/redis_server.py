@@ -1,15 +1,40 @@
-"""A real ``redis-server`` on a free loopback port, started and stopped by the tests."""
+"""A real ``redis-server`` on a free loopback port, started and stopped by the tests.
+
+The binaries are found on ``PATH`` (`binary`), nowhere else; without them the Redis-backed tests
+are skipped with one summary line (see ``conftest.py``), or fail the run when ``CI`` is set.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from pathlib import Path
 
 import redis
+
+INSTALL = "apt-get install redis-server"
+MISSING = (
+    "redis-server not found on PATH: the Redis-backed tests are skipped "
+    f"(to run them, install it: {INSTALL})"
+)
+
+
+def available() -> bool:
+    """Whether ``redis-server`` and ``redis-cli`` (the cluster tests) are both on ``PATH``."""
+    return binary("redis-server") is not None and binary("redis-cli") is not None
+
+
+def binary(name: str = "redis-server") -> str | None:
+    """The path of *name* (``redis-server`` or ``redis-cli``) on ``PATH``, or None."""
+    return shutil.which(name)
+
+
+def required() -> bool:
+    """Whether this run must not skip a Redis-backed test (``CI`` set, as ``.ci/run`` does)."""
+    return os.environ.get("CI", "").lower() not in {"", "0", "false", "no"}
 
 
 def free_port() -> int:
@@ -23,13 +48,10 @@ class RedisServer:
     """One redis-server process without persistence; it restarts on the same port."""
 
     def __init__(self) -> None:
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        if not Path(binary).exists():
-            raise RuntimeError(
-                "redis-server not found: install it (Debian: apt-get install redis-server); "
-                "the Redis integration tests need a real server"
-            )
-        self.binary = binary
+        found = binary()
+        if found is None:
+            raise RuntimeError(MISSING)
+        self.binary = found
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._dir = tempfile.TemporaryDirectory(prefix="rk-redis-")

@@ -7,8 +7,9 @@ GitHub and on the site):
   settings). A body of ``...`` stands for "your code here": mypy's ``empty-body`` is off.
 - ``<!-- check: run -->``: type-checked, then run as a script. ``openai.OpenAI()`` and
   ``anthropic.Anthropic()`` reach a local FakeLLMServer through ``OPENAI_BASE_URL`` /
-  ``ANTHROPIC_BASE_URL`` (dummy keys; nothing leaves 127.0.0.1). ``run redis`` also starts a
-  redis-server on a free loopback port and passes ``REDIS_URL``.
+  ``ANTHROPIC_BASE_URL`` (dummy keys; nothing leaves 127.0.0.1). ``run redis`` also needs the
+  session's redis-server (passed as ``REDIS_URL``): such a block is marked ``redis`` and skipped
+  without one; no other block depends on Redis.
 - ``<!-- check: pytest -->``: type-checked, then run with pytest (the kit's fixtures are available).
 - ``<!-- check: fragment NAME ... -->``: a fragment; type-checked after the stand-ins in ``STUBS``
   for exactly the names it lists.
@@ -27,13 +28,14 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from resilience_kit._cli._main import build_parser, main
 from resilience_kit._retry._presets import _reset_for_tests
 from resilience_kit.testing import FakeLLMServer
-from tests.integration.redis_server import RedisServer
+from tests.integration.redis_server import available
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -177,6 +179,20 @@ def test_python_block_type_checks(block: Block, mypy_errors: dict[str, list[str]
     assert [] == mypy_errors.get(block.module, [])
 
 
+def _needs_redis(block: Block) -> bool:
+    return "redis" in block.words
+
+
+def _selected(session: pytest.Session) -> list[Block]:
+    """The runnable blocks whose test this session runs (``-k``, node ids), in docs order."""
+    chosen = [
+        item.callspec.params["block"]
+        for item in session.items
+        if isinstance(item, pytest.Function) and item.originalname == "test_runnable_block_runs"
+    ]
+    return [b for b in RUN if b in chosen]
+
+
 def _env(server: FakeLLMServer, redis_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
     env.update(
@@ -193,22 +209,27 @@ def _env(server: FakeLLMServer, redis_url: str | None) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def runs(block_dir: Path) -> Iterator[dict[str, tuple[int, str]]]:
-    """Every runnable block, each against its own FakeLLMServer: {block id: (status, output)}."""
-    servers = [FakeLLMServer().start() for _ in RUN]
-    redis_server = None
-    if any("redis" in b.words for b in RUN):
-        redis_server = RedisServer()
-        redis_server.start()
-    jobs = []
-    for block, server in zip(RUN, servers, strict=True):
-        url = redis_server.url if redis_server is not None and "redis" in block.words else None
+def runs(block_dir: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, tuple[int, str]]]:
+    """Every selected runnable block, each against its own FakeLLMServer (a ``run redis`` block:
+    and the session's redis-server, started only if such a block runs): {id: (status, output)}."""
+    selected = _selected(request.session)
+    if any(_needs_redis(b) for b in selected) and available():
+        redis_url: str | None = request.getfixturevalue("redis_server").url
+    else:
+        redis_url = None
+        selected = [b for b in selected if not _needs_redis(b)]  # skipped: no redis-server
+    if not selected:
+        yield {}
+        return
+    servers = [FakeLLMServer().start() for _ in selected]
+    jobs: list[dict[str, Any]] = []
+    for block, server in zip(selected, servers, strict=True):
         file = block_dir / f"{block.module}.py"
         jobs.append(
             {
                 "file": str(file),
                 "mode": block.mode,
-                "env": _env(server, url),
+                "env": _env(server, redis_url if _needs_redis(block) else None),
                 "out": str(file.with_suffix(".out")),
             }
         )
@@ -230,17 +251,18 @@ def runs(block_dir: Path) -> Iterator[dict[str, tuple[int, str]]]:
                 status[job["file"]],
                 Path(job["out"]).read_text(encoding="utf-8", errors="replace"),
             )
-            for block, job in zip(RUN, jobs, strict=True)
+            for block, job in zip(selected, jobs, strict=True)
         }
     finally:
         for server in servers:
             server.stop()
-        if redis_server is not None:
-            redis_server.close()
 
 
 @pytest.mark.timeout(900)  # the first one waits for every block to run
-@pytest.mark.parametrize("block", RUN, ids=[b.id for b in RUN])
+@pytest.mark.parametrize(
+    "block",
+    [pytest.param(b, id=b.id, marks=[pytest.mark.redis] if _needs_redis(b) else []) for b in RUN],
+)
 def test_runnable_block_runs(block: Block, runs: dict[str, tuple[int, str]]) -> None:
     """The block exits 0 when run against a local FakeLLMServer (pytest blocks: its tests pass)."""
     status, output = runs[block.id]

@@ -7,7 +7,7 @@ import gc
 
 import resilience_kit as rk
 from resilience_kit import metrics
-from resilience_kit._retry._engine import _STATS, _live
+from resilience_kit._retry._statistics import _STATS, _live
 
 DECORATIONS = 200
 

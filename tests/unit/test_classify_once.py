@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 from typing import Any
 
 import pytest
@@ -98,20 +97,39 @@ def test_public_classify_is_never_cached() -> None:
     assert rk.ErrorCategory.BAD_REQUEST == rk.classify(exc).category
 
 
-def test_a_kept_answer_is_dropped_when_maps_change_or_the_exception_is_copied(
+def test_outside_a_call_the_answer_is_never_kept(
     dispatcher_calls: list[BaseException],
 ) -> None:
-    """A new user map, or an unpickled copy (another process), means classifying afresh."""
+    """Outside a kit call every layer classifies afresh, and nothing is kept on the exception."""
     exc = TimeoutError("slow")
     assert rk.ErrorCategory.TIMEOUT == _dispatch.classify_once(exc).category
     assert rk.ErrorCategory.TIMEOUT == _dispatch.classify_once(exc).category
-    assert 1 == len(dispatcher_calls)
-    copy = pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own bytes
-    assert rk.ErrorCategory.TIMEOUT == _dispatch.classify_once(copy).category
     assert 2 == len(dispatcher_calls)
+    assert {} == vars(exc)
     unregister = rk.register_exception_map({TimeoutError: rk.ErrorCategory.SERVER}, name="once")
     try:
         assert rk.ErrorCategory.SERVER == _dispatch.classify_once(exc).category
     finally:
         unregister()
-    assert 3 == len(dispatcher_calls)
+
+
+def test_a_retried_call_leaves_no_classification_on_the_users_exception(
+    rk_no_wait: NoWait, dispatcher_calls: list[BaseException]
+) -> None:
+    """Retry, gate and fallback share one answer per attempt through the call, not the error."""
+    raised: list[BaseException] = []
+
+    @rk.resilient(
+        "openai",
+        max_attempts=2,
+        gate=rk.RateLimitGate("no-attribute"),
+        fallback=rk.fallback(default="fallback answer"),
+    )
+    def ask() -> str:
+        exc = openai_error(503)
+        raised.append(exc)
+        raise exc
+
+    assert "fallback answer" == ask()
+    assert 2 == len(raised) == len(dispatcher_calls)
+    assert all(not hasattr(e, "__resilience_kit_classification__") for e in raised)

@@ -51,3 +51,17 @@ def test_docstrings_use_markdown_not_rest_roles() -> None:
         if REST_ROLE.search(line)
     ]
     assert [] == found
+
+
+def test_code_blocks_wrap_inside_the_page() -> None:
+    """The site's stylesheet wraps long code lines (checked in a headless browser at 1280 px:
+    no code block is wider than its box), and mkdocs.yml loads it."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    sheets = re.findall(r"^extra_css:\n((?:  - .+\n)+)", config, re.MULTILINE)
+    assert 1 == len(sheets)
+    files = [line.removeprefix("  - ").strip() for line in sheets[0].splitlines()]
+    css = " ".join((DOCS / name).read_text(encoding="utf-8") for name in files)
+    rule = re.search(r"\.md-typeset pre > code \{([^}]*)\}", css)
+    assert rule is not None
+    assert "white-space: pre-wrap;" in rule[1]
+    assert "overflow-wrap: anywhere;" in rule[1]

@@ -78,7 +78,6 @@ def test_gate_outside_retry_sees_no_retry_deadline() -> None:
     assert [pytest.approx(3.0, abs=0.05)] == waits.sleeps
 
 
-@pytest.mark.xfail(reason="needs the retry layer to open the call's context", strict=False)
 def test_retry_over_gate_shares_the_retry_deadline() -> None:
     """Hand-stacked @retry(deadline=1) over @gate: the gate inside sees the retry's deadline and
     refuses a 3 s block at once instead of sleeping past it."""

@@ -42,7 +42,10 @@ FACADES = ("_classify", "_retry", "_breaker", "_throughput", "_cli")
 _MAPS = ("_openai", "_anthropic", "_http", "_google", "_bedrock", "_builtins", "_duck")
 LAZY_ALLOWED = {
     ("resilience_kit.storage", "resilience_kit.storage._redis"),
+    ("resilience_kit._retry._presets", "resilience_kit._retry._policy"),  # pydantic on first use
     *(("resilience_kit._classify._providers", f"resilience_kit._classify.{m}") for m in _MAPS),
+    ("resilience_kit.testing._pytest_plugin", "resilience_kit.testing._no_wait"),  # on first use
+    ("resilience_kit.testing._pytest_plugin", "resilience_kit.testing._server"),
 }
 
 

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 import resilience_kit
 
@@ -107,3 +113,76 @@ def test_license_is_mit_and_shipped() -> None:
     assert isinstance(project, dict)
     assert "MIT" == project["license"]
     assert ["LICENSE"] == project["license-files"]
+
+
+def test_project_urls_lead_to_the_docs_source_changelog_and_tracker() -> None:
+    """[project.urls] names Documentation, Source, Changelog and Issues; the site links the same."""
+    project = _pyproject()["project"]
+    assert isinstance(project, dict)
+    urls = project["urls"]
+    assert ["Changelog", "Documentation", "Issues", "Source"] == sorted(urls)
+    assert all(url.startswith("https://") for url in urls.values())
+    source = urls["Source"]
+    assert urls["Changelog"] == f"{source}/blob/main/CHANGELOG.md"
+    assert urls["Issues"] == f"{source}/issues"
+    site = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert f"\nrepo_url: {source}\n" in site
+    assert f"\nsite_url: {urls['Documentation']}\n" in site
+
+
+# The extra each helper of examples/_local.py needs (the examples reach their SDK through these).
+_CLIENT_EXTRAS = {
+    "openai_client": "openai",
+    "async_openai_client": "openai",
+    "anthropic_client": "anthropic",
+    "gemini_client": "gemini",
+    "bedrock_client": "bedrock",
+}
+
+
+def test_examples_page_lists_the_extras_each_example_needs() -> None:
+    """docs/examples.md has a row per example whose extras are exactly the SDKs it uses."""
+    page = (ROOT / "docs" / "examples.md").read_text(encoding="utf-8")
+    rows = {
+        match[1]: set(re.findall(r"[a-z]+", match[2].split("+")[0]))
+        for match in re.finditer(r"^\| `(examples/\w+\.py)`[^|]*\| ([^|]+) \|", page, re.MULTILINE)
+    }
+    examples = sorted(p for p in (ROOT / "examples").glob("[!_]*.py"))
+    assert sorted(f"examples/{p.name}" for p in examples) == sorted(rows)
+    for path in examples:
+        code = path.read_text(encoding="utf-8")
+        needed = {extra for helper, extra in _CLIENT_EXTRAS.items() if f"{helper}(" in code}
+        assert (f"examples/{path.name}", needed) == (
+            f"examples/{path.name}",
+            rows[f"examples/{path.name}"],
+        )
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_public_api_is_fully_typed_on_a_bare_install(tmp_path: Path) -> None:
+    """pyright --verifytypes scores 100% against an install without any extra (no redis, no SDK)."""
+    uv, pyright = shutil.which("uv"), shutil.which("pyright", path=str(Path(sys.executable).parent))
+    assert uv is not None
+    assert pyright is not None
+    venv = tmp_path / "venv"
+    run: dict[str, Any] = {"check": True, "capture_output": True, "text": True, "timeout": 300}
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], **run)  # noqa: S603
+    python = str(venv / "bin" / "python")
+    install = [uv, "pip", "install", "-q", "--refresh-package", DISTRIBUTION, "--python", python]
+    subprocess.run([*install, str(ROOT)], **run)  # noqa: S603
+    listed = subprocess.run([uv, "pip", "list", "--python", python], **run)  # noqa: S603
+    assert "redis" not in listed.stdout
+    env = {**os.environ, "VIRTUAL_ENV": str(venv), "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
+    proc = subprocess.run(  # noqa: S603 - the project's pyright on the bare install
+        [pyright, "--verifytypes", "resilience_kit", "--ignoreexternal"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert str(venv) in proc.stdout, proc.stdout[-3000:]  # the installed copy was checked
+    assert "Type completeness score: 100%" in proc.stdout, proc.stdout[-3000:]
+    assert 0 == proc.returncode, proc.stdout[-3000:]

@@ -94,3 +94,26 @@ def test_an_open_time_beyond_max_retry_after_ends_the_retry_at_once() -> None:
     with no_wait() as waits, pytest.raises(rk.CircuitOpenError):
         ask()
     assert [] == waits.sleeps
+
+
+class FrozenError(ConnectionError):
+    """A user exception that refuses new attributes (a strict ``__setattr__``)."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen")
+
+
+def test_the_rejection_reaches_retry_through_the_call_even_on_a_frozen_exception() -> None:
+    """The breaker tells retry through the call's context, not the exception: a frozen error
+    still ends the retries without a sleep."""
+    breaker = rk.CircuitBreaker("frozen", failure_threshold=1, recovery_timeout=30.0)
+
+    @rk.retry(max_attempts=5, initial_wait=1.0, max_retry_after=10.0)
+    @breaker
+    def ask() -> str:
+        raise FrozenError("reset")
+
+    with no_wait() as waits, pytest.raises(rk.CircuitOpenError) as caught:
+        ask()
+    assert [] == waits.sleeps
+    assert isinstance(caught.value.__cause__, FrozenError)
