@@ -17,6 +17,7 @@ if _typing.TYPE_CHECKING:
     from resilience_kit import storage as storage
     from resilience_kit import testing as testing
     from resilience_kit._breaker import (
+        BreakerOptions,
         BreakerSnapshot,
         CircuitBreaker,
         CircuitState,
@@ -83,6 +84,7 @@ __all__ = [
     "AttemptRecord",
     "BatchFailure",
     "BatchResult",
+    "BreakerOptions",
     "BreakerSnapshot",
     "Bulkhead",
     "BulkheadFullError",
@@ -136,6 +138,7 @@ if not _typing.TYPE_CHECKING:  # checkers read the imports above; an unknown nam
         {
             "resilience_kit._version": ("__version__",),
             "resilience_kit._breaker": (
+                "BreakerOptions",
                 "BreakerSnapshot",
                 "CircuitBreaker",
                 "CircuitState",

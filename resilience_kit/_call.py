@@ -12,8 +12,8 @@ or any tool used on its own) opens it with `opened()`; every layer inside reads 
 - a **rejection** a breaker announced after judging a failure ("the circuit refuses calls for N
   seconds"), which an outer retry reads instead of sleeping into a certain rejection.
 
-Nothing is stored on the user's exceptions. There is exactly one ``ContextVar`` for the whole kit
-(never one per object). A generator's state never depends on the context its last ``next()``
+Nothing is stored on the user's exceptions. The context travels in one ``ContextVar`` for the
+whole kit (no tool creates a ``ContextVar`` per object). A generator's state never depends on the context its last ``next()``
 runs in: the layer that owns a stream holds its context object and re-enters it around each step
 (`entered()`), as Starlette/anyio run each ``next()`` in a fresh copy of the context.
 """
@@ -172,7 +172,7 @@ class CallContext:
         return found
 
 
-# The one ContextVar of the kit: the context of the call running in this thread/task, if any.
+# The one ContextVar for call contexts: the context of the call running in this thread/task, if any.
 _CURRENT: ContextVar[CallContext | None] = ContextVar("resilience_kit.call", default=None)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any, ClassVar
 
 from resilience_kit._categories import ErrorCategory
@@ -62,18 +61,6 @@ class CircuitOpenError(ResilienceError):
 
     def _facts(self) -> dict[str, Any]:
         return {"name": self.name, "retry_after": self.retry_after}
-
-
-_REJECTS_NEXT = "_resilience_kit_rejects_next"
-
-
-def mark_rejects_next(exc: BaseException, rejection: CircuitOpenError) -> None:
-    """Note on *exc* that the breaker which just judged it rejects calls for now.
-
-    Superseded by the call context's ``rejection`` (``_call.Rejection``), which ``@retry`` reads.
-    """
-    with contextlib.suppress(AttributeError, TypeError):  # a class with __slots__: say nothing
-        setattr(exc, _REJECTS_NEXT, rejection)
 
 
 class BulkheadFullError(ResilienceError):

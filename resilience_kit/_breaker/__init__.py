@@ -7,11 +7,13 @@ from resilience_kit._breaker._circuit import (
     CircuitBreaker,
     circuit_breaker,
 )
-from resilience_kit._breaker._types import BreakerSnapshot, CircuitState
+from resilience_kit._breaker._options import BreakerOptions, BreakerSnapshot
+from resilience_kit._breaker._types import CircuitState
 from resilience_kit._breaker._window import CountWindow, TimeWindow
 
 __all__ = [
     "DEFAULT_FAILURE_CATEGORIES",
+    "BreakerOptions",
     "BreakerSnapshot",
     "CircuitBreaker",
     "CircuitState",

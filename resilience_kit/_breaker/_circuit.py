@@ -2,50 +2,39 @@
 
 from __future__ import annotations
 
-import contextvars
 import threading
+from asyncio import current_task, events
 from collections.abc import Callable, Collection, Iterable
 from types import TracebackType
 from typing import Any, ParamSpec, TypedDict, TypeVar
 
 from typing_extensions import Unpack
 
-from resilience_kit import _clock, _state
+from resilience_kit import _state
 from resilience_kit._breaker._core import BreakerCore
-from resilience_kit._breaker._types import CLOSED, OPEN, BreakerSnapshot, CircuitState, Listener
-from resilience_kit._breaker._window import CountWindow, TimeWindow, make_window
+from resilience_kit._breaker._options import (
+    DEFAULT_FAILURE_CATEGORIES,
+    DEFAULTS,
+    BreakerOptions,
+    BreakerSnapshot,
+)
+from resilience_kit._breaker._types import CircuitState, Listener, Permit
+from resilience_kit._breaker._window import CountWindow, TimeWindow
 from resilience_kit._breaker._wrap import wrap
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._checks import (
-    check_callable,
-    check_callables,
-    check_float,
-    check_int,
-    check_name,
-)
+from resilience_kit._checks import check_callable, check_name
 from resilience_kit.exceptions import ConfigurationError
-from resilience_kit.storage._base import BreakerStore, Storage
+from resilience_kit.storage._base import BreakerStore
+
+__all__ = ["DEFAULT_FAILURE_CATEGORIES", "CircuitBreaker", "circuit_breaker"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
-T = TypeVar("T")
-
-DEFAULT_FAILURE_CATEGORIES: frozenset[ErrorCategory] = frozenset(
-    {
-        ErrorCategory.SERVER,
-        ErrorCategory.OVERLOADED,
-        ErrorCategory.TIMEOUT,
-        ErrorCategory.CONNECTION,
-        ErrorCategory.QUOTA,
-    }
-)
+_D = DEFAULTS
+_running_loop = events._get_running_loop
 
 
-def _monotonic() -> float:
-    return _clock.monotonic()  # looked up at call time: freezegun and testing.no_wait work
-
-
-class CircuitBreaker(BreakerCore):
+class CircuitBreaker:
     """A circuit breaker for sync, async, generator and async-generator functions.
 
     Use it as ``@breaker``, ``with breaker:`` or ``async with breaker:``. Outcomes are three-way:
@@ -63,90 +52,57 @@ class CircuitBreaker(BreakerCore):
     *storage* shares transitions and probe permits between processes. Failure windows stay local;
     the shared record is re-read at most every *sync_interval* seconds (the staleness bound). A
     probe permit lapses after *probe_lease* seconds so a crashed prober cannot wedge the circuit.
+    The options are validated into one [`BreakerOptions`][resilience_kit.BreakerOptions]
+    (`options`).
     """
 
     def __init__(
         self,
         name: str,
         *,
-        failure_threshold: int = 5,
-        recovery_timeout: float = 30.0,
-        half_open_max_calls: int = 1,
-        success_threshold: int = 1,
-        window: CountWindow | TimeWindow | None = None,
-        slow_call_threshold: float | None = None,
+        failure_threshold: int = _D.failure_threshold,
+        recovery_timeout: float = _D.recovery_timeout,
+        half_open_max_calls: int = _D.half_open_max_calls,
+        success_threshold: int = _D.success_threshold,
+        window: CountWindow | TimeWindow | None = _D.window,
+        slow_call_threshold: float | None = _D.slow_call_threshold,
         failure_categories: Collection[ErrorCategory] = DEFAULT_FAILURE_CATEGORIES,
-        is_failure: Callable[[BaseException], bool] | None = None,
-        is_failure_result: Callable[[Any], bool] | None = None,
-        recovery_backoff: float = 1.0,
+        is_failure: Callable[[BaseException], bool] | None = _D.is_failure,
+        is_failure_result: Callable[[Any], bool] | None = _D.is_failure_result,
+        recovery_backoff: float = _D.recovery_backoff,
         max_recovery_timeout: float | None = None,
-        recovery_jitter: float = 0.0,
+        recovery_jitter: float = _D.recovery_jitter,
         listeners: Iterable[Listener] = (),
-        storage: Storage | None = None,
-        sync_interval: float = 1.0,
-        probe_lease: float = 60.0,
-        clock: Callable[[], float] | None = None,
+        storage: BreakerStore | None = _D.storage,
+        sync_interval: float = _D.sync_interval,
+        probe_lease: float = _D.probe_lease,
+        clock: Callable[[], float] | None = _D.clock,
     ) -> None:
         self.name: str = check_name("name", name)
-        threshold = check_int("failure_threshold", failure_threshold, 1)
-        self._recovery_timeout = check_float("recovery_timeout", recovery_timeout, minimum=0.0)
-        limit = check_int("half_open_max_calls", half_open_max_calls, 1)
-        self._half_open_max_calls = limit
-        self._success_threshold = check_int("success_threshold", success_threshold, 1)
-        self._window = make_window(window, threshold)
-        self._slow = (
-            None
-            if slow_call_threshold is None
-            else check_float(
-                "slow_call_threshold", slow_call_threshold, minimum=0.0, inclusive=False
-            )
+        self.options: BreakerOptions = BreakerOptions(
+            failure_threshold=failure_threshold,
+            recovery_timeout=recovery_timeout,
+            half_open_max_calls=half_open_max_calls,
+            success_threshold=success_threshold,
+            window=window,
+            slow_call_threshold=slow_call_threshold,
+            failure_categories=failure_categories,
+            is_failure=is_failure,
+            is_failure_result=is_failure_result,
+            recovery_backoff=recovery_backoff,
+            max_recovery_timeout=max_recovery_timeout,
+            recovery_jitter=recovery_jitter,
+            listeners=listeners,
+            storage=storage,
+            sync_interval=sync_interval,
+            probe_lease=probe_lease,
+            clock=clock,
         )
-        self._failure_categories = _categories(failure_categories)
-        self._is_failure = _callable_or_none("is_failure", is_failure)
-        self._is_failure_result = _callable_or_none("is_failure_result", is_failure_result)
-        self._recovery_backoff = check_float("recovery_backoff", recovery_backoff, minimum=1.0)
-        if max_recovery_timeout is None:
-            self._max_recovery_timeout = 10 * self._recovery_timeout
-        else:
-            self._max_recovery_timeout = check_float(
-                "max_recovery_timeout", max_recovery_timeout, minimum=self._recovery_timeout
-            )
-        jitter = check_float("recovery_jitter", recovery_jitter, minimum=0.0)
-        if jitter >= 1.0:
-            raise ConfigurationError("recovery_jitter", f"must be in [0, 1), got {jitter!r}")
-        self._recovery_jitter = jitter
-        self._listeners = check_callables("listeners", listeners)
-        if storage is not None and not isinstance(storage, BreakerStore):
-            raise ConfigurationError("storage", f"must be a BreakerStore or None, got {storage!r}")
-        self._sync_interval = check_float("sync_interval", sync_interval, minimum=0.0)
-        lease = check_float("probe_lease", probe_lease, minimum=0.0, inclusive=False)
-        self._probe_args = (limit, lease)
-        self._now = _monotonic if clock is None else check_callable("clock", clock)
-        self._shared = storage is not None
-        self._storage = storage
-        self._config: dict[str, object] = {
-            "failure_threshold": threshold,
-            "recovery_timeout": self._recovery_timeout,
-            "half_open_max_calls": limit,
-            "success_threshold": self._success_threshold,
-            "window": window,
-            "slow_call_threshold": self._slow,
-            "failure_categories": self._failure_categories,
-            "is_failure": is_failure,
-            "is_failure_result": is_failure_result,
-            "recovery_backoff": self._recovery_backoff,
-            "max_recovery_timeout": self._max_recovery_timeout,
-            "recovery_jitter": jitter,
-            "listeners": tuple(self._listeners),
-            "storage": storage,
-            "sync_interval": self._sync_interval,
-            "probe_lease": lease,
-            "clock": clock,
-        }
-        # (permit, started, outer entry) for each `with` this context is inside, innermost first
-        self._stack: contextvars.ContextVar[tuple[Any, float, Any] | None]
-        self._stack = contextvars.ContextVar(f"resilience_kit_breaker_{name}", default=None)
-        self._init_state()
+        """The validated options (equal options: the same configuration)."""
+        self._core = BreakerCore(self.name, self.options)
+        # The permits of `with` blocks being run, per thread or task: (permit, started, outer).
+        # A key goes with its last block, so nothing stays behind in any context.
+        self._held: dict[object, tuple[Permit, float, Any]] = {}
 
     def __repr__(self) -> str:
         return f"<CircuitBreaker {self.name!r} {self.state.value}>"
@@ -154,12 +110,13 @@ class CircuitBreaker(BreakerCore):
     # -- decorator and context managers ----------------------------------------------------
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Guard *fn* (sync, async, generator or async generator); its signature is kept."""
-        return wrap(self, fn)
+        return wrap(self._core, fn, self)
 
     def __enter__(self) -> CircuitBreaker:
-        permit = self._acquire()
-        started = self._now() if self._slow is not None else 0.0
-        self._stack.set((permit, started, self._stack.get()))
+        core = self._core
+        permit = core.admit()
+        key = _holder()
+        self._held[key] = (permit, core.started(), self._held.get(key))
         return self
 
     def __exit__(
@@ -168,17 +125,19 @@ class CircuitBreaker(BreakerCore):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        permit, failed = self._pop(exc)
-        plan = self._succeed(permit) if failed is False else self._settle(permit, failed)
+        core = self._core
+        permit, started = self._pop(_holder())
+        plan = core.ended(permit, started) if exc is None else core.raised(permit, exc)
         if plan is not None:
-            self._run(plan)
+            core.run(plan)
         if exc is not None:
-            self._note_rejection(exc)
+            core.announce(exc)
 
     async def __aenter__(self) -> CircuitBreaker:
-        permit = await self._aacquire()
-        started = self._now() if self._slow is not None else 0.0
-        self._stack.set((permit, started, self._stack.get()))
+        core = self._core
+        permit = await core.aadmit()
+        key = _holder()
+        self._held[key] = (permit, core.started(), self._held.get(key))
         return self
 
     async def __aexit__(
@@ -187,126 +146,65 @@ class CircuitBreaker(BreakerCore):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        permit, failed = self._pop(exc)
-        plan = self._succeed(permit) if failed is False else self._settle(permit, failed)
+        core = self._core
+        permit, started = self._pop(_holder())
+        plan = core.ended(permit, started) if exc is None else core.raised(permit, exc)
         if plan is not None:
-            await self._arun(plan)
+            await core.arun(plan)
         if exc is not None:
-            self._note_rejection(exc)
+            core.announce(exc)
 
-    def _pop(self, exc: BaseException | None) -> tuple[Any, bool | None]:
-        entry = self._stack.get()
+    def _pop(self, key: object) -> tuple[Permit, float]:
+        entry = self._held.pop(key, None)
         if entry is None:
             raise RuntimeError(f"circuit breaker {self.name!r} exited without entering")
         permit, started, outer = entry
-        self._stack.set(outer)
-        if exc is not None:
-            return permit, self._judge(exc)
-        slow = self._slow
-        return permit, slow is not None and self._now() - started > slow
+        if outer is not None:
+            self._held[key] = outer
+        return permit, started
 
     # -- inspection and control ------------------------------------------------------------
     @property
     def state(self) -> CircuitState:
-        """The state now: an open circuit whose open time is over reads HALF_OPEN."""
-        now = self._now()
-        if self._shared:
-            self._run(self._sync_plan(now))
-        with self._lock:
-            return self._visible(now)
+        """The state now: an open circuit whose open time is over reads HALF_OPEN (and its
+        listeners hear ``open -> half_open`` then)."""
+        core = self._core
+        if core.shared:
+            core.run(core.sync_plan(heal=False))
+        return core.visible()
 
     def snapshot(self) -> BreakerSnapshot:
-        """State, counts, failure rate, opened_at and retry_after, read under one lock."""
-        now = self._now()
-        if self._shared:
-            self._run(self._sync_plan(now))
-        with self._lock:
-            calls, failures = self._window.counts(now)
-            state = self._visible(now)
-            if self._forced:
-                retry_after = self._recovery_timeout
-            else:
-                retry_after = self._retry_after(now) if state is OPEN else 0.0
-            return BreakerSnapshot(
-                name=self.name,
-                state=state,
-                generation=self._generation,
-                calls=calls,
-                failures=failures,
-                failure_rate=failures / calls if calls else None,
-                consecutive_failures=self._consecutive,
-                opened_at=self._opened_at,
-                retry_after=retry_after,
-                trips=self._trips,
-                probes_in_flight=self._probes,
-                rejected=self._rejected,
-                disabled=self._disabled,
-                forced_open=self._forced,
-            )
+        """State, counts, failure rate, opened_at, retry_after and options, under one lock."""
+        core = self._core
+        if core.shared:
+            core.run(core.sync_plan(heal=False))
+        return core.snapshot()
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(name, old_state, new_state)`` after every transition (errors logged)."""
-        self._listeners.append(check_callable("listener", listener))
+        self._core.listeners.append(check_callable("listener", listener))
 
     def reset(self) -> None:
         """Close the circuit (everywhere the storage reaches), clear counts, undo force/disable."""
-        for attempt in range(3):  # someone else moved meanwhile: closing is what was asked
-            now = self._now()
-            with self._lock:
-                if attempt and self._state is CLOSED:
-                    return
-                before = self._visible(now)
-                old = self._state
-                self._forced = False
-                self._disabled = False
-                op = self._move(CLOSED, now, "reset")
-                if old is CLOSED and before is not CLOSED:  # forced open: closed underneath
-                    self._pending.append((before, CLOSED, "reset"))
-            if op is None:
-                self._deliver()
-                return
-            self._run(self._publish_plan(op, now, "reset"))
+        self._core.reset()
 
     def force_open(self) -> None:
         """Reject every call in this process until `reset()`."""
-        self._set_override(forced=True)
+        self._core.override(forced=True)
 
     def disable(self) -> None:
         """Let every call through and record nothing in this process until `reset()`."""
-        self._set_override(disabled=True)
-
-    def _set_override(self, *, forced: bool = False, disabled: bool = False) -> None:
-        now = self._now()
-        with self._lock:
-            before = self._visible(now)
-            self._forced = self._forced or forced
-            self._disabled = self._disabled or disabled
-            self._refresh_fast()
-            after = self._visible(now)
-            if before is not after:
-                self._pending.append((before, after, "forced_open" if forced else "disabled"))
-        self._deliver()
+        self._core.override(disabled=True)
 
 
-def _categories(value: object) -> frozenset[ErrorCategory]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ConfigurationError(
-            "failure_categories", f"must be a collection of ErrorCategory, got {value!r}"
-        )
-    items = frozenset(value)
-    bad = [item for item in items if not isinstance(item, ErrorCategory)]
-    if bad:
-        raise ConfigurationError(
-            "failure_categories", f"must contain only ErrorCategory members, got {bad[0]!r}"
-        )
-    return items
+def _holder() -> object:
+    """Who runs a `with` block: the asyncio task, else the thread."""
+    loop = _running_loop()
+    task = None if loop is None else current_task(loop)
+    return threading.get_ident() if task is None else task
 
 
-def _callable_or_none(field: str, value: T | None) -> T | None:
-    return None if value is None else check_callable(field, value)
-
-
-class BreakerOptions(TypedDict, total=False):
+class BreakerKwargs(TypedDict, total=False):
     """The keyword options of `CircuitBreaker` (for `circuit_breaker()`)."""
 
     failure_threshold: int
@@ -322,7 +220,7 @@ class BreakerOptions(TypedDict, total=False):
     max_recovery_timeout: float | None
     recovery_jitter: float
     listeners: Iterable[Listener]
-    storage: Storage | None
+    storage: BreakerStore | None
     sync_interval: float
     probe_lease: float
     clock: Callable[[], float] | None
@@ -336,20 +234,20 @@ _registry_lock = threading.Lock()
 def _checkpoint() -> Callable[[], None]:
     """After a test: breakers it named are forgotten, the others closed if it moved them."""
     with _registry_lock:
-        before = {name: (b, b._generation) for name, b in _registry.items()}
+        before = {name: (b, b._core.generation) for name, b in _registry.items()}
 
     def restore() -> None:
         with _registry_lock:
             _registry.clear()
             _registry.update({name: b for name, (b, _) in before.items()})
         for breaker, generation in before.values():
-            if breaker._generation != generation or breaker._touched():
+            if breaker._core.generation != generation or breaker._core.touched():
                 breaker.reset()
 
     return restore
 
 
-def circuit_breaker(name: str, **options: Unpack[BreakerOptions]) -> CircuitBreaker:
+def circuit_breaker(name: str, **options: Unpack[BreakerKwargs]) -> CircuitBreaker:
     """The process-wide breaker called *name*, created with *options* on first use.
 
     Asking again with the same options returns the same breaker; different options for an
@@ -359,8 +257,8 @@ def circuit_breaker(name: str, **options: Unpack[BreakerOptions]) -> CircuitBrea
     candidate = CircuitBreaker(name, **options)
     with _registry_lock:
         existing = _registry.setdefault(name, candidate)
-    if existing is not candidate and existing._config != candidate._config:
-        changed = sorted(k for k, v in candidate._config.items() if existing._config[k] != v)
+    if existing is not candidate and existing.options != candidate.options:
+        changed = existing.options.differences(candidate.options)
         raise ConfigurationError(
             "name",
             f"circuit breaker {name!r} already exists with a different configuration "

@@ -1,41 +1,42 @@
-"""The circuit breaker's state machine: admission, outcome recording and transitions.
+"""The circuit breaker's core: admission, outcome recording and the plans that tell storage.
 
-Correct by construction: all state lives in this object and changes only under ``self._lock``,
-in the same critical section as the decision that causes it. `_move()` is the only place a
-transition happens (generation + 1); `_adopt()` takes over a *newer* shared record and
-nothing else. The lock is never held across the user's call, a storage call, an ``await`` or a
-listener; listeners are told in generation order by whichever thread finds events pending.
+Correct by construction: all state lives in one `Machine` and changes only under ``self._lock``,
+in the same critical section as the decision that causes it, with the clock read inside that
+section (a time read before the lock may be older than a move another thread just made). The
+lock is never held across the user's call, a storage call, an ``await`` or a listener; listeners
+are told in generation order by whichever thread finds events pending (``Teller``).
 
 A private breaker (no *storage*) never talks to storage: its plans end without yielding. With
-shared storage the same machine runs and its plans (see ``_breaker_types``) tell the storage:
+shared storage the same machine runs and its plans (sans-IO generators of ``Op`` requests, run by
+``drive``/``adrive`` against the sync or async storage methods) tell the storage:
 
 - a trip, the open -> half-open step and reset move locally at once, then are published;
 - a probe's outcome is published first and adopted from the answer (two processes deciding at
   once end in the storage's one answer, a legal transition in each);
 - a stored record is adopted only when it is newer than ours (or as new, with another state: the
   storage settled a tie between processes). An older record is never adopted: it means the
-  storage is behind (key lost, reordered answers), and this process writes its state back.
+  storage is behind (key lost, reordered answers), and the next call writes its state back.
   Adopted open times are clamped to ``max_recovery_timeout``; a garbage record counts as none.
 """
 
 from __future__ import annotations
 
 import math
-import random
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from resilience_kit import _call, _clock
-from resilience_kit._breaker._tell import Teller, Transition
+from resilience_kit._breaker._judge import Judge
+from resilience_kit._breaker._machine import Machine
+from resilience_kit._breaker._options import BreakerOptions, BreakerSnapshot
+from resilience_kit._breaker._tell import Teller
 from resilience_kit._breaker._types import (
     CLOSED,
-    FROM_NAME,
     HALF_OPEN,
     OPEN,
-    TO_NAME,
     CircuitState,
-    Listener,
+    Closed,
     Op,
     Permit,
     Plan,
@@ -44,213 +45,150 @@ from resilience_kit._breaker._types import (
     drive,
     spawn,
 )
-from resilience_kit._breaker._window import Window
-from resilience_kit._categories import ErrorCategory
-from resilience_kit._classify import classify
-from resilience_kit.exceptions import CircuitOpenError, mark_rejects_next
+from resilience_kit._breaker._window import make_window
+from resilience_kit.exceptions import CircuitOpenError
 from resilience_kit.metrics import _core as _metrics
-from resilience_kit.storage._base import BreakerRecord, Storage
+from resilience_kit.storage._base import BreakerStore
 
 _LOAD = Op("load")
-# An adopted record may be more than one step ahead: the state it passed through on the way.
-_VIA: dict[tuple[CircuitState, CircuitState], CircuitState] = {
-    (CLOSED, HALF_OPEN): OPEN,
-    (OPEN, CLOSED): HALF_OPEN,
-}
 
 
-class BreakerCore(Teller):
-    """State machine of [`CircuitBreaker`][resilience_kit.CircuitBreaker]; see that class for the
-    API."""
+def _monotonic() -> float:
+    return _clock.monotonic()  # looked up at call time: freezegun and testing.no_wait work
 
-    name: str
-    _now: Callable[[], float]
-    _storage: Storage | None
-    _shared: bool
-    _sync_interval: float
-    _window: Window
-    _recovery_timeout: float
-    _recovery_backoff: float
-    _max_recovery_timeout: float
-    _recovery_jitter: float
-    _half_open_max_calls: int
-    _success_threshold: int
-    _probe_args: tuple[int, float]  # (half_open_max_calls, probe_lease) for probe_acquire
-    _slow: float | None
-    _failure_categories: frozenset[ErrorCategory]
-    _is_failure: Callable[[BaseException], bool] | None
-    _is_failure_result: Callable[[Any], bool] | None
-    _listeners: list[Listener]
 
-    def _init_state(self) -> None:
+class BreakerCore:
+    """The state machine of one [`CircuitBreaker`][resilience_kit.CircuitBreaker] (its API)."""
+
+    def __init__(self, name: str, options: BreakerOptions) -> None:
+        self.name = name
+        self.options = options
+        self.now: Callable[[], float] = _monotonic if options.clock is None else options.clock
+        self.storage: BreakerStore | None = options.storage
+        self.shared = options.storage is not None
+        self._probe_args = (options.half_open_max_calls, options.probe_lease)
         self._lock = threading.Lock()
-        self._state: CircuitState = CLOSED
-        self._generation = 0
-        self._logged_rejection: tuple[int, CircuitState] | None = None
-        self._open_until = 0.0
-        self._open_span = 0.0  # how long the current open spell lasts (bounds every wait)
-        self._opened_at: float | None = None
-        self._trips = 0
-        self._probes = 0  # probe permits held in this process since the circuit last closed
-        self._epoch = 0  # + 1 each time the circuit closes: older probes no longer count
-        self._probe_successes = 0
-        self._consecutive = 0
-        self._rejected = 0
-        self._forced = False
-        self._disabled = False
+        self._metrics = _metrics.breaker(name)
+        self.listeners = list(options.listeners)
+        self._teller = Teller(name, self._lock, self.listeners, self._metrics)
+        self.judge = Judge(name, options, self.now, self._metrics)
+        window = make_window(options.window, options.failure_threshold)
+        self._clocked = window.uses_clock
+        self._m = Machine(options, window, self._teller, shared=self.shared)
         self._syncing = False
-        self._next_sync = -math.inf if self._shared else math.inf
-        self._fast_gen: int | None = 0
-        self._pending: list[Transition] = []  # transitions not yet told to listeners
-        self._delivering = False
-        self._metrics = _metrics.breaker(self.name)
+        self._next_sync = -math.inf if self.shared else math.inf
 
-    # -- helpers (call with the lock held) -------------------------------------------------
-    def _refresh_fast(self) -> None:
-        if self._disabled:
-            self._fast_gen = -1
-        elif self._state is CLOSED and not self._forced:
-            self._fast_gen = self._generation
-        else:
-            self._fast_gen = None
+    # -- admission -------------------------------------------------------------------------
+    def admit(self) -> Permit:
+        """A permit for one call, or ``CircuitOpenError``; a healthy private circuit takes no
+        lock (the closed spell's permit, checked again when the outcome is recorded)."""
+        fast = self._m.fast
+        if fast is not None and (not self.shared or self.now() < self._next_sync):
+            return fast
+        permit: Permit = self.run(self._acquire_plan())
+        return permit
 
-    def _visible(self, now: float) -> CircuitState:
-        if self._disabled:
-            return CLOSED
-        if self._forced:
-            return OPEN
-        if self._state is OPEN and self._open_left(now) <= 0:
-            return HALF_OPEN
-        return self._state
+    async def aadmit(self) -> Permit:
+        fast = self._m.fast
+        if fast is not None and (not self.shared or self.now() < self._next_sync):
+            return fast
+        permit: Permit = await self.arun(self._acquire_plan())
+        return permit
 
-    def _open_left(self, now: float) -> float:
-        """Seconds of the open spell left; a clock that jumped back (freezegun, a suspended VM)
-        never makes it longer than the spell itself: the spell is re-anchored at *now*."""
-        left = self._open_until - now
-        if left > self._open_span:
-            self._open_until = now + self._open_span
-            return self._open_span
-        return left
+    def started(self) -> float:
+        """The start time of a call whose duration is judged (0.0 when none is)."""
+        return self.now() if self.judge.judges_results else 0.0
 
-    def _open_seconds(self, trips: int) -> float:
-        cap = self._max_recovery_timeout
-        try:
-            seconds = min(self._recovery_timeout * self._recovery_backoff ** (trips - 1), cap)
-        except OverflowError:
-            seconds = cap
-        if self._recovery_jitter:
-            seconds *= 1.0 - self._recovery_jitter * random.random()
-        return seconds
-
-    def _move(self, new: CircuitState, now: float, reason: str) -> Op | None:
-        """The one transition: to *new*, generation + 1; returns the publish request if shared."""
-        old = self._state
-        expected = self._generation
-        self._generation = expected + 1
-        self._state = new
-        self._probe_successes = 0
-        open_seconds = 0.0
-        if new is OPEN:
-            self._trips += 1
-            open_seconds = self._open_seconds(self._trips)
-            self._open_until = now + open_seconds
-            self._open_span = open_seconds
-            self._opened_at = now
-        elif new is CLOSED:
-            self._close_probes()
-            self._trips = 0
-            self._consecutive = 0
-            self._opened_at = None
-            self._window.clear()
-        self._refresh_fast()
-        if old is not new:
-            self._pending.append((old, new, reason))
-        if not self._shared:
+    # -- outcomes: each returns a plan when storage must be told ---------------------------
+    def ok(self, permit: Permit) -> Plan | None:
+        """A success: the hot path of a healthy circuit (no storage, one short lock)."""
+        self._metrics.ok()
+        if permit.__class__ is Closed:
+            m = self._m
+            with self._lock:
+                if permit is m.closed_permit:
+                    m.consecutive = 0
+                    m.window.success(self.now() if self._clocked else 0.0)
             return None
-        return Op("publish", expected, TO_NAME[new], open_seconds, self._trips)
+        if isinstance(permit, Probe):
+            return self._probe_plan(permit, failed=False)
+        return None
 
-    def _current_op(self, now: float) -> Op:
-        """A publish request that writes our current state back to a storage that is behind."""
-        remaining = max(self._open_left(now), 0.0) if self._state is OPEN else 0.0
-        state = TO_NAME[self._state]
-        return Op("publish", self._generation - 1, state, remaining, self._trips)
+    def returned(self, permit: Permit, result: Any, started: float) -> Plan | None:
+        """A call returned *result*: a failure if it was slow or *is_failure_result* says so."""
+        if self.judge.result(result, started):
+            return self._settle(permit, failed=True)
+        return self.ok(permit)
 
-    def _adopt(self, record: BreakerRecord | None, now: float, reason: str = "shared") -> bool:
-        """Take over a stored record unless it is older than ours; False if older or none."""
-        if record is None or not _valid(record) or record.generation < self._generation:
-            return False
-        new = FROM_NAME[record.state]
-        if record.generation == self._generation and new is self._state:
-            return True
-        old = self._state
-        self._generation = record.generation
-        self._state = new
-        self._trips = record.trips
-        self._probe_successes = 0
-        if new is OPEN:
-            # Another process's open time, clamped to ours: a stored absurd time cannot lock
-            # this process out beyond max_recovery_timeout.
-            span = min(max(record.open_remaining, 0.0), self._max_recovery_timeout)
-            self._open_until = now + span
-            self._open_span = span
-            if old is not OPEN:
-                self._opened_at = now
-        elif new is CLOSED:
-            self._close_probes()
-            self._consecutive = 0
-            self._opened_at = None
-            self._window.clear()
-        self._refresh_fast()
-        if old is not new:  # another process's moves, told as the legal steps they were
-            via = _VIA.get((old, new))
-            if via is not None:
-                self._pending.append((old, via, reason))
-                old = via
-            self._pending.append((old, new, reason))
-        return True
+    def ended(self, permit: Permit, started: float) -> Plan | None:
+        """A stream or ``with`` block ended without an exception: a failure only if slow."""
+        if self.judge.slow_since(started):
+            return self._settle(permit, failed=True)
+        return self.ok(permit)
 
-    def _close_probes(self) -> None:
-        """A closed circuit has no probes: those still running no longer count."""
-        self._probes = 0
-        self._epoch += 1
+    def raised(self, permit: Permit, exc: BaseException) -> Plan | None:
+        """The call raised *exc*: judged, then recorded (ignored outcomes give permits back)."""
+        verdict = self.judge.exception(exc)
+        return self._settle(permit, verdict.failed, verdict.provider)
 
-    def _note_rejection(self, exc: BaseException) -> None:
-        """After a failed call: if this breaker now rejects calls, say so on *exc* (for an outer
-        ``@retry``, which then does not sleep its backoff only to meet CircuitOpenError)."""
+    def announce(self, exc: BaseException) -> None:
+        """After *exc* was recorded: if the circuit now refuses calls, tell the current call
+        (``CallContext.rejection``), so an outer retry does not sleep into a certain
+        rejection."""
         if not isinstance(exc, Exception):
             return
-        now = self._now()
         with self._lock:
-            if self._disabled:
-                return
-            if self._forced:
-                retry_after = self._recovery_timeout
-            elif self._state is OPEN and self._open_left(now) > 0:
-                retry_after = self._open_left(now)
-            else:
-                return
-        mark_rejects_next(exc, CircuitOpenError(self.name, retry_after))
+            refusing = self._m.refusing(self.now())
+        if refusing is None:
+            return
+        error = CircuitOpenError(self.name, refusing)
         ctx = _call.current()
-        if ctx is not None:  # for an outer @retry: the call's context says the circuit refuses
-            ctx.classified(exc, classify)
-            ctx.rejection = _call.Rejection(
-                self.name, retry_after, _clock.monotonic(), CircuitOpenError(self.name, retry_after)
-            )
+        if ctx is not None:
+            ctx.rejection = _call.Rejection(self.name, refusing, _clock.monotonic(), error)
 
-    def _touched(self) -> bool:
-        """Whether this breaker is anything but closed and clean (for test isolation)."""
-        now = self._now()
+    def _settle(
+        self, permit: Permit, failed: bool | None, provider: str | None = None
+    ) -> Plan | None:
+        self._metrics.settled(failed)
+        if isinstance(permit, Probe):
+            return self._probe_plan(permit, failed=failed, provider=provider)
+        if failed is None or permit.__class__ is not Closed:
+            return None
+        m = self._m
         with self._lock:
-            calls, _ = self._window.counts(now)
-            return bool(
-                self._forced or self._disabled or self._state is not CLOSED or self._consecutive
-            ) or bool(calls)
+            if permit is not m.closed_permit:
+                return None  # admitted before a transition: must not touch the new state
+            now = self.now() if (failed or self._clocked) else 0.0
+            m.consecutive = m.consecutive + 1 if failed else 0
+            if not m.window.record(failed, now):
+                return None
+            op = m.move(OPEN, now, "failure_threshold", provider)
+        if op is None:
+            self._teller.deliver()
+            return None
+        return self._publish_plan(op, "failure_threshold")
+
+    # -- running plans ---------------------------------------------------------------------
+    def run(self, plan: Plan) -> Any:
+        return drive(self.storage, self.name, self._probe_args, plan)
+
+    async def arun(self, plan: Plan) -> Any:
+        return await adrive(self.storage, self.name, self._probe_args, plan, self._orphaned)
+
+    def _orphaned(self, result: Any) -> None:
+        """A plan whose caller was cancelled ended in the background: give back its probe."""
+        if isinstance(result, Probe):
+            spawn(self.arun(self._probe_plan(result, failed=None)))
 
     # -- plans -----------------------------------------------------------------------------
-    def _sync_plan(self, now: float) -> Plan:
-        """Re-read the shared record (one caller at a time, at most every sync_interval)."""
+    def sync_plan(self, *, heal: bool = True) -> Plan:
+        """Re-read the shared record (one caller at a time, at most every sync_interval).
+
+        With *heal*, a storage that is behind gets our state written back; a read (``state``,
+        ``snapshot()``) only adopts: it never writes, so a sync read from async code on an
+        asyncio client (answered from the local mirror) cannot publish into that mirror."""
         with self._lock:
-            if self._syncing or now < self._next_sync:
+            if self._syncing or self.now() < self._next_sync:
                 return
             self._syncing = True
         try:
@@ -258,178 +196,196 @@ class BreakerCore(Teller):
         finally:
             with self._lock:
                 self._syncing = False
-                self._next_sync = now + self._sync_interval
-        heal: Op | None = None
+                self._next_sync = self.now() + self.options.sync_interval
+        op: Op | None = None
         with self._lock:
-            if not self._adopt(record, now) and self._generation > 0:
-                heal = self._current_op(now)  # the storage is behind us: write our state back
-        if heal is not None:
-            yield from self._publish_plan(heal, now)
-        elif self._pending:
-            self._deliver()
+            now = self.now()
+            if not self._m.adopt(record, now) and self._m.generation > 0:
+                if heal:  # the storage is behind us: write our state back
+                    op = self._m.current_op(now)
+                else:  # the next call heals it
+                    self._next_sync = -math.inf
+        if op is not None:
+            yield from self._publish_plan(op)
+        elif self._teller.pending:
+            self._teller.deliver()
 
-    def _publish_plan(self, op: Op, now: float, reason: str = "shared") -> Plan:
+    def _publish_plan(self, op: Op, reason: str = "shared") -> Plan:
         """Publish a transition; adopt the answer if it is newer than what we know."""
-        if self._pending:
-            self._deliver()
+        if self._teller.pending:
+            self._teller.deliver()
         record = yield op
         with self._lock:
             agreed = record is not None and record.state == op.state
-            self._adopt(record, now, reason if agreed else "shared")
-        if self._pending:
-            self._deliver()
+            # the time after the answer: a remaining open time is never cut short
+            self._m.adopt(record, self.now(), reason if agreed else "shared")
+        if self._teller.pending:
+            self._teller.deliver()
 
-    def _acquire_plan(self, now: float) -> Plan:
-        if self._shared:
-            yield from self._sync_plan(now)
+    def _acquire_plan(self) -> Plan:
+        if self.shared:
+            yield from self.sync_plan()
         publish: Op | None = None
         reject: tuple[CircuitState, float] | None = None
+        m = self._m
         with self._lock:
-            if self._disabled:
-                return -1
-            state = self._state
-            if self._forced:
-                reject = (OPEN, self._recovery_timeout)
-            elif state is CLOSED:
-                return self._generation
-            elif state is OPEN and self._open_left(now) > 0:
-                reject = (OPEN, self._open_left(now))
+            if m.fast is not None:
+                return m.fast
+            now = self.now()
+            refusing = m.refusing(now)
+            if refusing is not None:
+                reject = (OPEN, refusing)
             else:
-                if state is OPEN:
-                    publish = self._move(HALF_OPEN, now, "recovery_timeout")
-                if self._shared:
-                    pass  # the storage's probe leases decide, below
-                elif self._probes < self._half_open_max_calls:
+                if m.state is OPEN:
+                    publish = m.move(HALF_OPEN, now, "recovery_timeout")
+                if m.probes < self.options.half_open_max_calls:
                     # Probes of an earlier half-open spell that are still running count too:
-                    # the backend never sees more than half_open_max_calls probes at once.
-                    self._probes += 1
+                    # the backend never sees more than half_open_max_calls probes at once. With
+                    # storage the slot is taken before asking for a lease, so this process never
+                    # has more leases (or requests for one) out than that, even when the storage
+                    # answers from local state during an outage.
+                    m.probes += 1
                 else:
                     reject = (HALF_OPEN, 0.0)
-            generation, epoch = self._generation, self._epoch
+            generation, epoch, provider = m.generation, m.epoch, m.opened_by
             if reject is not None:
-                self._rejected += 1
+                m.rejected += 1
         if publish is not None:
-            yield from self._publish_plan(publish, now, "recovery_timeout")
-        elif self._pending:
-            self._deliver()
+            yield from self._publish_plan(publish, "recovery_timeout")
+        elif self._teller.pending:
+            self._teller.deliver()
         if reject is not None:
-            raise self._rejection(generation, *reject)
-        if not self._shared:
+            raise self._teller.rejection(generation, *reject, provider)
+        if not self.shared:
             return Probe(generation, "", epoch)
-        token = yield Op("acquire", generation)
-        with self._lock:
+        token: str | None = None
+        try:
+            token = yield Op("acquire", generation)
+        finally:
             if token is None:
-                self._rejected += 1
-                self._next_sync = -math.inf  # re-read (and heal) the shared record next time
-            elif epoch == self._epoch:
-                self._probes += 1
+                with self._lock:
+                    m.rejected += 1
+                    self._next_sync = -math.inf  # re-read (and heal) the shared record next time
+                    if epoch == m.epoch:
+                        m.probes -= 1  # the slot taken above
         if token is None:
-            raise self._rejection(generation, HALF_OPEN, 0.0)
+            raise self._teller.rejection(generation, HALF_OPEN, 0.0, provider)
         return Probe(generation, token, epoch)
 
-    def _retry_after(self, now: float) -> float:
-        return max(self._open_left(now), 0.0) if self._state is OPEN else 0.0
-
-    def _succeed(self, permit: Permit) -> Plan | None:
-        """Record a success: the hot path of a healthy circuit (no storage, one short lock)."""
-        self._metrics.ok()
-        if isinstance(permit, int):
-            if permit >= 0:
-                window = self._window
-                now = self._now() if window.uses_clock else 0.0
-                with self._lock:
-                    if permit == self._generation and self._state is CLOSED:
-                        self._consecutive = 0
-                        window.success(now)
-            return None
-        return self._probe_plan(permit, failed=False)
-
-    def _settle(self, permit: Permit, failed: bool | None) -> Plan | None:
-        """Record an outcome (None: ignored); returns a plan when storage must be told."""
-        self._metrics.settled(failed)
-        if isinstance(permit, int):
-            if failed is None or permit < 0:
-                return None
-            now = self._now() if (failed or self._window.uses_clock) else 0.0
-            with self._lock:
-                if permit != self._generation or self._state is not CLOSED:
-                    return None  # admitted before a transition: must not touch the new state
-                if failed:
-                    self._consecutive += 1
-                else:
-                    self._consecutive = 0
-                if not self._window.record(failed, now):
-                    return None
-                op = self._move(OPEN, now, "failure_threshold")
-            if op is None:
-                self._deliver()
-                return None
-            return self._publish_plan(op, now, "failure_threshold")
-        return self._probe_plan(permit, failed=failed)
-
-    def _probe_plan(self, probe: Probe, *, failed: bool | None) -> Plan:
+    def _probe_plan(
+        self, probe: Probe, *, failed: bool | None, provider: str | None = None
+    ) -> Plan:
         """Give back a probe permit and act on its outcome (a private breaker never yields)."""
-        now = self._now()
         op: Op | None = None
         reason = "probe_failed" if failed else "probe_succeeded"
+        m = self._m
         with self._lock:
-            if probe.epoch == self._epoch:
-                self._probes -= 1
-            if probe.generation == self._generation and self._state is HALF_OPEN:
+            now = self.now()
+            if probe.epoch == m.epoch:
+                m.probes -= 1
+            if probe.generation == m.generation and m.state is HALF_OPEN:
                 target: CircuitState | None = None
                 if failed:
                     target = OPEN
                 elif failed is not None:
-                    self._probe_successes += 1
-                    if self._probe_successes >= self._success_threshold:
+                    m.probe_successes += 1
+                    if m.probe_successes >= self.options.success_threshold:
                         target = CLOSED
-                if target is not None and not self._shared:
-                    self._move(target, now, reason)
+                if target is not None and not self.shared:
+                    m.move(target, now, reason, provider)
                 elif target is OPEN:  # shared: moved when the storage answers
-                    trips = self._trips + 1
-                    op = Op("publish", self._generation, "open", self._open_seconds(trips), trips)
+                    m.opened_by = provider
+                    trips = m.trips + 1
+                    op = Op("publish", m.generation, "open", m.open_seconds(trips), trips)
                 elif target is CLOSED:
-                    op = Op("publish", self._generation, "closed", 0.0, 0)
+                    op = Op("publish", m.generation, "closed", 0.0, 0)
         if op is not None:
-            yield from self._publish_plan(op, now, reason)
-        elif self._pending:
-            self._deliver()
-        if self._shared:
+            yield from self._publish_plan(op, reason)
+        elif self._teller.pending:
+            self._teller.deliver()
+        if self.shared:
             yield Op("release", token=probe.token)
 
-    def _run(self, plan: Plan) -> Any:
-        return drive(self._storage, self.name, self._probe_args, plan)
+    # -- inspection and control ------------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        return self._m.generation
 
-    async def _arun(self, plan: Plan) -> Any:
-        return await adrive(self._storage, self.name, self._probe_args, plan, self._orphaned)
+    def visible(self) -> CircuitState:
+        """The state now (an open spell found over is told to listeners as it is seen)."""
+        with self._lock:
+            state = self._m.observe(self.now())
+        if self._teller.pending:
+            self._teller.deliver()
+        return state
 
-    def _orphaned(self, result: Any) -> None:
-        """A plan whose caller was cancelled ended in the background: give back its probe."""
-        if isinstance(result, Probe):
-            spawn(self._arun(self._probe_plan(result, failed=None)))
+    def snapshot(self) -> BreakerSnapshot:
+        m = self._m
+        with self._lock:
+            now = self.now()
+            calls, failures = m.window.counts(now)
+            state = m.observe(now)
+            refusing = m.refusing(now) if state is OPEN else None
+            snap = BreakerSnapshot(
+                name=self.name,
+                state=state,
+                generation=m.generation,
+                calls=calls,
+                failures=failures,
+                failure_rate=failures / calls if calls else None,
+                consecutive_failures=m.consecutive,
+                opened_at=m.opened_at,
+                retry_after=0.0 if refusing is None else refusing,
+                trips=m.trips,
+                probes_in_flight=m.probes,
+                rejected=m.rejected,
+                disabled=m.disabled,
+                forced_open=m.forced,
+                options=self.options,
+            )
+        if self._teller.pending:
+            self._teller.deliver()
+        return snap
 
-    # -- the hot path ----------------------------------------------------------------------
-    def _acquire(self) -> Permit:
-        gen = self._fast_gen
-        if gen is not None and (not self._shared or self._now() < self._next_sync):
-            return gen
-        permit: Permit = self._run(self._acquire_plan(self._now()))
-        return permit
+    def touched(self) -> bool:
+        """Whether this breaker is anything but closed and clean (for test isolation)."""
+        m = self._m
+        with self._lock:
+            calls, _ = m.window.counts(self.now())
+            return bool(m.forced or m.disabled or m.state is not CLOSED or m.consecutive) or bool(
+                calls
+            )
 
-    async def _aacquire(self) -> Permit:
-        gen = self._fast_gen
-        if gen is not None and (not self._shared or self._now() < self._next_sync):
-            return gen
-        permit: Permit = await self._arun(self._acquire_plan(self._now()))
-        return permit
+    def reset(self) -> None:
+        """Close the circuit (everywhere the storage reaches), clear counts, undo overrides."""
+        m = self._m
+        for attempt in range(3):  # someone else moved meanwhile: closing is what was asked
+            with self._lock:
+                now = self.now()
+                if attempt and m.state is CLOSED:
+                    return
+                before = m.visible(now)
+                old = m.state
+                m.forced = False
+                m.disabled = False
+                op = m.move(CLOSED, now, "reset")
+                if old is CLOSED and before is not CLOSED:  # forced open: closed underneath
+                    self._teller.queue(before, CLOSED, "reset", None)
+            if op is None:
+                self._teller.deliver()
+                return
+            self.run(self._publish_plan(op, "reset"))
 
-
-def _valid(record: BreakerRecord) -> bool:
-    """Whether a stored record makes sense; anything else counts as no shared state."""
-    return (
-        record.state in FROM_NAME
-        and record.generation >= 0
-        and record.trips >= 0
-        and math.isfinite(record.open_remaining)
-        and record.open_remaining >= 0.0
-    )
+    def override(self, *, forced: bool = False, disabled: bool = False) -> None:
+        m = self._m
+        with self._lock:
+            now = self.now()
+            before = m.visible(now)
+            m.forced = m.forced or forced
+            m.disabled = m.disabled or disabled
+            m.refresh_fast()
+            after = m.visible(now)
+            if before is not after:
+                reason = "forced_open" if forced else "disabled"
+                self._teller.queue(before, after, reason, m.opened_by)
+        self._teller.deliver()

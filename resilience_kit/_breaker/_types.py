@@ -1,7 +1,7 @@
 """Circuit-breaker value types, and the drivers that answer a plan's storage requests.
 
 A *plan* is a generator that yields `Op` requests and receives the storage's answers;
-`drive()` answers with the sync ``Storage`` methods, `adrive()` with the async ``a*``
+`drive()` answers with the sync ``BreakerStore`` methods, `adrive()` with the async ``a*``
 methods, so the sync and async paths share one state machine.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias
 
-from resilience_kit.storage._base import BreakerStateName, Storage
+from resilience_kit.storage._base import BreakerStateName, BreakerStore
 
 
 class CircuitState(str, enum.Enum):
@@ -42,27 +42,15 @@ Listener: TypeAlias = Callable[[str, CircuitState, CircuitState], None]
 """Called as ``listener(breaker_name, old_state, new_state)`` after each transition."""
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerSnapshot:
-    """A consistent view of one breaker at one moment (times are monotonic seconds)."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Closed:
+    """The permit of a call admitted by a closed circuit. One object per closed spell, shared
+    by every call of it: its outcome counts while that object is still the breaker's."""
 
-    name: str
-    state: CircuitState
     generation: int
-    calls: int
-    failures: int
-    failure_rate: float | None
-    consecutive_failures: int
-    opened_at: float | None
-    retry_after: float
-    trips: int
-    probes_in_flight: int
-    rejected: int
-    disabled: bool
-    forced_open: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Probe:
     """The permit of a half-open call: its generation, storage lease and close-to-close epoch."""
 
@@ -71,8 +59,15 @@ class Probe:
     epoch: int = 0
 
 
-Permit: TypeAlias = "int | Probe"
-"""A closed-state admission is just the generation (an int); -1 means "record nothing"."""
+@dataclass(frozen=True, slots=True, eq=False)
+class Bypass:
+    """The permit of a call admitted by a disabled breaker: its outcome is not recorded."""
+
+
+BYPASS: Final = Bypass()
+
+Permit: TypeAlias = "Closed | Probe | Bypass"
+"""What an admission hands the call, given back with its outcome."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +101,9 @@ def _forget(task: asyncio.Task[Any]) -> None:
         task.exception()  # retrieved: a background plan's rejection is nobody's error
 
 
-def drive(storage: Storage | None, name: str, probe_args: tuple[int, float], plan: Plan) -> Any:
+def drive(
+    storage: BreakerStore | None, name: str, probe_args: tuple[int, float], plan: Plan
+) -> Any:
     """Run *plan* against the sync storage methods; returns the plan's result."""
     try:
         op = next(plan)
@@ -138,7 +135,7 @@ def drive(storage: Storage | None, name: str, probe_args: tuple[int, float], pla
 
 
 async def adrive(
-    storage: Storage | None,
+    storage: BreakerStore | None,
     name: str,
     probe_args: tuple[int, float],
     plan: Plan,
@@ -172,7 +169,7 @@ def _adopt_orphan(orphaned: Callable[[Any], None], task: asyncio.Task[Any]) -> N
 
 
 async def _answer(
-    storage: Storage, name: str, probe_args: tuple[int, float], plan: Plan, op: Op
+    storage: BreakerStore, name: str, probe_args: tuple[int, float], plan: Plan, op: Op
 ) -> Any:
     limit, lease = probe_args
     try:

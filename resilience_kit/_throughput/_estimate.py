@@ -20,6 +20,9 @@ class Estimate:
 
     prompt: int
     output: int | None
+    shape: str = "text"
+    """What the prompt holds besides plain text (``"text"``, ``"image"``, ``"tools"``,
+    ``"system"``, joined by ``+``): the characters-to-tokens ratio is learned per shape."""
 
     @property
     def total(self) -> int:
@@ -38,14 +41,23 @@ def estimate_tokens(*args: Any, **kwargs: Any) -> Estimate | None:
     found = False
     messages = kwargs.get("messages")
     count = 0
+    kinds: set[str] = set()
     if isinstance(messages, (list, tuple)):
         found = True
         count = len(messages)
         texts += sum(_chars(message) for message in messages)
+        if any(_has_image(message) for message in messages):
+            kinds.add("image")
     for name in ("system", "input", "instructions", "prompt"):
         if name in kwargs:
             found = True
             texts += _chars(kwargs[name])
+            if name in {"system", "instructions"}:
+                kinds.add("system")
+            elif _has_image(kwargs[name]):
+                kinds.add("image")
+    if kwargs.get("tools"):
+        kinds.add("tools")
     output = next(
         (
             value
@@ -56,7 +68,24 @@ def estimate_tokens(*args: Any, **kwargs: Any) -> Estimate | None:
     )
     if not found and output is None:
         return None
-    return Estimate(math.ceil(texts / 4) + _PER_MESSAGE * count, output)
+    shape = "+".join(sorted(kinds)) or "text"
+    return Estimate(math.ceil(texts / 4) + _PER_MESSAGE * count, output, shape)
+
+
+_IMAGE_TYPES = frozenset({"image", "image_url", "input_image", "document", "file", "input_file"})
+
+
+def _has_image(value: object, depth: int = 0) -> bool:
+    """Whether a message or content list holds an image or file part (tokens not in its text)."""
+    if depth > 4:
+        return False
+    if isinstance(value, Mapping):
+        if value.get("type") in _IMAGE_TYPES:
+            return True
+        return _has_image(value.get("content"), depth + 1)
+    if isinstance(value, (list, tuple)):
+        return any(_has_image(item, depth + 1) for item in value)
+    return False
 
 
 def _chars(value: object, depth: int = 0) -> int:

@@ -25,6 +25,9 @@ BreakerStateName = Literal["closed", "open", "half_open"]
 Pair = tuple[float, float]
 """(requests, tokens)."""
 OptPair = tuple["float | None", "float | None"]
+Vec = tuple[float, ...]
+"""One amount per limit of a token budget: (requests, tokens) or (requests, input, output)."""
+OptVec = tuple["float | None", ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +36,7 @@ class Reservation:
     once and *sent* holds the ``sent`` counters after it (else None)."""
 
     wait: float
-    sent: Pair | None
+    sent: Vec | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +211,60 @@ class TokenStore:
         """Add *level* to the levels (a refund; negative: a charge), *sent* and *pending* to
         those counters."""
         raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    # Budgets of any number of limits, taken only when the whole cost fits: nothing is ever
+    # pending, so no reservation outlives the call that made it (whatever the network does).
+    def tokens_take(self, name: str, *, cost: Vec, rate: Vec, cap: Vec) -> Reservation:
+        """Take *cost* if every limit has room for it now (a cost above a cap needs a full
+        bucket): ``Reservation(0.0, sent counters after it)``. Otherwise take nothing and return
+        the seconds until it would fit (``Reservation(wait, None)``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    def tokens_learn(
+        self,
+        name: str,
+        *,
+        remaining: OptVec,
+        age: float,
+        sent: Vec,
+        rate: Vec,
+        cap: Vec,
+        gain: Pair = (1.0, 1.0),
+    ) -> None:
+        """Move each level toward what a server's *remaining* says, for an answer that arrived
+        *age* seconds ago to a request whose take left the ``sent`` counters at *sent*:
+        ``target = min(cap, remaining + rate * age - (sent now - sent))``, ``level += g * (target
+        - level)`` with ``g`` the first of *gain* when the target is higher, the second when lower
+        (answers to concurrent requests each miss some of the others: one answer is noisy).
+        ``None`` leaves that level alone; an empty *sent* means nothing was sent since."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    def tokens_settle(self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec) -> None:
+        """Add *level* to the levels (a refund; negative: a charge) and *sent* to the counters."""
+        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+
+    async def atokens_take(self, name: str, *, cost: Vec, rate: Vec, cap: Vec) -> Reservation:
+        return self.tokens_take(name, cost=cost, rate=rate, cap=cap)
+
+    async def atokens_learn(
+        self,
+        name: str,
+        *,
+        remaining: OptVec,
+        age: float,
+        sent: Vec,
+        rate: Vec,
+        cap: Vec,
+        gain: Pair = (1.0, 1.0),
+    ) -> None:
+        self.tokens_learn(
+            name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap, gain=gain
+        )
+
+    async def atokens_settle(
+        self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec
+    ) -> None:
+        self.tokens_settle(name, level=level, sent=sent, rate=rate, cap=cap)
 
     async def atokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
         return self.tokens_reserve(name, cost=cost, rate=rate, cap=cap)

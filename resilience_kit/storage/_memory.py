@@ -13,9 +13,11 @@ from resilience_kit.storage._base import (
     BreakerRecord,
     BreakerStateName,
     OptPair,
+    OptVec,
     Pair,
     Reservation,
     Storage,
+    Vec,
 )
 
 
@@ -44,6 +46,25 @@ class _Tokens:
 
 
 @dataclass
+class _Vector:
+    """A budget of any number of limits (`Storage.tokens_take`): levels and sent counters."""
+
+    levels: list[float]
+    sent: list[float]
+    stamp: float
+
+    def refill(self, now: float, rate: Vec, cap: Vec) -> None:
+        elapsed = max(now - self.stamp, 0.0)
+        if len(self.levels) != len(rate):  # the limits known changed shape: start full
+            self.levels = list(cap)
+            self.sent = [0.0] * len(rate)
+        for i, per_second in enumerate(rate):
+            if per_second > 0:
+                self.levels[i] = min(cap[i], self.levels[i] + elapsed * per_second)
+        self.stamp = now
+
+
+@dataclass
 class _Budget:
     requests: deque[float] = field(default_factory=deque)
     retries: deque[float] = field(default_factory=deque)
@@ -59,6 +80,7 @@ class MemoryStorage(Storage):
         self._gates: dict[str, tuple[float, float]] = {}  # name -> (until, length of the block)
         self._budgets: dict[str, _Budget] = {}
         self._token_budgets: dict[str, _Tokens] = {}
+        self._vectors: dict[str, _Vector] = {}
         self._tokens = itertools.count(1)
 
     def _now(self) -> float:
@@ -210,6 +232,57 @@ class MemoryStorage(Storage):
                 entry.sent[i] += sent[i]
                 entry.pending[i] += pending[i]
 
+    def _vector(self, name: str, now: float, rate: Vec, cap: Vec) -> _Vector:
+        entry = self._vectors.get(name)
+        if entry is None:
+            entry = _Vector(list(cap), [0.0] * len(rate), now)
+            self._vectors[name] = entry
+        entry.refill(now, rate, cap)
+        return entry
+
+    def tokens_take(self, name: str, *, cost: Vec, rate: Vec, cap: Vec) -> Reservation:
+        now = self._now()
+        with self._lock:
+            entry = self._vector(name, now, rate, cap)
+            wait = take_wait(entry.levels, cost, rate, cap)
+            if wait > 0:
+                return Reservation(wait, None)
+            for i, amount in enumerate(cost):
+                if rate[i] > 0:
+                    entry.levels[i] -= amount
+                entry.sent[i] += amount
+            return Reservation(0.0, tuple(entry.sent))
+
+    def tokens_learn(
+        self,
+        name: str,
+        *,
+        remaining: OptVec,
+        age: float,
+        sent: Vec,
+        rate: Vec,
+        cap: Vec,
+        gain: Pair = (1.0, 1.0),
+    ) -> None:
+        now = self._now()
+        with self._lock:
+            entry = self._vector(name, now, rate, cap)
+            for i, left in enumerate(remaining):
+                if left is not None and rate[i] > 0:
+                    since = entry.sent[i] - sent[i] if i < len(sent) else 0.0
+                    target = min(cap[i], left + rate[i] * max(age, 0.0) - since)
+                    step = gain[0] if target > entry.levels[i] else gain[1]
+                    entry.levels[i] += step * (target - entry.levels[i])
+
+    def tokens_settle(self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec) -> None:
+        now = self._now()
+        with self._lock:
+            entry = self._vector(name, now, rate, cap)
+            for i in range(len(rate)):
+                if rate[i] > 0:
+                    entry.levels[i] = min(cap[i], entry.levels[i] + level[i])
+                entry.sent[i] += sent[i]
+
     def budget_try_retry(
         self, name: str, *, ratio: float, min_per_second: float, window: float
     ) -> bool:
@@ -222,6 +295,16 @@ class MemoryStorage(Storage):
                 return False
             budget.retries.append(now)
             return True
+
+
+def take_wait(levels: list[float], cost: Vec, rate: Vec, cap: Vec) -> float:
+    """Seconds until *cost* fits every limit (a cost above a cap needs a full bucket)."""
+    waits = [
+        (min(cost[i], cap[i]) - levels[i]) / rate[i]
+        for i in range(len(rate))
+        if rate[i] > 0 and levels[i] < min(cost[i], cap[i])
+    ]
+    return max(waits, default=0.0)
 
 
 def _wait(levels: list[float], rate: Pair) -> float:

@@ -19,11 +19,12 @@ from resilience_kit.storage._base import (
     Pair,
     Reservation,
 )
-from resilience_kit.storage._redis_core import RedisCore, value
+from resilience_kit.storage._redis_core import value
 from resilience_kit.storage._redis_support import parse, to_ms
+from resilience_kit.storage._redis_tokens import RedisTokens
 
 
-class RedisStorage(RedisCore):
+class RedisStorage(RedisTokens):
     """Shared state in Redis for breakers, rate-limit gates and retry budgets in many processes.
 
     *client* is a ``redis.Redis`` (serves the sync methods) or a ``redis.asyncio.Redis`` (serves
@@ -42,8 +43,8 @@ class RedisStorage(RedisCore):
     (host, db, auth, TLS) but both socket timeouts set to *op_timeout* seconds and one immediate
     retry, so a dead or stalled server costs one caller about ``2 * op_timeout`` at most, and your
     client's own timeouts and retries are left alone. A sync client also serves the ``a*``
-    methods of gates and budgets in a worker thread (``asyncio.to_thread``), so async callers
-    never block the event loop on it (breakers and token budgets: one short blocking round trip).
+    methods of breakers, gates and budgets in a worker thread (``asyncio.to_thread``), so async
+    callers never block the event loop on it (token budgets: one short blocking round trip).
 
     When an operation fails, it is answered locally, ``storage_unavailable`` is logged once, and
     Redis is not asked again for *retry_interval* seconds; then one caller probes it, writes back
@@ -74,6 +75,9 @@ class RedisStorage(RedisCore):
         )
 
     async def abreaker_load(self, name: str) -> BreakerRecord | None:
+        if not self.is_async:  # a sync client: its round trip runs in a worker thread
+            return await asyncio.to_thread(self.breaker_load, name)
+
         async def remote() -> BreakerRecord | None:
             return self._remembered(
                 name, await value(self._call("load", self._load_args(name), []))
@@ -124,6 +128,15 @@ class RedisStorage(RedisCore):
         open_seconds: float = 0.0,
         trips: int = 0,
     ) -> BreakerRecord:
+        if not self.is_async:
+            return await asyncio.to_thread(
+                self.breaker_publish,
+                name,
+                expected_generation=expected_generation,
+                state=state,
+                open_seconds=open_seconds,
+                trips=trips,
+            )
         args = (name, expected_generation, state, open_seconds, trips)
 
         async def remote() -> BreakerRecord:
@@ -154,6 +167,14 @@ class RedisStorage(RedisCore):
     async def aprobe_acquire(
         self, name: str, *, generation: int, limit: int, lease_seconds: float
     ) -> str | None:
+        if not self.is_async:
+            return await asyncio.to_thread(
+                self.probe_acquire,
+                name,
+                generation=generation,
+                limit=limit,
+                lease_seconds=lease_seconds,
+            )
         keys, args, token = self._acquire_args(name, generation, limit, lease_seconds)
 
         async def remote() -> str | None:
@@ -176,6 +197,9 @@ class RedisStorage(RedisCore):
         )
 
     async def aprobe_release(self, name: str, token: str) -> None:
+        if not self.is_async:
+            await asyncio.to_thread(self.probe_release, name, token)
+            return
         key = self._key("breaker", name, "probes")
 
         async def remote() -> None:

@@ -7,6 +7,8 @@ leave a script as strings (Redis truncates Lua numbers to integers).
 
 from __future__ import annotations
 
+from resilience_kit.storage._redis_token_scripts import TOKENS_LEARN, TOKENS_SETTLE, TOKENS_TAKE
+
 _COMMON = """
 local function now_ms()
   local t = redis.call('TIME')
@@ -268,6 +270,7 @@ return 1
 """
 )
 
+
 SCRIPTS: dict[str, str] = {
     "load": BREAKER_LOAD,
     "publish": BREAKER_PUBLISH,
@@ -280,4 +283,7 @@ SCRIPTS: dict[str, str] = {
     "tokens_send": TOKENS_SEND,
     "tokens_sync": TOKENS_SYNC,
     "tokens_adjust": TOKENS_ADJUST,
+    "tokens_take": TOKENS_TAKE,
+    "tokens_learn": TOKENS_LEARN,
+    "tokens_settle": TOKENS_SETTLE,
 }

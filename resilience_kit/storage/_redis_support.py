@@ -142,7 +142,14 @@ def bounded(client: Any, op_timeout: float) -> Any:
     kwargs["retry_on_error"] = []
     if isinstance(client, redis.asyncio.Redis):
         kwargs["retry"] = AsyncRetry(NoBackoff(), 1)
-        own = redis.asyncio.ConnectionPool(connection_class=pool.connection_class, **kwargs)
+        # Many tasks at once wait (up to op_timeout) for a free connection instead of failing
+        # with MaxConnectionsError, which would look like an outage and fall back to local state.
+        own = redis.asyncio.BlockingConnectionPool(
+            connection_class=pool.connection_class,
+            max_connections=pool.max_connections,
+            timeout=op_timeout,
+            **kwargs,
+        )
         return redis.asyncio.Redis.from_pool(own)  # the client owns (and closes) its pool
     kwargs["retry"] = redis.retry.Retry(NoBackoff(), 1)
     sync_pool = redis.ConnectionPool(connection_class=pool.connection_class, **kwargs)

@@ -1,9 +1,11 @@
 """The fake server's provider-style limits: requests and tokens per period, refilled continuously.
 
-Like OpenAI and Anthropic, a request is admitted only when one request and its token cost (prompt
-tokens plus ``max_tokens``) both fit; every answer carries the rate-limit headers of its provider,
-and an empty bucket answers 429 with a whole-second ``retry-after`` and, for OpenAI, the body's
-"Please try again in 500ms".
+Charged as each provider charges: OpenAI and Azure OpenAI count a request's prompt tokens plus
+``max_tokens`` at admission, whatever the answer uses; Anthropic with an output limit counts the
+prompt against the input-tokens limit and ``max_tokens`` against the output-tokens limit, then
+gives back what the answer did not use. Every answer carries its provider's rate-limit headers
+(OpenAI's full set, Azure's remaining-only set, or Anthropic's), and an empty bucket answers 429
+with a whole-second ``retry-after`` and, for OpenAI, the body's "Please try again in 500ms".
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from resilience_kit.testing._faults import Fault, Provider
 
 __all__ = ["Admission", "Buckets", "RateLimits", "go_duration", "request_cost"]
 
-LimitKind = Literal["requests", "tokens"]
+LimitKind = Literal["requests", "tokens", "output"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,16 +32,25 @@ class RateLimits:
     ``period=60`` is a provider's RPM/TPM; a shorter period scales time down for fast tests and
     benchmarks (the headers then count per period). Each bucket holds *depth* seconds of quota
     (default: the whole period, as the providers do) and refills continuously. ``None`` leaves
-    that limit off.
+    that limit off. *output_tokens* is Anthropic's output-tokens limit: with it, Anthropic
+    requests count their prompt against *tokens* (the input limit) and ``max_tokens`` against
+    it. *headers* ``"remaining"`` answers OpenAI-style requests with Azure OpenAI's set
+    (``x-ratelimit-remaining-requests``/``-tokens`` only: no limit, no reset).
     """
 
     requests: int | None = None
     tokens: int | None = None
     period: float = 60.0
     depth: float | None = None
+    output_tokens: int | None = None
+    headers: Literal["full", "remaining"] = "full"
 
     def __post_init__(self) -> None:
-        for name in ("requests", "tokens"):
+        if self.headers not in {"full", "remaining"}:
+            raise ConfigurationError(
+                "headers", f"must be 'full' or 'remaining', got {self.headers!r}"
+            )
+        for name in ("requests", "tokens", "output_tokens"):
             value = getattr(self, name)
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value < 1
@@ -105,25 +116,45 @@ class Buckets:
         self.tokens = (
             None if limits.tokens is None else _Bucket(limits.tokens, limits.period, depth)
         )
+        self.output = (
+            None
+            if limits.output_tokens is None
+            else _Bucket(limits.output_tokens, limits.period, depth)
+        )
 
-    def admit(self, provider: Provider, model: str, cost: int) -> Admission:
+    def admit(
+        self, provider: Provider, model: str, body: dict[str, Any], prompt: int, used: int = 0
+    ) -> Admission:
+        """Admit a request of *prompt* tokens (its ``max_tokens`` read from *body*) whose answer
+        uses *used* output tokens, or answer why not."""
+        most = max_output(body)
+        split = provider == "anthropic" and self.output is not None
+        costs: dict[LimitKind, tuple[_Bucket | None, int]] = {
+            "requests": (self.requests, 1),
+            "tokens": (self.tokens, prompt if split else prompt + most),
+            "output": (self.output if split else None, most),
+        }
         now = _clock.monotonic()
-        waits: dict[str, float] = {}
-        for name, bucket, amount in (("requests", self.requests, 1), ("tokens", self.tokens, cost)):
+        waits: dict[LimitKind, float] = {}
+        for kind, (bucket, amount) in costs.items():
             if bucket is not None:
                 bucket.refill(now)
-                waits[name] = bucket.wait(amount)
+                waits[kind] = bucket.wait(amount)
         wait = max(waits.values())
         if wait <= 0:
-            if self.requests is not None:
-                self.requests.level -= 1
-            if self.tokens is not None:
-                self.tokens.level -= min(cost, self.tokens.capacity)
-            return Admission(self._headers(provider), None)
-        kind: LimitKind = "tokens" if waits.get("tokens", 0.0) >= wait else "requests"
+            for bucket, amount in costs.values():
+                if bucket is not None:
+                    bucket.level -= min(amount, bucket.capacity)
+            headers = self._headers(provider)
+            if split and self.output is not None:  # what the answer did not use comes back
+                give_back = max(most - used, 0)
+                self.output.level = min(self.output.capacity, self.output.level + give_back)
+            return Admission(headers, None)
+        kind = max(waits, key=lambda name: waits[name])
         headers = self._headers(provider)
         headers["retry-after"] = str(max(1, math.ceil(wait)))
-        return Admission(headers, self._fault(provider, kind, model, cost, wait, headers))
+        amount = costs[kind][1]
+        return Admission(headers, self._fault(provider, kind, model, amount, wait, headers))
 
     def _fault(
         self,
@@ -134,10 +165,10 @@ class Buckets:
         wait: float,
         headers: dict[str, str],
     ) -> Fault:
-        bucket = self.tokens if kind == "tokens" else self.requests
+        bucket = {"tokens": self.tokens, "output": self.output}.get(kind, self.requests)
         assert bucket is not None  # the kind that made the wait
         used = math.ceil(bucket.capacity - bucket.level)
-        amount = cost if kind == "tokens" else 1
+        amount = cost
         if provider == "openai":
             unit = "tokens per min (TPM)" if kind == "tokens" else "requests per min (RPM)"
             return Fault.status(
@@ -152,7 +183,7 @@ class Buckets:
                     "https://platform.openai.com/account/rate-limits to learn more."
                 ),
             )
-        what = "input tokens" if kind == "tokens" else "requests"
+        what = {"tokens": "input tokens", "output": "output tokens"}.get(kind, "requests")
         return Fault.status(
             429,
             headers=headers,
@@ -164,32 +195,57 @@ class Buckets:
         )
 
     def _headers(self, provider: Provider) -> dict[str, str]:
+        if provider == "anthropic":
+            return self._anthropic_headers()
         headers: dict[str, str] = {}
         for kind, bucket in (("requests", self.requests), ("tokens", self.tokens)):
             if bucket is None:
                 continue
-            remaining = str(max(0, math.floor(bucket.level)))
-            if provider == "openai":
+            headers[f"x-ratelimit-remaining-{kind}"] = _remaining(bucket)
+            if self.limits.headers == "full":
                 headers[f"x-ratelimit-limit-{kind}"] = str(bucket.limit)
-                headers[f"x-ratelimit-remaining-{kind}"] = remaining
                 headers[f"x-ratelimit-reset-{kind}"] = go_duration(bucket.reset())
-            else:
-                kinds = (kind,) if kind == "requests" else ("tokens", "input-tokens")
-                reset = _rfc3339(time.time() + bucket.reset())
-                for name in kinds:
-                    headers[f"anthropic-ratelimit-{name}-limit"] = str(bucket.limit)
-                    headers[f"anthropic-ratelimit-{name}-remaining"] = remaining
-                    headers[f"anthropic-ratelimit-{name}-reset"] = reset
+        return headers
+
+    def _anthropic_headers(self) -> dict[str, str]:
+        split = self.output is not None
+        names: list[tuple[str, _Bucket | None]] = [("requests", self.requests)]
+        if split:
+            names += [("input-tokens", self.tokens), ("output-tokens", self.output)]
+            tightest = min(
+                (bucket for bucket in (self.tokens, self.output) if bucket is not None),
+                key=lambda bucket: bucket.level / bucket.capacity,
+            )
+            names.append(("tokens", tightest))
+        else:
+            names += [("tokens", self.tokens), ("input-tokens", self.tokens)]
+        headers: dict[str, str] = {}
+        for name, bucket in names:
+            if bucket is None:
+                continue
+            headers[f"anthropic-ratelimit-{name}-limit"] = str(bucket.limit)
+            headers[f"anthropic-ratelimit-{name}-remaining"] = _remaining(bucket)
+            headers[f"anthropic-ratelimit-{name}-reset"] = _rfc3339(time.time() + bucket.reset())
         return headers
 
 
-def request_cost(body: dict[str, Any], prompt_tokens: int) -> int:
-    """Tokens a request counts against the limit: its prompt plus the output it may produce."""
+def _remaining(bucket: _Bucket) -> str:
+    return str(max(0, math.floor(bucket.level)))
+
+
+def max_output(body: dict[str, Any]) -> int:
+    """The output a request may produce: its ``max_completion_tokens`` or ``max_tokens``."""
     for name in ("max_completion_tokens", "max_tokens"):
         value = body.get(name)
         if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return prompt_tokens + value
-    return prompt_tokens
+            return value
+    return 0
+
+
+def request_cost(body: dict[str, Any], prompt_tokens: int) -> int:
+    """Tokens a request counts against an OpenAI-style limit: its prompt plus the output it may
+    produce."""
+    return prompt_tokens + max_output(body)
 
 
 def go_duration(seconds: float) -> str:

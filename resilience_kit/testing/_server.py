@@ -29,7 +29,7 @@ from resilience_kit.testing._faults import (
     non_stream_error,
 )
 from resilience_kit.testing._handler import QuietHTTPServer, make_handler
-from resilience_kit.testing._limits import Buckets, RateLimits, request_cost
+from resilience_kit.testing._limits import Buckets, RateLimits
 from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rate_limited
 from resilience_kit.testing._streams import Streams
 from resilience_kit.testing._wire_responses import CutPlan, StoredResponse
@@ -358,8 +358,9 @@ class FakeLLMServer(ClientFactories, Streams):
             if wait > 0:
                 return rate_limited(provider, wait), "rate_limited", {}
         if self._limits is not None:
-            cost = request_cost(dict(body), prompt_tokens(dict(body)))
-            admission = self._limits.admit(provider, model, cost)
+            request = dict(body)
+            used = max(1, len(self.reply.split()))  # the answer's output tokens
+            admission = self._limits.admit(provider, model, request, prompt_tokens(request), used)
             if admission.fault is not None:
                 return admission.fault, "rate_limited", {}
             return Fault.ok(), "ok", admission.headers

@@ -8,6 +8,7 @@ says ``ResponsibleAIPolicyViolation``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 
 import resilience_kit as rk
 from resilience_kit import ErrorCategory, classify
-from resilience_kit.testing import FakeLLMServer, Fault, NoWait
+from resilience_kit.testing import FakeLLMServer, Fault, NoWait, RateLimits
 
 pytestmark = pytest.mark.integration
 C = ErrorCategory
@@ -184,3 +185,40 @@ def test_azure_content_filter_is_not_retried(
         ask()
     assert 1 == rk_fake_llm.hits()
     assert 0 == rk_no_wait.count
+
+
+def test_azure_remaining_only_headers_never_serialise_the_limiter() -> None:
+    """Azure answers say only what remains (no limit, no reset): the token limiter learns the
+    budget from them and lets many calls out at once, never one at a time."""
+    limits = RateLimits(requests=600, tokens=60_000, period=60.0, headers="remaining")
+    limiter = rk.TokenLimiter()
+    lock = threading.Lock()
+    flying = [0, 0]  # now, most
+
+    with FakeLLMServer(limits=limits, latency=(0.02, 0.04)) as server:
+        client = rk.observe(server.azure_openai_client(), limiter)
+
+        @limiter
+        def ask(**kwargs: Any) -> Any:
+            with lock:
+                flying[0] += 1
+                flying[1] = max(flying)
+            try:
+                return client.chat.completions.create(model="gpt-4o", **kwargs)
+            finally:
+                with lock:
+                    flying[0] -= 1
+
+        def worker() -> None:
+            for _ in range(3):
+                ask(messages=[{"role": "user", "content": "hi"}], max_tokens=16)
+
+        threads = [threading.Thread(target=worker) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        records = server.requests
+    assert 24 == sum(r.status == 200 for r in records)
+    assert flying[1] >= 4
+    assert limiter.limits[1] is not None

@@ -113,6 +113,39 @@ def test_anthropic_headers_and_rate_limit_error() -> None:
     assert caught.value.response.headers["retry-after"].isdigit()
 
 
+def test_azure_style_headers_say_only_what_remains() -> None:
+    """headers="remaining": Azure OpenAI's set, no limit and no reset; still prompt+max_tokens."""
+    limits = RateLimits(requests=10, tokens=10_000, period=86_400.0, headers="remaining")
+    with no_wait(), FakeLLMServer(limits=limits) as server, server.openai_client() as client:
+        raw = create(client)
+        cost = raw.parse().usage.prompt_tokens + 100
+    rate_headers = sorted(name for name in raw.headers if name.startswith("x-ratelimit"))
+    assert ["x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens"] == rate_headers
+    assert str(10_000 - cost) == raw.headers["x-ratelimit-remaining-tokens"]
+
+
+def test_anthropic_output_limit_counts_max_tokens_then_gives_back_the_unused() -> None:
+    """With an output limit, Anthropic requests count the prompt against the input limit and
+    max_tokens against the output limit; what the answer did not use comes back."""
+    limits = RateLimits(requests=10, tokens=10_000, output_tokens=2_000, period=86_400.0)
+    with no_wait(), FakeLLMServer(limits=limits) as server, server.anthropic_client() as client:
+        raw = client.messages.with_raw_response.create(
+            model="claude-x", max_tokens=500, messages=PROMPT
+        )
+        usage = raw.parse().usage
+        second = client.messages.with_raw_response.create(
+            model="claude-x", max_tokens=500, messages=PROMPT
+        )
+    assert (
+        str(10_000 - usage.input_tokens)
+        == raw.headers["anthropic-ratelimit-input-tokens-remaining"]
+    )
+    assert "1500" == raw.headers["anthropic-ratelimit-output-tokens-remaining"]
+    after = 2_000 - usage.output_tokens - 500  # the first gave back what it did not use
+    assert str(after) == second.headers["anthropic-ratelimit-output-tokens-remaining"]
+    assert "2000" == raw.headers["anthropic-ratelimit-output-tokens-limit"]
+
+
 @pytest.mark.parametrize(
     ("seconds", "text"),
     [(0.0, "0ms"), (0.5, "500ms"), (1.5, "1.5s"), (6.0, "6s"), (360.0, "6m0s"), (61.25, "1m1.25s")],
@@ -129,6 +162,8 @@ def test_go_duration(seconds: float, text: str) -> None:
         (lambda: RateLimits(tokens=1.5), "tokens"),  # type: ignore[arg-type]
         (lambda: RateLimits(requests=1, period=0), "period"),
         (lambda: RateLimits(requests=1, period=6, depth=60), "depth"),
+        (lambda: RateLimits(requests=1, output_tokens=0), "output_tokens"),
+        (lambda: RateLimits(requests=1, headers="azure"), "headers"),  # type: ignore[arg-type]
         (lambda: RateLimits(), "requests"),
         (lambda: FakeLLMServer(limits=(1, 2)), "limits"),  # type: ignore[arg-type]
         (lambda: FakeLLMServer(latency=(2.0, 1.0)), "latency"),

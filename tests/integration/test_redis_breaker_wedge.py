@@ -82,7 +82,9 @@ async def test_thousands_of_cancelled_probes_then_a_healthy_backend_closes(
     outcomes = Counter(
         [await cancelled(call, (n % 20 + 1) * 0.0001) for n in range(PROBES)]
     )  # cancelled in the permit's round trip or in the call
-    assert outcomes["cancelled"] > PROBES // 2, outcomes  # half-open throughout: each a probe
+    # Half-open throughout: each call a probe, cancelled, or rejected at once while the probe
+    # slot of a cancelled one is still being given back in the background.
+    assert outcomes["cancelled"] > PROBES // 5, outcomes
     healthy = True
     started = time.monotonic()
     while True:

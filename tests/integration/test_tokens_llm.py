@@ -99,3 +99,39 @@ def test_asyncio_tasks_share_the_learned_budget() -> None:
     limited = sum(r.status == 429 for r in records)
     assert 192 == len(results)
     assert limited <= 0.1 * len(records)
+
+
+def test_cancelled_waiters_leave_no_gap_and_no_burst() -> None:
+    """Queued waiters cancelled: those behind move up, new callers queue behind them, and the
+    server (a bucket of one request, ten a second) sees no burst: nothing answered 429."""
+    limiter = rk.TokenLimiter(period=1.0)
+    seen: list[int] = []
+
+    async def main(server: FakeLLMServer) -> list[int]:
+        client = rk.observe(server.async_openai_client(), limiter)
+
+        @limiter
+        async def ask() -> int:
+            await client.chat.completions.create(model="m", messages=messages(5), max_tokens=5)
+            return 1
+
+        try:
+            for _ in range(10):  # learn the limits
+                await ask()
+            seen.append(len(server.requests))
+            queued = [asyncio.create_task(ask()) for _ in range(10)]
+            await asyncio.sleep(0.05)  # a real wait: let them queue up
+            for task in queued[1:6]:
+                task.cancel()
+            later = [asyncio.create_task(ask()) for _ in range(5)]
+            done = await asyncio.gather(*queued, *later, return_exceptions=True)
+            return [1 for result in done if result == 1]
+        finally:
+            await client.close()
+
+    limits = RateLimits(requests=10, period=1.0, depth=0.1)
+    with FakeLLMServer(limits=limits, latency=(0.0, 0.005)) as server:
+        results = asyncio.run(main(server))
+        records = server.requests[seen[0] :]
+    assert 10 == len(results)
+    assert [] == [r.status for r in records if r.status != 200]

@@ -57,6 +57,8 @@ snap = breaker.snapshot()
 assert_type(snap, rk.BreakerSnapshot)
 assert_type(snap.failure_rate, float | None)
 assert_type(snap.retry_after, float)
+assert_type(snap.options, rk.BreakerOptions)
+assert_type(breaker.options.recovery_timeout, float)
 rk.CircuitBreaker("x", failure_threshold="5")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 rk.circuit_breaker("x", failure_treshold=5)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 rk.TimeWindow(seconds=60, failure_rate=0.5, minimum_calls=10)

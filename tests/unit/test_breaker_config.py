@@ -69,8 +69,11 @@ def test_defaults_match_the_design() -> None:
     """Defaults: 5 consecutive failures, 30 s open, one probe, categories from the design."""
     breaker = rk.CircuitBreaker("defaults")
     assert rk.CircuitState.CLOSED == breaker.state
-    assert 5 == breaker._config["failure_threshold"]
-    assert 30.0 == breaker._config["recovery_timeout"]
-    assert 1 == breaker._config["half_open_max_calls"]
+    options = breaker.snapshot().options
+    assert options == breaker.options == rk.BreakerOptions()
+    assert 5 == options.failure_threshold
+    assert 30.0 == options.recovery_timeout
+    assert 300.0 == options.max_recovery_timeout
+    assert 1 == options.half_open_max_calls
     expected = {"server", "overloaded", "timeout", "connection", "quota"}
-    assert expected == {c.value for c in breaker._config["failure_categories"]}  # type: ignore[attr-defined]
+    assert expected == {c.value for c in options.failure_categories}

@@ -55,9 +55,21 @@ class Model:
     successes: int = 0
     epoch: int = 0  # + 1 on each close
     transitions: list[tuple[CircuitState, CircuitState]] = field(default_factory=list)
+    told: int = -1  # the open spell (generation) whose end a read has told listeners
+
+    def observe(self, now: float) -> None:
+        """A read (state, snapshot) tells listeners that an open spell is over, once."""
+        if self.state is OPEN and now >= self.open_until and self.told != self.generation:
+            self.told = self.generation
+            self.transitions.append((OPEN, HALF))
+
+    def tell(self, new: CircuitState) -> None:
+        old = HALF if self.state is OPEN and self.told == self.generation else self.state
+        if old is not new:
+            self.transitions.append((old, new))
 
     def move(self, new: CircuitState, now: float) -> None:
-        self.transitions.append((self.state, new))
+        self.tell(new)
         self.state = new
         self.generation += 1
         self.successes = 0
@@ -243,8 +255,7 @@ class BreakerMachine(RuleBasedStateMachine):
     def reset(self) -> None:
         """reset() closes the circuit from any state (a documented extra transition)."""
         model = self.model
-        if model.state is not CLOSED:
-            model.transitions.append((model.state, CLOSED))
+        model.tell(CLOSED)
         model.state = CLOSED
         model.generation += 1
         model.successes = 0
@@ -256,6 +267,7 @@ class BreakerMachine(RuleBasedStateMachine):
         if not hasattr(self, "model"):
             return
         model, snap = self.model, self.breaker.snapshot()
+        model.observe(self.clock.now)
         assert model.visible(self.clock.now) is snap.state
         assert model.generation == snap.generation
         assert model.probes == snap.probes_in_flight

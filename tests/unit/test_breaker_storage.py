@@ -183,8 +183,13 @@ def test_a_probe_outcome_that_loses_to_another_process_moves_legally() -> None:
     b.add_listener(lambda _name, old, new: seen.append((old, new)))
     fail(a)
     clock.advance(1.0)
-    a_probe, b_probe = a._acquire(), b._acquire()  # both half-open, one probe each
-    a._run(a._succeed(a_probe))  # a closes the shared circuit first
-    b._run(b._settle(b_probe, failed=True))  # b's failed probe comes too late
+    a_core, b_core = a._core, b._core
+    a_probe, b_probe = a_core.admit(), b_core.admit()  # both half-open, one probe each
+    plan = a_core.ok(a_probe)  # a closes the shared circuit first
+    assert plan is not None
+    a_core.run(plan)
+    plan = b_core.raised(b_probe, ConnectionError("down"))  # b's failed probe comes too late
+    assert plan is not None
+    b_core.run(plan)
     assert (CLOSED, CLOSED) == (a.state, b.state)
     assert [(CLOSED, OPEN), (OPEN, HALF_OPEN), (HALF_OPEN, CLOSED)] == seen

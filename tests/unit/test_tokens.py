@@ -59,7 +59,7 @@ def test_estimate_reads_openai_and_anthropic_call_shapes() -> None:
     assert Estimate(104, 50) == openai_call
     parts = [{"role": "user", "content": [{"type": "text", "text": "y" * 40}]}]
     anthropic_call = estimate_tokens(model="m", system="z" * 40, messages=parts, max_tokens=7)
-    assert Estimate(24, 7) == anthropic_call
+    assert Estimate(24, 7, "system") == anthropic_call
     assert 31 == anthropic_call.total
     assert estimate_tokens("just a prompt") is None
 
@@ -198,8 +198,9 @@ def test_async_calls_share_the_budget() -> None:
 
 
 def test_resilient_takes_tokens() -> None:
-    """resilient(tokens=...) admits each attempt through the limiter."""
-    limiter = TokenLimiter(rpm=1)
+    """resilient(tokens=...) admits each attempt through the limiter (a wait that fits the
+    default preset's 45 s deadline)."""
+    limiter = TokenLimiter(rpm=1, period=30.0)
     calls: list[int] = []
 
     @rk.resilient("default", tokens=limiter)
@@ -210,7 +211,7 @@ def test_resilient_takes_tokens() -> None:
         call()
         call()
     assert 2 == len(calls)
-    assert [pytest.approx(60.0, abs=0.05)] == waited.sleeps
+    assert [pytest.approx(30.0, abs=0.05)] == waited.sleeps
 
 
 @pytest.mark.parametrize(
