@@ -13,6 +13,7 @@ import pytest
 
 import resilience_kit as rk
 from resilience_kit.testing import no_wait
+from resilience_kit.tokens import estimate_tokens
 
 
 def _tokens(tokens: int) -> int:
@@ -118,7 +119,7 @@ def test_one_image_call_does_not_skew_text_estimates() -> None:
 
     @limiter
     def create(**kwargs: Any) -> SimpleNamespace:
-        estimate = rk.estimate_tokens(**kwargs)
+        estimate = estimate_tokens(**kwargs)
         assert estimate is not None
         if kwargs.get("image"):
             return _answer(2_000, 10)
