@@ -31,6 +31,7 @@ from resilience_kit._checks import check_seconds
 from resilience_kit._retry import (
     AsyncOnlyDecorator,
     AttemptHook,
+    Continuation,
     Preset,
     RetryBudget,
     RetryingCallable,
@@ -152,6 +153,7 @@ def resilient(
     limiter: AdaptiveLimiter | None = None,
     tokens: TokenLimiter | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     timeout: float | None = None,
     fallback: Decorator | None = None,
     on_retry: SyncAttemptHook | None = None,
@@ -170,6 +172,7 @@ def resilient(
     limiter: AdaptiveLimiter | None = None,
     tokens: TokenLimiter | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     timeout: float | None = None,
     fallback: Decorator | None = None,
     on_retry: AttemptHook | None = None,
@@ -187,6 +190,7 @@ def resilient(
     limiter: AdaptiveLimiter | None = None,
     tokens: TokenLimiter | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     timeout: float | None = None,
     fallback: Decorator | None = None,
     on_retry: AttemptHook | None = None,
@@ -202,7 +206,9 @@ def resilient(
     Order, outermost first: fallback → retry → tokens → limiter → gate → breaker → timeout →
     function.
     *on_retry*, *on_give_up* and *on_success* are the retry layer's lifecycle hooks; *name*
-    names the function in events and metrics (as ``retry(name=...)``).
+    names the function in events and metrics (as ``retry(name=...)``); *continuation* continues
+    a generator cut after output (as ``retry(continuation=...)``): each follow-up goes through
+    every layer inside the retry as a call of its own.
     Everything is validated here, at decoration time.
     """
     _typed("breaker", breaker, CircuitBreaker)
@@ -223,6 +229,7 @@ def resilient(
         policy=policy,
         name=name,
         budget=budget,
+        continuation=continuation,
         on_retry=on_retry,
         on_give_up=on_give_up,
         on_success=on_success,

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from resilience_kit._retry import _presets
 from resilience_kit._retry._budget import RetryBudget
+from resilience_kit._retry._continuations import AnthropicPrefill, OpenAIBackground
+from resilience_kit._retry._continue import Continuation, FollowUp, StreamCut
 from resilience_kit._retry._decorator import AsyncOnlyDecorator, RetryingCallable, retry
 from resilience_kit._retry._hooks import AttemptHook, SyncAttemptHook
 from resilience_kit._retry._observers import AttemptRecord
@@ -50,7 +52,12 @@ __all__ = [
     "WaitPlan",
     "not_retried_because",
     "plan_wait",
+    "AnthropicPrefill",
     "AsyncOnlyDecorator",
+    "Continuation",
+    "FollowUp",
+    "OpenAIBackground",
+    "StreamCut",
     "AttemptHook",
     "AttemptRecord",
     "BuiltinPreset",

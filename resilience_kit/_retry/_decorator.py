@@ -22,11 +22,13 @@ from resilience_kit._callables import callable_kind, through_descriptor
 from resilience_kit._checks import check_name
 from resilience_kit._retry import _metrics
 from resilience_kit._retry._budget import BudgetObserver, RetryBudget
+from resilience_kit._retry._continue import Continuation, Relay
 from resilience_kit._retry._engine import Engine
 from resilience_kit._retry._hooks import AttemptHook, Hooks, SyncAttemptHook
 from resilience_kit._retry._observers import RetryObserver, global_observers
 from resilience_kit._retry._overrides import RetryOverrides
 from resilience_kit._retry._presets import Preset, get_preset, policy_type, validated
+from resilience_kit._retry._relay import continue_async, continue_stream
 from resilience_kit._retry._statistics import StatisticsView
 from resilience_kit._streams import (
     EMPTY,
@@ -121,6 +123,7 @@ def _decorate(
     observers: tuple[RetryObserver, ...],
     hooks: Hooks | None = None,
     label: str | None = None,
+    continuation: Continuation | None = None,
 ) -> RetryingCallable[P, R]:
     """Wrap *func*; *observers* (plus the global ones and metrics) see every step of every call.
 
@@ -135,7 +138,16 @@ def _decorate(
     is_async = kind in ("async", "async_generator")
     drain = hooks.drain if hooks is not None and hooks.any_async else None
     engine = Engine(label or qualname, policy, everyone, is_async=is_async, drain=drain)
-    wrapper = _LOOPS[kind](engine, func, policy.deadline)
+    if continuation is None:
+        wrapper = _LOOPS[kind](engine, func, policy.deadline)
+    elif kind == "generator":  # cuts after output continue: see _relay
+        wrapper = _generator_loop(engine, func, policy.deadline, continuation)
+    elif kind == "async_generator":
+        wrapper = _async_generator_loop(engine, func, policy.deadline, continuation)
+    else:
+        raise ConfigurationError(
+            "continuation", f"applies to generator functions; {kind} functions have no stream"
+        )
     decorated: Any = functools.wraps(func)(wrapper)
     if hooks is not None:
         decorated = hooks.wrap(decorated)
@@ -145,7 +157,7 @@ def _decorate(
     decorated.statistics = StatisticsView(engine.stats)
 
     def retry_with(**overrides: Any) -> RetryingCallable[P, R]:
-        return _decorate(func, validated(policy, overrides), observers, hooks, label)
+        return _decorate(func, validated(policy, overrides), observers, hooks, label, continuation)
 
     decorated.retry_with = retry_with
     result: RetryingCallable[P, R] = decorated
@@ -207,7 +219,12 @@ def _async_loop(engine: Engine, func: Callable[..., Any], deadline: float | None
     return wrapper
 
 
-def _generator_loop(engine: Engine, func: Callable[..., Any], deadline: float | None) -> Any:
+def _generator_loop(
+    engine: Engine,
+    func: Callable[..., Any],
+    deadline: float | None,
+    continuation: Continuation | None = None,
+) -> Any:
     """Retried until the first item; then the stream is relayed, each step in the call's
     context, and a failure is not retried (no output twice)."""
 
@@ -228,6 +245,10 @@ def _generator_loop(engine: Engine, func: Callable[..., Any], deadline: float | 
             gen, item, value = first(ctl, args, kwargs)
         if item is EMPTY:
             return value
+        if continuation is not None:
+            attempts = ctl.statistics["attempt_number"]
+            relay = Relay(engine, continuation, (func, args, kwargs), attempts, ctl.rk_start, ctx)
+            return (yield from continue_stream(relay, gen, item))
         try:
             return (yield from Resumed(gen, item, ctx))
         except Exception as exc:
@@ -238,7 +259,12 @@ def _generator_loop(engine: Engine, func: Callable[..., Any], deadline: float | 
     return wrapper
 
 
-def _async_generator_loop(engine: Engine, func: Callable[..., Any], deadline: float | None) -> Any:
+def _async_generator_loop(
+    engine: Engine,
+    func: Callable[..., Any],
+    deadline: float | None,
+    continuation: Continuation | None = None,
+) -> Any:
     """The async twin of `_generator_loop`."""
 
     async def first(ctl: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -257,6 +283,12 @@ def _async_generator_loop(engine: Engine, func: Callable[..., Any], deadline: fl
         with _call.opened(deadline) as ctx:
             ctl = engine.start()
             agen, item = await first(ctl, args, kwargs)
+        if continuation is not None and item is not EMPTY:  # cuts continue, see _relay
+            attempts = ctl.statistics["attempt_number"]
+            relay = Relay(engine, continuation, (func, args, kwargs), attempts, ctl.rk_start, ctx)
+            stream = continue_async(relay, agen, item)
+            yield stream, await stream.__anext__()  # the relay gives up or continues itself
+            return
         try:
             yield EnteredStream(agen, ctx), item  # relayed from here on: not retried
         except Exception as exc:
@@ -310,6 +342,7 @@ def retry(
     on_give_up: SyncAttemptHook | None = None,
     on_success: SyncAttemptHook | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     **overrides: Unpack[RetryOverrides],
 ) -> Callable[[Callable[P, R]], RetryingCallable[P, R]]: ...
 @overload
@@ -322,6 +355,7 @@ def retry(
     on_give_up: AttemptHook | None = None,
     on_success: AttemptHook | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     **overrides: Unpack[RetryOverrides],
 ) -> AsyncOnlyDecorator: ...
 def retry(
@@ -333,6 +367,7 @@ def retry(
     on_give_up: AttemptHook | None = None,
     on_success: AttemptHook | None = None,
     budget: RetryBudget | None = None,
+    continuation: Continuation | None = None,
     **overrides: Unpack[RetryOverrides],
 ) -> RetryingCallable[P, R] | Callable[[Callable[P, R]], RetryingCallable[P, R]]:
     """Retry the decorated function on retryable failures, as *preset* (or *policy*) says.
@@ -346,6 +381,8 @@ def retry(
     function using it.
     *name* names the function in log events and metrics (by default events say its
     ``__qualname__`` and metrics key it by ``module.qualname``).
+    *continuation* ([`Continuation`][resilience_kit.Continuation]) lets a generator that fails
+    after output with a retryable failure continue with a follow-up call (see docs/streams.md).
     """
     if callable(preset) or isinstance(preset, (classmethod, staticmethod)):
         bare = get_preset("default")
@@ -357,10 +394,16 @@ def retry(
     if budget is not None and not isinstance(budget, RetryBudget):
         raise ConfigurationError("budget", f"must be a RetryBudget, got {type(budget).__name__}")
     observers: tuple[RetryObserver, ...] = () if budget is None else (BudgetObserver(budget),)
+    if continuation is not None and not isinstance(continuation, Continuation):
+        raise ConfigurationError(
+            "continuation", f"must be a Continuation, got {type(continuation).__name__}"
+        )
 
     def decorate(func: Callable[P, R]) -> RetryingCallable[P, R]:
         if hooks is not None:
             hooks.check_function(func)
-        return through_descriptor(func, lambda f: _decorate(f, resolved, observers, hooks, name))
+        return through_descriptor(
+            func, lambda f: _decorate(f, resolved, observers, hooks, name, continuation)
+        )
 
     return decorate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
@@ -10,7 +11,7 @@ from typing import Any, Literal, TypeAlias
 from resilience_kit._checks import check_int, check_number
 from resilience_kit.exceptions import ConfigurationError
 
-__all__ = ["Fault", "FaultKind", "Provider", "error_body"]
+__all__ = ["Fault", "FaultKind", "Provider", "check_faults", "check_latency", "error_body"]
 
 Provider: TypeAlias = Literal["openai", "anthropic", "gemini", "bedrock"]
 FaultKind: TypeAlias = Literal["ok", "status", "delay", "drop", "stream_error", "stream_cut"]
@@ -128,6 +129,7 @@ class Fault:
     seconds: float = 0.0
     after: int = 0
     details: tuple[Mapping[str, Any], ...] = ()
+    after_bytes: int | None = None
 
     @classmethod
     def ok(cls) -> Fault:
@@ -202,11 +204,15 @@ class Fault:
         return cls("stream_error", after=_check_after(after), type=type, message=message, code=code)
 
     @classmethod
-    def stream_cut(cls, *, after: int = 0) -> Fault:
-        """Stream *after* content chunks, then close the connection mid-body.
+    def stream_cut(cls, *, after: int = 0, after_bytes: int | None = None) -> Fault:
+        """Stream *after* content chunks, then close the connection mid-body; with
+        *after_bytes*, close it after that many bytes of the body instead (inside an event
+        when the count falls there).
 
         A non-streaming request gets its connection dropped instead.
         """
+        if after_bytes is not None:
+            return cls("stream_cut", after=-1, after_bytes=check_int("after_bytes", after_bytes, 0))
         return cls("stream_cut", after=_check_after(after))
 
 
@@ -345,3 +351,33 @@ def bedrock_error(fault: Fault) -> tuple[str, str]:
     status = fault.status_code if fault.kind == "status" else BEDROCK_STATUS.get(code, 500)
     message = fault.message or _BEDROCK_MESSAGES.get(code) or default_message(status)
     return code, message
+
+
+def check_latency(value: object) -> tuple[float, float] | None:
+    """``FakeLLMServer(latency=...)``: ``(low, high)`` seconds, or None."""
+    if value is None:
+        return None
+    problem = ConfigurationError(
+        "latency", f"must be (low, high) seconds with 0 <= low <= high, got {value!r}"
+    )
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise problem
+    numbers: list[float] = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, (int, float)):
+            raise problem
+        numbers.append(float(item))
+    low, high = numbers
+    if not 0 <= low <= high < math.inf:
+        raise problem
+    return low, high
+
+
+def check_faults(faults: tuple[object, ...]) -> tuple[Fault, ...]:
+    """*faults*, each a `Fault`, or a ``ConfigurationError``."""
+    checked: list[Fault] = []
+    for fault in faults:
+        if not isinstance(fault, Fault):
+            raise ConfigurationError("faults", f"must be Fault objects, got {type(fault).__name__}")
+        checked.append(fault)
+    return tuple(checked)

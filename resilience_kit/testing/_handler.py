@@ -10,9 +10,10 @@ import sys
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote
 
 from resilience_kit.testing import _sse, _wire_bedrock, _wire_gemini
+from resilience_kit.testing._answers import plain_answer, prompt_tokens, refusal, stream_plan
 from resilience_kit.testing._faults import (
     Fault,
     Provider,
@@ -21,6 +22,7 @@ from resilience_kit.testing._faults import (
     error_payload,
     non_stream_error,
 )
+from resilience_kit.testing._wire_responses import StoredResponse, stream_key
 
 __all__ = [
     "Owner",
@@ -51,9 +53,16 @@ class Owner(Protocol):
         stream: bool,
         client_port: int,
         model: str | None = None,
+        refusal: Fault | None = None,
     ) -> tuple[Fault, Any, dict[str, str]]: ...
 
     def _wait(self, seconds: float) -> None: ...
+
+    def _stored(self, response_id: str) -> StoredResponse | None: ...
+
+    def _store(self, response: StoredResponse) -> None: ...
+
+    def _take_cut(self, key: str, position: int, total: int) -> bool: ...
 
     def _model_latency(self) -> float: ...
 
@@ -66,6 +75,8 @@ _ROUTES: dict[str, Provider] = {
     "/v1/chat/completions": "openai",
     "/v1/messages": "anthropic",
 }
+# OpenAI Responses: POST /v1/responses creates, GET /v1/responses/{id} retrieves (or resumes)
+_RETRIEVE = re.compile(r"/v1/responses/([^/]+)")
 # Azure OpenAI: /openai/deployments/{deployment}/chat/completions?api-version=...
 _AZURE = re.compile(r"/openai/deployments/([^/]+)/chat/completions")
 # Gemini (Google AI /v1beta/models/M, Vertex AI .../publishers/google/models/M)
@@ -86,11 +97,23 @@ class Route(NamedTuple):
     operation: str | None = None
     model: str | None = None
     stream: bool | None = None  # None: the body's "stream" flag decides
+    response_id: str | None = None  # the Responses API's retrieve
 
 
-def route_of(path: str) -> Route:
-    """The route of *path*; ``Route(None)`` for an unknown path."""
-    bare = path.partition("?")[0].rstrip("/")
+def route_of(path: str, method: str = "POST") -> Route:
+    """The route of *path* (asked with *method*); ``Route(None)`` for an unknown path."""
+    bare, _, query = path.partition("?")
+    bare = bare.rstrip("/")
+    if method == "GET":
+        match = _RETRIEVE.fullmatch(bare)
+        if match is None:
+            return Route(None)
+        stream = parse_qs(query).get("stream", [""])[0] == "true"
+        return Route("openai", "retrieve", None, stream, unquote(match.group(1)))
+    if method != "POST":
+        return Route(None)
+    if bare == "/v1/responses":
+        return Route("openai", "responses")
     provider = _ROUTES.get(bare)
     if provider is not None:
         return Route(provider)
@@ -145,6 +168,8 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
 
         def setup(self) -> None:
             self._extra: dict[str, str] = {}  # rate-limit headers of the current answer
+            self._stored: StoredResponse | None = None  # the Responses API's response
+            self._unsent: int | None = None  # body bytes left before a byte cut
             super().setup()
             owner._track(self.connection)
 
@@ -174,11 +199,12 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
                 payload = json.loads(raw) if raw else {}
             except ValueError:
                 payload = None
-            route = route_of(self.path) if self.command == "POST" else Route(None)
+            route = route_of(self.path, self.command)
             provider = route.provider
             body: dict[str, Any] = payload if isinstance(payload, dict) else {}
             stream = body.get("stream") is True if route.stream is None else route.stream
             self._route = route
+            self._stored = None if route.response_id is None else owner._stored(route.response_id)
             fault, record, extra = owner._decide(
                 method=self.command,
                 path=self.path,
@@ -187,7 +213,8 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
                 body=body,
                 stream=stream,
                 client_port=int(self.client_address[1]),
-                model=route.model,
+                model=route.model or (None if self._stored is None else self._stored.model),
+                refusal=refusal(provider, route.operation, body, self._stored, route.response_id),
             )
             request_id = record.request_id
             self._extra = extra
@@ -211,12 +238,29 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
                 self._error(non_stream_error(fault, provider), provider, request_id)
             elif stream:
                 owner._wait(owner._model_latency())
+                self._create(body, request_id)
                 self._stream(provider, body, request_id, fault)
             else:
                 if fault.kind == "delay":
                     owner._wait(fault.seconds)
                 owner._wait(owner._model_latency())
+                self._create(body, request_id)
                 self._success(provider, body, request_id)
+
+        def _create(self, body: dict[str, Any], request_id: str) -> None:
+            """A Responses API create: keep the response for retrieves."""
+            if self._route.operation != "responses":
+                return
+            model = str(body.get("model") or "fake-model")
+            key = stream_key("responses", model, body.get("input"), body.get("instructions"))
+            self._stored = StoredResponse(
+                f"resp_{request_id}",
+                model,
+                body.get("background") is True,
+                prompt_tokens(body),
+                key,
+            )
+            owner._store(self._stored)
 
         # -- answers -------------------------------------------------------------------------
 
@@ -248,18 +292,11 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def _success(self, provider: Provider, body: dict[str, Any], request_id: str) -> None:
-            model = self._route.model or str(body.get("model") or "fake-model")
-            tokens = prompt_tokens(body)
-            if provider == "openai":
-                answer = _sse.openai_completion(request_id, model, owner.reply, tokens)
-            elif provider == "gemini":
-                answer = _wire_gemini.gemini_response(request_id, model, owner.reply, tokens)
-            elif provider == "bedrock" and self._route.operation == "converse":
-                answer = _wire_bedrock.converse_response(owner.reply, tokens)
-            elif provider == "bedrock":
-                answer = _wire_bedrock.invoke_response(request_id, model, owner.reply, tokens)
-            else:
-                answer = _sse.anthropic_message(request_id, model, owner.reply, tokens)
+            route = self._route
+            model = route.model or str(body.get("model") or "fake-model")
+            answer = plain_answer(
+                provider, route.operation, body, request_id, model, owner.reply, self._stored
+            )
             data = json.dumps(answer).encode()
             self.send_response(200)
             self.send_header("content-type", "application/json")
@@ -271,47 +308,52 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
         def _stream(
             self, provider: Provider, body: dict[str, Any], request_id: str, fault: Fault
         ) -> None:
-            model = self._route.model or str(body.get("model") or "fake-model")
-            tokens = prompt_tokens(body)
-            pieces = _sse.split_text(owner.reply, owner.chunks)
-            content_type = "text/event-stream; charset=utf-8"
-            if provider == "openai":
-                options = body.get("stream_options")
-                usage = isinstance(options, dict) and options.get("include_usage") is True
-                head, frames, tail = _sse.openai_chunks(
-                    request_id, model, pieces, tokens, usage=usage
-                )
-            elif provider == "gemini":
-                head, frames, tail = _wire_gemini.gemini_chunks(request_id, model, pieces, tokens)
-            elif provider == "bedrock":
-                content_type = "application/vnd.amazon.eventstream"
-                if self._route.operation == "converse-stream":
-                    head, frames, tail = _wire_bedrock.converse_events(pieces, tokens)
-                else:
-                    head, frames, tail = _wire_bedrock.invoke_events(
-                        request_id, model, pieces, tokens
-                    )
-            else:
-                head, frames, tail = _sse.anthropic_events(request_id, model, pieces, tokens)
+            route = self._route
+            model = route.model or str(body.get("model") or "fake-model")
+            after = parse_qs(self.path.partition("?")[2]).get("starting_after", ["-1"])[0]
+            plan = stream_plan(
+                provider,
+                route.operation,
+                body,
+                request_id,
+                model,
+                owner.reply,
+                owner.chunks,
+                self._stored,
+                int(after) if after.lstrip("-").isdigit() else -1,
+            )
             self.send_response(200)
-            self.send_header("content-type", content_type)
+            self.send_header("content-type", plan.content_type)
             self.send_header("cache-control", "no-cache")
             self.send_header("transfer-encoding", "chunked")
             self._id_headers(provider, request_id)
             self.end_headers()
+            self._unsent = fault.after_bytes
+            positions = iter(plan.positions)
+            total = max(plan.positions, default=0) + 1
+            head, frames, tail = plan.head, plan.frames, plan.tail
+
+            def send(frame: bytes, *, end: bool = False) -> None:
+                if owner._take_cut(plan.key, next(positions), total):
+                    raise _DisconnectError
+                self._chunk(frame, end=end)
+
             for frame in head:
-                self._chunk(frame)
+                send(frame)
             for index, frame in enumerate(frames):
                 if self._fault_point(fault, index, provider, request_id):
                     return
-                self._chunk(frame)
+                send(frame)
             if self._fault_point(fault, len(frames), provider, request_id):
                 return
             for frame in tail[:-1]:
-                self._chunk(frame)
+                send(frame)
             # The last frame and the end of the body in one write: clients that stop reading at
             # the last event then see a complete body and keep the connection.
-            self._chunk(tail[-1], end=True)
+            if tail:
+                send(tail[-1], end=True)
+            else:
+                self.wfile.write(b"0\r\n\r\n")
 
         def _fault_point(self, fault: Fault, index: int, provider: Provider, rid: str) -> bool:
             """Apply a fault scheduled before content chunk *index*; True when the answer ended."""
@@ -338,6 +380,13 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
 
         def _chunk(self, data: bytes, *, end: bool = False) -> None:
             closing = b"0\r\n\r\n" if end else b""
+            unsent = self._unsent
+            if unsent is not None:  # Fault.stream_cut(after_bytes=n): cut inside the body
+                if len(data) >= unsent:
+                    self.wfile.write(f"{len(data):x}\r\n".encode() + data[:unsent])
+                    self.wfile.flush()
+                    raise _DisconnectError
+                self._unsent = unsent - len(data)
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n" + closing)
 
         def _hang_up(self) -> None:
@@ -345,8 +394,3 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
                 self.connection.shutdown(socket.SHUT_RDWR)
 
     return Handler
-
-
-def prompt_tokens(body: dict[str, Any]) -> int:
-    messages = body.get("messages") or body.get("contents")
-    return max(1, len(json.dumps(messages)) // 4) if messages else 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import math
 import random
 import socket
 import threading
@@ -20,11 +19,20 @@ from resilience_kit import _clock
 from resilience_kit._checks import check_int, check_str
 from resilience_kit._redact import redact, redact_headers
 from resilience_kit.exceptions import ConfigurationError
+from resilience_kit.testing._answers import prompt_tokens
 from resilience_kit.testing._clients import ClientFactories
-from resilience_kit.testing._faults import Fault, Provider, non_stream_error
-from resilience_kit.testing._handler import QuietHTTPServer, make_handler, prompt_tokens
+from resilience_kit.testing._faults import (
+    Fault,
+    Provider,
+    check_faults,
+    check_latency,
+    non_stream_error,
+)
+from resilience_kit.testing._handler import QuietHTTPServer, make_handler
 from resilience_kit.testing._limits import Buckets, RateLimits
 from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rate_limited
+from resilience_kit.testing._streams import Streams
+from resilience_kit.testing._wire_responses import CutPlan, StoredResponse
 
 __all__ = ["FakeLLMServer", "RecordedRequest"]
 
@@ -57,20 +65,23 @@ class RecordedRequest:
     body: Mapping[str, Any] = field(repr=False)
 
 
-class FakeLLMServer(ClientFactories):
+class FakeLLMServer(ClientFactories, Streams):
     """A threaded HTTP/1.1 server on 127.0.0.1 answering like OpenAI, Anthropic, Gemini, Bedrock.
 
     Routes: ``POST /v1/chat/completions`` (OpenAI; Azure's
-    ``/openai/deployments/{d}/chat/completions`` too) and ``POST /v1/messages`` (Anthropic), both
-    plain and streaming (``"stream": true``); Gemini ``models/{m}:generateContent`` and
-    ``:streamGenerateContent?alt=sse``; Bedrock Runtime ``/model/{id}/converse``,
-    ``converse-stream``, ``invoke`` and ``invoke-with-response-stream`` (AWS event stream).
-    Each request takes the next scripted `Fault`
-    (provider-specific queue first, then the shared one); with none left, an outage set by
+    ``/openai/deployments/{d}/chat/completions`` too), ``POST /v1/responses`` and ``GET
+    /v1/responses/{id}`` (OpenAI Responses: ``stream``, ``background``, ``starting_after``)
+    and ``POST /v1/messages`` (Anthropic; a trailing assistant message is a prefill the answer
+    continues from), all plain and streaming (``"stream": true``); Gemini
+    ``models/{m}:generateContent`` and ``:streamGenerateContent?alt=sse``; Bedrock Runtime
+    ``/model/{id}/converse``, ``converse-stream``, ``invoke`` and
+    ``invoke-with-response-stream`` (AWS event stream). Each request takes the next scripted
+    `Fault` (provider-specific queue first, then the shared one); with none left, an outage set by
     `set_outage()` applies, then the token-bucket *rate_limit* ``(requests_per_second,
     burst)``, then the provider-style *limits* (`RateLimits`: requests and tokens per
     period, with rate-limit headers on every answer), then a normal answer of *reply* (streamed
     in *chunks* pieces) after a model *latency* drawn uniformly from ``(low, high)`` seconds.
+    `cut_streams()` cuts streams at seeded random events.
     """
 
     def __init__(
@@ -97,7 +108,7 @@ class FakeLLMServer(ClientFactories):
         self._outage: dict[Provider | None, Fault] = {}
         self._bucket: TokenBucket | None = None
         self._limits: Buckets | None = None
-        self.latency: tuple[float, float] | None = _check_latency(latency)
+        self.latency: tuple[float, float] | None = check_latency(latency)
         self._records: list[RecordedRequest] = []
         self._count = 0
         self._connections: set[socket.socket] = set()
@@ -105,6 +116,9 @@ class FakeLLMServer(ClientFactories):
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._clients: list[Any] = []
+        self._responses: dict[str, StoredResponse] = {}  # see Streams
+        self._cut_plan: CutPlan | None = None
+        self._cuts: dict[str, list[int]] = {}
         self.set_rate_limit(rate_limit)
         self.set_limits(limits)
 
@@ -180,13 +194,13 @@ class FakeLLMServer(ClientFactories):
         queue = self._queue(provider)
         with self._lock:
             queue.clear()
-            queue.extend(_check_faults(faults))
+            queue.extend(check_faults(faults))
 
     def enqueue(self, *faults: Fault, provider: Provider | None = None) -> None:
         """Append *faults* to the queue (shared, or *provider*'s)."""
         queue = self._queue(provider)
         with self._lock:
-            queue.extend(_check_faults(faults))
+            queue.extend(check_faults(faults))
 
     def pending(self, provider: Provider | None = None) -> int:
         """How many scripted faults are left in the queue (shared, or *provider*'s)."""
@@ -198,7 +212,7 @@ class FakeLLMServer(ClientFactories):
         """Answer every unscripted request with *fault* (a status code is a ``Fault.status``)."""
         self._queue(provider)  # validates the provider
         chosen = Fault.status(fault) if isinstance(fault, int) else fault
-        _check_faults((chosen,))
+        check_faults((chosen,))
         with self._lock:
             self._outage[provider] = chosen
 
@@ -250,6 +264,8 @@ class FakeLLMServer(ClientFactories):
             for queue in self._queues.values():
                 queue.clear()
             self._outage.clear()
+            self._responses.clear()
+            self._cuts.clear()
             if self._bucket is not None:
                 self._bucket = TokenBucket(self._bucket.rate, self._bucket.burst)
             if self._limits is not None:
@@ -282,6 +298,7 @@ class FakeLLMServer(ClientFactories):
         stream: bool,
         client_port: int,
         model: str | None = None,
+        refusal: Fault | None = None,
     ) -> tuple[Fault, RecordedRequest, dict[str, str]]:
         now = _clock.monotonic()
         with self._lock:
@@ -289,9 +306,13 @@ class FakeLLMServer(ClientFactories):
             request_id = f"req_fake{self._count:06d}"
             if model is None:
                 model = body.get("model")
-            fault, outcome, extra = self._next_fault(
-                provider, body, model if isinstance(model, str) else "fake-model"
-            )
+            extra: dict[str, str] = {}
+            if refusal is not None and provider is not None:
+                fault, outcome = refusal, "status"
+            else:
+                fault, outcome, extra = self._next_fault(
+                    provider, body, model if isinstance(model, str) else "fake-model"
+                )
             if provider is None:
                 status: int | None = 404
                 outcome = "status"
@@ -366,31 +387,3 @@ class FakeLLMServer(ClientFactories):
 def _shut(conn: socket.socket) -> None:
     with contextlib.suppress(OSError):  # already closed by the peer
         conn.shutdown(socket.SHUT_RDWR)
-
-
-def _check_latency(value: object) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    problem = ConfigurationError(
-        "latency", f"must be (low, high) seconds with 0 <= low <= high, got {value!r}"
-    )
-    if not isinstance(value, tuple) or len(value) != 2:
-        raise problem
-    numbers: list[float] = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, (int, float)):
-            raise problem
-        numbers.append(float(item))
-    low, high = numbers
-    if not 0 <= low <= high < math.inf:
-        raise problem
-    return low, high
-
-
-def _check_faults(faults: tuple[object, ...]) -> tuple[Fault, ...]:
-    checked: list[Fault] = []
-    for fault in faults:
-        if not isinstance(fault, Fault):
-            raise ConfigurationError("faults", f"must be Fault objects, got {type(fault).__name__}")
-        checked.append(fault)
-    return tuple(checked)

@@ -26,6 +26,11 @@ EXPECTED: dict[str, list[str]] = {
         "streamed: Hello from the local FakeLLMServer.",
     ],
     "async_batch.py": ["succeeded: 9 of 10", "(quota)"],
+    "stream_continuation.py": [
+        "responses: Hello from the local FakeLLMServer. [3 cuts; events 0..11, each once: True]",
+        "anthropic: Hello from the local FakeLLMServer. [3 cuts]",
+        "continued after 6 items",
+    ],
     "breaker_fallback.py": [
         "answer 1: Hello from the local FakeLLMServer. [breaker open]",
         "answer 3: Hello from the local FakeLLMServer. [breaker open]",
