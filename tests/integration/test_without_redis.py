@@ -19,7 +19,7 @@ INSTALL = "apt-get install redis-server"
 _BLOCK = "tests/integration/test_code_blocks.py::test_runnable_block_runs[{}]"
 # One Redis test file and two documentation blocks: the first using Redis, the first that does not.
 SELECTION = [
-    "tests/integration/test_redis_tokens.py",
+    "tests/integration/test_redis_tokens_fleet.py",  # one test
     _BLOCK.format(next(b.id for b in RUN if "redis" in b.words)),
     _BLOCK.format(next(b.id for b in RUN if "redis" not in b.words)),
 ]
@@ -52,15 +52,15 @@ def no_redis_path(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_without_redis_the_redis_tests_are_skipped_with_one_summary_line(
     no_redis_path: str,
 ) -> None:
-    """Exit 0; the 3 Redis tests and the Redis block skipped, the other block passes; one line
+    """Exit 0; the Redis test and the Redis block skipped, the other block passes; one line
     in the summary says why and how to install redis-server, and nothing else mentions it."""
     result = _pytest(no_redis_path)
     output = result.stdout + result.stderr
     assert 0 == result.returncode, output
-    assert "1 passed, 4 skipped" in output, output
+    assert "1 passed, 2 skipped" in output, output
     mentions = [line for line in output.splitlines() if "redis-server" in line]
     assert 1 == len(mentions), output
-    assert mentions[0].startswith("SKIPPED [4] ")
+    assert mentions[0].startswith("SKIPPED [2] ")
     assert "redis-server not found on PATH" in mentions[0]
     assert INSTALL in mentions[0]
 
@@ -85,5 +85,5 @@ def test_with_redis_nothing_is_skipped() -> None:
     result = _pytest(os.environ["PATH"], CI="true")
     output = result.stdout + result.stderr
     assert 0 == result.returncode, output
-    assert "5 passed" in output, output
+    assert "3 passed" in output, output
     assert "skipped" not in output
