@@ -217,9 +217,12 @@ class FakeLLMServer(ClientFactories, Streams):
             self._outage[provider] = chosen
 
     def clear_outage(self, *, provider: Provider | None = None) -> None:
-        """End the outage set for *provider* (or the shared one)."""
+        """End the outage set for *provider*; without one, end every outage."""
         with self._lock:
-            self._outage.pop(provider, None)
+            if provider is None:
+                self._outage.clear()
+            else:
+                self._outage.pop(provider, None)
 
     def set_rate_limit(self, rate_limit: tuple[float, int] | None) -> None:
         """Token bucket ``(requests_per_second, burst)`` answering 429 when empty; None: off."""

@@ -331,3 +331,14 @@ def test_stop_closes_clients_it_made() -> None:
     client.chat.completions.create(model="m", messages=MESSAGES)
     server.stop()
     assert client.is_closed()
+
+
+def test_clearing_without_a_provider_ends_every_outage(rk_fake_llm: FakeLLMServer) -> None:
+    """``clear_outage()`` ends a provider's outage too; with a provider, only that one."""
+    rk_fake_llm.set_outage(503, provider="openai")
+    rk_fake_llm.set_outage(503, provider="anthropic")
+    rk_fake_llm.clear_outage(provider="anthropic")
+    with pytest.raises(openai.InternalServerError):
+        ask_openai(rk_fake_llm)
+    rk_fake_llm.clear_outage()
+    assert REPLY == ask_openai(rk_fake_llm)
