@@ -26,8 +26,9 @@ from resilience_kit._cli._command import UsageError
 
 __all__ = ["Pasted", "read_body"]
 
-# The last line of a traceback names the class first: "openai.RateLimitError: Error code: ..."
-_CLASS = r"(?:[A-Za-z_][\w.]*: )?"
+# The last line of a traceback names the class first ("openai.RateLimitError: Error code: ..."),
+# and a logging line puts its own prefix before that ("ERROR:root:request failed: openai...").
+_CLASS = r"(?:[^\n{]*?: )?"
 _SDK_STR = re.compile(_CLASS + r"Error code: (\d{3}) - (.*)", re.DOTALL)
 _GENAI_STR = re.compile(_CLASS + r"(\d{3}) ([A-Z_]+|None)\. (.*)", re.DOTALL)
 _BOTOCORE_STR = re.compile(

@@ -62,8 +62,9 @@ def _refused(capsys: pytest.CaptureFixture[str], *args: str) -> str:
         f"openai.RateLimitError: Error code: 429 - {QUOTA}",
         QUOTA,
         f"  {QUOTA}\n",
+        f"ERROR:root:request failed: openai.RateLimitError: Error code: 429 - {QUOTA}",
     ],
-    ids=["str-exc", "traceback-line", "dict-repr", "padded"],
+    ids=["str-exc", "traceback-line", "dict-repr", "padded", "logging-line"],
 )
 def test_http_pasted_quota_is_quota(capsys: pytest.CaptureFixture[str], pasted: str) -> None:
     """A quota body pasted as str(exc) or a dict repr is quota, not retried: not rate_limit."""
