@@ -67,6 +67,13 @@ def refusal(retry_on: frozenset[ErrorCategory], found: Classification) -> str | 
     return None
 
 
+def _asker(found: Classification | None) -> str:
+    """Who asked for a wait: the server, or one of the kit's own tools (a gate, a token limiter)."""
+    if found is not None and found.provider == "resilience_kit":
+        return "the kit's rate limit (gate or token limiter)"
+    return "the server"
+
+
 def not_retried_because(policy: RetryPolicy, found: Classification) -> str | None:
     """Why a failure classified as *found* is never retried under *policy*; None if it may be."""
     return refusal(policy.retry_on, found)
@@ -105,7 +112,7 @@ def plan_wait(
             return WaitPlan(
                 None,
                 "retry_after_too_long",
-                f"the server asked to wait {hint:g}s, more than "
+                f"{_asker(found)} asked to wait {hint:g}s, more than "
                 f"max_retry_after={policy.max_retry_after:g}s",
             )
         wait, reason = max(hint, 0.0), "server_hint"
@@ -149,7 +156,7 @@ class retry_if_retryable(retry_base):  # noqa: N801 - tenacity's naming style
             return why
         hint = found.retry_after
         if self.max_retry_after is not None and hint is not None and hint > self.max_retry_after:
-            return f"the server asked to wait {hint:g}s, more than {self.max_retry_after:g}s"
+            return f"{_asker(found)} asked to wait {hint:g}s, more than {self.max_retry_after:g}s"
         return None
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
