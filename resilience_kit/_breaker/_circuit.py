@@ -17,6 +17,7 @@ from resilience_kit._breaker._options import (
     DEFAULTS,
     BreakerOptions,
     BreakerSnapshot,
+    as_categories,
 )
 from resilience_kit._breaker._types import CircuitState, Listener, Permit
 from resilience_kit._breaker._window import CountWindow, TimeWindow
@@ -66,7 +67,7 @@ class CircuitBreaker:
         success_threshold: int = _D.success_threshold,
         window: CountWindow | TimeWindow | None = _D.window,
         slow_call_threshold: float | None = _D.slow_call_threshold,
-        failure_categories: Collection[ErrorCategory] = DEFAULT_FAILURE_CATEGORIES,
+        failure_categories: Collection[ErrorCategory | str] = DEFAULT_FAILURE_CATEGORIES,
         is_failure: Callable[[BaseException], bool] | None = _D.is_failure,
         is_failure_result: Callable[[Any], bool] | None = _D.is_failure_result,
         recovery_backoff: float = _D.recovery_backoff,
@@ -86,7 +87,7 @@ class CircuitBreaker:
             success_threshold=success_threshold,
             window=window,
             slow_call_threshold=slow_call_threshold,
-            failure_categories=failure_categories,
+            failure_categories=as_categories(failure_categories),
             is_failure=is_failure,
             is_failure_result=is_failure_result,
             recovery_backoff=recovery_backoff,
@@ -213,7 +214,7 @@ class BreakerKwargs(TypedDict, total=False):
     success_threshold: int
     window: CountWindow | TimeWindow | None
     slow_call_threshold: float | None
-    failure_categories: Collection[ErrorCategory]
+    failure_categories: Collection[ErrorCategory | str]
     is_failure: Callable[[BaseException], bool] | None
     is_failure_result: Callable[[Any], bool] | None
     recovery_backoff: float

@@ -16,7 +16,13 @@ from typing import Any
 from resilience_kit._breaker._types import CircuitState, Listener
 from resilience_kit._breaker._window import CountWindow, TimeWindow
 from resilience_kit._categories import ErrorCategory
-from resilience_kit._checks import check_callable, check_callables, check_float, check_int
+from resilience_kit._checks import (
+    check_callable,
+    check_callables,
+    check_float,
+    check_int,
+    check_seconds,
+)
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.storage._base import BreakerStore
 
@@ -60,7 +66,7 @@ class BreakerOptions:
     def __post_init__(self) -> None:
         put = self._put
         put("failure_threshold", check_int("failure_threshold", self.failure_threshold, 1))
-        recovery = check_float("recovery_timeout", self.recovery_timeout, minimum=0.0)
+        recovery = check_seconds("recovery_timeout", self.recovery_timeout)
         put("recovery_timeout", recovery)
         put("half_open_max_calls", check_int("half_open_max_calls", self.half_open_max_calls, 1))
         put("success_threshold", check_int("success_threshold", self.success_threshold, 1))
@@ -70,11 +76,9 @@ class BreakerOptions:
                 f"must be None, CountWindow or TimeWindow, got {type(self.window).__name__}",
             )
         if self.slow_call_threshold is not None:
-            slow = check_float(
-                "slow_call_threshold", self.slow_call_threshold, minimum=0.0, inclusive=False
-            )
+            slow = check_seconds("slow_call_threshold", self.slow_call_threshold, above=0.0)
             put("slow_call_threshold", slow)
-        put("failure_categories", _categories(self.failure_categories))
+        put("failure_categories", as_categories(self.failure_categories))
         for field in ("is_failure", "is_failure_result", "clock"):
             if getattr(self, field) is not None:
                 check_callable(field, getattr(self, field))
@@ -84,7 +88,11 @@ class BreakerOptions:
             "max_recovery_timeout",
             10 * recovery
             if cap is None
-            else check_float("max_recovery_timeout", cap, minimum=recovery),
+            else check_float(
+                "max_recovery_timeout",
+                check_seconds("max_recovery_timeout", cap),
+                minimum=recovery,
+            ),
         )
         jitter = check_float("recovery_jitter", self.recovery_jitter, minimum=0.0)
         if jitter >= 1.0:
@@ -95,8 +103,8 @@ class BreakerOptions:
             raise ConfigurationError(
                 "storage", f"must be a BreakerStore or None, got {self.storage!r}"
             )
-        put("sync_interval", check_float("sync_interval", self.sync_interval, minimum=0.0))
-        lease = check_float("probe_lease", self.probe_lease, minimum=0.0, inclusive=False)
+        put("sync_interval", check_seconds("sync_interval", self.sync_interval))
+        lease = check_seconds("probe_lease", self.probe_lease, above=0.0)
         put("probe_lease", lease)
 
     def _put(self, field: str, value: object) -> None:
@@ -139,18 +147,22 @@ class BreakerSnapshot:
     """The breaker's validated options."""
 
 
-def _categories(value: object) -> frozenset[ErrorCategory]:
+def as_categories(value: object) -> frozenset[ErrorCategory]:
     if isinstance(value, str | bytes) or not isinstance(value, Iterable):
         raise ConfigurationError(
             "failure_categories", f"must be a collection of ErrorCategory, got {value!r}"
         )
-    items = frozenset(value)
-    bad = [item for item in items if not isinstance(item, ErrorCategory)]
-    if bad:
-        raise ConfigurationError(
-            "failure_categories", f"must contain only ErrorCategory members, got {bad[0]!r}"
-        )
-    return items
+    by_value = {category.value: category for category in ErrorCategory}
+    items: set[ErrorCategory] = set()
+    for item in value:  # a member, or its value ("server"), as retry_on takes them
+        found = item if isinstance(item, ErrorCategory) else by_value.get(item)
+        if found is None:
+            raise ConfigurationError(
+                "failure_categories",
+                f"must contain only ErrorCategory members ({', '.join(by_value)}), got {item!r}",
+            )
+        items.add(found)
+    return frozenset(items)
 
 
 DEFAULTS = BreakerOptions()

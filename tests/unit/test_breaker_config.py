@@ -20,7 +20,7 @@ import resilience_kit as rk
         ({"success_threshold": 0}, "success_threshold"),
         ({"slow_call_threshold": 0.0}, "slow_call_threshold"),
         ({"failure_categories": "server"}, "failure_categories"),
-        ({"failure_categories": ["server"]}, "failure_categories"),
+        ({"failure_categories": ["servr"]}, "failure_categories"),
         ({"is_failure": 3}, "is_failure"),
         ({"recovery_backoff": 0.5}, "recovery_backoff"),
         ({"recovery_timeout": 10.0, "max_recovery_timeout": 5.0}, "max_recovery_timeout"),
@@ -77,3 +77,18 @@ def test_defaults_match_the_design() -> None:
     assert 1 == options.half_open_max_calls
     expected = {"server", "overloaded", "timeout", "connection", "quota"}
     assert expected == {c.value for c in options.failure_categories}
+
+
+def test_failure_categories_take_values_as_retry_on_does() -> None:
+    """``failure_categories={"server"}`` means ErrorCategory.SERVER, as in ``retry_on``."""
+    breaker = rk.CircuitBreaker("by-value", failure_categories={"server", rk.ErrorCategory.QUOTA})
+    expected = {rk.ErrorCategory.SERVER, rk.ErrorCategory.QUOTA}
+    assert expected == set(breaker.snapshot().options.failure_categories)
+
+
+def test_durations_are_at_most_a_year() -> None:
+    """A recovery_timeout of 1e9 s is refused at construction, naming the range."""
+    with pytest.raises(rk.ConfigurationError) as info:
+        rk.CircuitBreaker("forever", recovery_timeout=1e9)
+    assert "recovery_timeout" in str(info.value)
+    assert "year" in str(info.value)
