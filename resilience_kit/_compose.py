@@ -50,6 +50,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+"""Any decorator: a callable taking a function and returning its wrapped version."""
 
 
 class Resilient:

@@ -29,6 +29,7 @@ __all__ = [
 
 
 Outcome: TypeAlias = Literal["retry", "give_up", "success"]
+"""What happened to an attempt: another attempt follows, the call gives up, or it succeeded."""
 
 
 @dataclass(frozen=True, slots=True)
