@@ -141,9 +141,7 @@ def test_anthropic_output_limit_on_a_tight_bucket_loses_nothing() -> None:
     """256 asyncio tasks, one chat call each (``max_tokens=256``) against Anthropic's split limits
     with a tenth of the output quota as the bucket: the refill is learned from the RFC 3339
     resets, so no waiter is refused and nothing is lost."""
-    limits = RateLimits(
-        requests=600, tokens=60_000, output_tokens=20_000, period=6.0, depth=0.6
-    )
+    limits = RateLimits(requests=600, tokens=60_000, output_tokens=20_000, period=6.0, depth=0.6)
     outcome = {"ok": 0, "lost": 0}
 
     async def main(server: FakeLLMServer) -> None:
@@ -152,14 +150,12 @@ def test_anthropic_output_limit_on_a_tight_bucket_loses_nothing() -> None:
 
         @rk.resilient("anthropic", tokens=limiter, max_attempts=10)
         async def ask(size: int) -> object:
-            return await client.messages.create(
-                model="c", max_tokens=256, messages=messages(size)
-            )
+            return await client.messages.create(model="c", max_tokens=256, messages=messages(size))
 
         async def one(size: int) -> None:
             try:
                 await ask(size)
-            except Exception:  # noqa: BLE001 - any error is a lost call
+            except Exception:  # any error is a lost call
                 outcome["lost"] += 1
             else:
                 outcome["ok"] += 1
