@@ -12,8 +12,10 @@ from headers via ``rk.observe`` in ``rk.resilient(provider, tokens=...)``; the r
 header-reading pacer (64 threads) that waits while the last answer's remaining, less what it sent
 since, does not cover a call, and sleeps a 429's ``retry-after-ms``.
 
-Columns: tokens goodput = tokens the server admitted for successful requests / (bucket + refill x
-elapsed); 429 share of all answers; requests lost. Kit rows are the median of ``--runs``.
+Columns: goodput = what the server admitted for successful requests / (bucket + refill x elapsed)
+against the binding limit (the most used of requests, tokens and Anthropic's output tokens, as
+the answers used them); 429 share of all answers; requests lost. Kit rows: the median of
+``--runs``.
 
     python benchmarks/tokens_grid.py [--requests 400] [--runs 3] [--workloads today,chat]
         [--headers openai,azure,anthropic] [--buckets full,tight]
@@ -80,7 +82,16 @@ def serve(conn: Any, depth: float, headers: str) -> None:
                     for r in ok
                 )
                 answered = sum(r.status == 429 for r in records)
-                conn.send({"hits": len(records), "answered_429": answered, "tokens": tokens})
+                used = len(ok) * max(1, len(server.reply.split())) if split else 0
+                conn.send(
+                    {
+                        "hits": len(records),
+                        "answered_429": answered,
+                        "tokens": tokens,
+                        "requests": len(ok),
+                        "output": used,
+                    }
+                )
             else:
                 conn.send(True)  # noqa: FBT003 - the pipe protocol's "done"
                 return
@@ -311,9 +322,13 @@ def cell(server: Any, headers: str, mode: str, items: list[tuple[int, int]],
         outcome = run_fleet(server["url"], headers, items, redis_url, reset)
     elapsed = outcome.get("elapsed", time.perf_counter() - start)
     stats = server["ask"]("stats")
-    possible = TPM * depth / PERIOD + TPM / PERIOD * elapsed
+    used = {"tokens": TPM, "requests": RPM, "output": OTPM}
+    goodput = max(  # against the binding limit: the one most used
+        stats[name] / (limit * depth / PERIOD + limit / PERIOD * elapsed)
+        for name, limit in used.items()
+    )
     return {
-        "goodput": round(min(stats["tokens"] / possible, 1.0), 4),
+        "goodput": round(min(goodput, 1.0), 4),
         "share_429": round(stats["answered_429"] / max(stats["hits"], 1), 4),
         "lost": outcome["lost"],
         "elapsed_s": round(elapsed, 2),

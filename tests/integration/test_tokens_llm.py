@@ -135,3 +135,36 @@ def test_cancelled_waiters_leave_no_gap_and_no_burst() -> None:
         records = server.requests[seen[0] :]
     assert 10 == len(results)
     assert [] == [r.status for r in records if r.status != 200]
+
+
+def test_anthropic_output_limit_on_a_tight_bucket_loses_nothing() -> None:
+    """256 asyncio tasks, one chat call each (``max_tokens=256``) against Anthropic's split limits
+    with a tenth of the output quota as the bucket: the refill is learned from the RFC 3339
+    resets, so no waiter is refused and nothing is lost."""
+    limits = RateLimits(requests=600, tokens=60_000, output_tokens=20_000, period=6.0, depth=0.6)
+    outcome = {"ok": 0, "lost": 0}
+
+    async def main(server: FakeLLMServer) -> None:
+        limiter = rk.TokenLimiter()
+        client = rk.observe(server.async_anthropic_client(), limiter)
+
+        @rk.resilient("anthropic", tokens=limiter, max_attempts=10)
+        async def ask(size: int) -> object:
+            return await client.messages.create(model="c", max_tokens=256, messages=messages(size))
+
+        async def one(size: int) -> None:
+            try:
+                await ask(size)
+            except Exception:  # any error is a lost call
+                outcome["lost"] += 1
+            else:
+                outcome["ok"] += 1
+
+        await asyncio.gather(*(one(10 + i % 70) for i in range(256)))
+        await client.close()
+
+    with FakeLLMServer(limits=limits, latency=(0.02, 0.08)) as server:
+        asyncio.run(main(server))
+        rejected = sum(r.status == 429 for r in server.requests)
+    assert {"ok": 256, "lost": 0} == outcome
+    assert rejected <= 2

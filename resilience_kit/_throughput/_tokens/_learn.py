@@ -3,9 +3,10 @@
 `Limits` holds, per limit (requests, tokens, output tokens), the limit, the refill rate and the
 bucket size, learned from every answer's headers (`_reading`):
 
-- a remaining count with a reset time says ``bucket = remaining + rate * reset``; two answers
-  with different resets give the refill rate (so a bucket that refills every 6 s is learned as
-  such, whatever ``period`` assumed) and then the bucket size;
+- a remaining count with a reset time says ``reset = (bucket - remaining) / rate``; a line
+  fitted through the recent answers gives the refill rate and the bucket size (so a bucket that
+  refills every 6 s is learned as such, whatever ``period`` assumed), and a reset's noise (an
+  RFC 3339 time read against the receive time) averages out;
 - a remaining count without limit or reset (Azure OpenAI) gives the bucket size (the most ever
   seen before a call took its part) and the refill rate from successive answers:
   ``(remaining now - remaining before + what was sent in between) / time in between``.
@@ -33,8 +34,11 @@ Vec3 = tuple[float, float, float]
 _SHARE_CUT = 0.9  # an unpredicted 429 uses 10% less of the budget
 _SHARE_GROWTH = 0.002  # each success takes back 0.2 percentage points
 _MIN_SHARE = 0.02
-_PAIRS = 9  # answers and refill estimates kept per limit
-_MIN_APART = 0.02  # seconds between two resets for their difference to tell the refill
+_PAIRS = 9  # refill estimates kept per limit (remaining-only headers)
+_POINTS = 64  # (remaining, reset) points kept per limit for the fitted line
+_MIN_POINTS = 4
+_MIN_CORRELATION = -0.5  # remaining values must fall as resets grow
+_MIN_SPREAD = 0.2  # remaining values must spread over 20% of the largest to tell a slope
 
 
 class Limits:
@@ -53,8 +57,9 @@ class Limits:
         self.last_cut = -math.inf
         self._seen: list[tuple[float, float, float] | None] = [None] * DIMENSIONS
         self._refills: list[deque[float]] = [deque(maxlen=_PAIRS) for _ in range(DIMENSIONS)]
+        self._floors: list[deque[float]] = [deque(maxlen=_POINTS) for _ in range(DIMENSIONS)]
         self._samples: list[deque[tuple[float, float]]] = [
-            deque(maxlen=_PAIRS) for _ in range(DIMENSIONS)
+            deque(maxlen=_POINTS) for _ in range(DIMENSIONS)
         ]
 
     def known(self) -> bool:
@@ -86,33 +91,35 @@ class Limits:
                     continue
                 limit, reset = reading.limit[i], reading.reset[i]
                 if limit:
-                    self._from_limit(i, limit, left, reset)
+                    self._from_limit(i, limit, left, reset, cost[i])
                 else:
                     self._from_remaining(i, left, cost[i], sent, at)
             return first and self.known()
 
-    def _from_limit(self, i: int, limit: float, left: float, reset: float | None) -> None:
-        """A full header set: every answer says ``cap = remaining + rate * reset``; two answers
-        with different resets give the rate (whatever the period), the median of the recent
-        pairs is used. Until then: the limit per assumed period."""
+    def _from_limit(
+        self, i: int, limit: float, left: float, reset: float | None, cost: float
+    ) -> None:
+        """A full header set: every answer says ``remaining = cap - rate * reset``. The bucket
+        is at least the most that remained before a call took its part; a line through the
+        recent (remaining, reset) points gives the rate (its slope), so the noise of one reset
+        (an RFC 3339 time read against the receive time) averages out instead of being divided
+        by the small difference of two. Until the points spread, each answer alone bounds the
+        rate from below (``(bucket - remaining) / reset``, the median of the recent answers);
+        never below the limit per assumed period."""
         if self.limit[i] != limit:
             self._samples[i].clear()
-            self._refills[i].clear()
+            self._floors[i].clear()
         self.limit[i] = limit
-        if reset is not None:
-            for before, then in self._samples[i]:
-                apart = reset - then
-                if abs(apart) >= max(_MIN_APART, 0.1 * max(reset, then)):
-                    refill = (before - left) / apart
-                    if refill > 0:
-                        self._refills[i].append(refill)
+        self._floors[i].append(min(limit, left + cost))
+        if reset:  # a reset of 0 only says full (maybe a past time read late): no point
             self._samples[i].append((left, reset))
-        rate = limit / self.period
-        if len(self._refills[i]) >= 3:
-            rate = statistics.median(self._refills[i])
-        self.rate[i] = rate
-        caps = [min(limit, left + rate * then) for left, then in self._samples[i]]
-        self.cap[i] = statistics.median(caps) if caps else limit
+        floor = max(self._floors[i])
+        rates = [(floor - then) / reset for then, reset in self._samples[i] if floor > then]
+        fitted = _fit(self._samples[i])
+        if fitted is None:
+            fitted = statistics.median(rates) if rates else 0.0
+        self.rate[i] = max(limit / self.period, fitted)
+        self.cap[i] = floor if rates else limit
 
     def _from_remaining(
         self, i: int, left: float, cost: float, sent: tuple[float, ...] | None, at: float
@@ -193,6 +200,23 @@ class Charges:
             total = float(prompt + counted_output)
             self.charge = _average(self.charge, total)
             return 1.0, total, 0.0
+
+
+def _fit(points: deque[tuple[float, float]]) -> float | None:
+    """The rate of the line ``remaining = cap - rate * reset`` through *points*; ``None``
+    while they are too few, too close together or too scattered to tell. The slope is the ratio
+    of the two spreads (a reduced major axis line): a least squares slope either way would be
+    biased by the noise of the resets, one way or the other."""
+    if len(points) < _MIN_POINTS:
+        return None
+    lefts = [left for left, _ in points]
+    resets = [reset for _, reset in points]
+    if max(lefts) - min(lefts) < max(_MIN_SPREAD * max(lefts), 1.0):
+        return None
+    spread = statistics.pstdev(resets)
+    if spread <= 0 or statistics.correlation(lefts, resets) > _MIN_CORRELATION:
+        return None
+    return statistics.pstdev(lefts) / spread
 
 
 def _average(old: float | None, new: float) -> float:

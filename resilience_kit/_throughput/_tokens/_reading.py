@@ -60,6 +60,7 @@ class Reading:
     remaining: OptVec3
     reset: OptVec3
     split: bool
+    dated: bool = False  # the resets were dates (RFC 3339), read as seconds from now
 
 
 def parse_count(value: str | None) -> float | None:
@@ -81,7 +82,7 @@ def read_limits(headers: Headers) -> Reading | None:
     limit: list[float | None] = [None] * DIMENSIONS
     remaining: list[float | None] = [None] * DIMENSIONS
     reset: list[float | None] = [None] * DIMENSIONS
-    split = False
+    split = dated = False
     for i, variants in enumerate(_SETS):
         for limit_name, remaining_name, reset_name, rfc3339 in variants:
             left = parse_count(headers.get(remaining_name))
@@ -92,6 +93,7 @@ def read_limits(headers: Headers) -> Reading | None:
             raw = headers.get(reset_name)
             reset[i] = parse_rfc3339_delay(raw) if rfc3339 else parse_go_duration(raw)
             split = split or "input-tokens" in remaining_name
+            dated = dated or rfc3339
             break
     if all(left is None for left in remaining):
         return None
@@ -102,4 +104,5 @@ def read_limits(headers: Headers) -> Reading | None:
         (remaining[0], remaining[1], remaining[2]),
         (reset[0], reset[1], reset[2]),
         split,
+        dated,
     )
