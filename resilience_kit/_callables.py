@@ -83,4 +83,5 @@ def add_note(exc: BaseException, note: str) -> None:
     if isinstance(notes, list):  # pragma: no cover - Python 3.10
         notes.append(note)
     else:  # pragma: no cover - Python 3.10
-        exc.__notes__ = [note]  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+        with contextlib.suppress(Exception):  # an exception refusing attributes gets no note
+            exc.__notes__ = [note]  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
