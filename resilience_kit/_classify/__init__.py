@@ -22,12 +22,10 @@ if TYPE_CHECKING:
     from resilience_kit._classify._builder import classify_http
     from resilience_kit._classify._headers import (
         Headers,
-        RateLimitReading,
         parse_go_duration,
         parse_http_date,
         parse_rfc3339_delay,
         parse_seconds,
-        read_rate_limits,
         snapshot,
     )
 
@@ -36,7 +34,6 @@ __all__ = [
     "Classification",
     "ExceptionMap",
     "Headers",
-    "RateLimitReading",
     "classify",
     "classify_http",
     "classify_once",
@@ -46,7 +43,6 @@ __all__ = [
     "parse_rfc3339_delay",
     "parse_seconds",
     "read_literal",
-    "read_rate_limits",
     "register_exception_map",
     "snapshot",
 ]
@@ -59,12 +55,10 @@ if not TYPE_CHECKING:
             "resilience_kit._classify._builder": ("classify_http",),
             "resilience_kit._classify._headers": (
                 "Headers",
-                "RateLimitReading",
                 "parse_go_duration",
                 "parse_http_date",
                 "parse_rfc3339_delay",
                 "parse_seconds",
-                "read_rate_limits",
                 "snapshot",
             ),
         },

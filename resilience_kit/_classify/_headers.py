@@ -27,7 +27,6 @@ import math
 import re
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -35,9 +34,7 @@ __all__ = [
     "Headers",
     "get_header",
     "limit_hit",
-    "RateLimitReading",
     "parse_try_again",
-    "read_rate_limits",
     "parse_go_duration",
     "parse_retry_after",
     "parse_rfc3339_delay",
@@ -346,52 +343,3 @@ def limit_hit(
 def _positive(wait: float | None) -> float | None:
     return wait if wait is not None and wait > 0 else None
 
-
-# (limit, remaining, reset, RFC 3339 reset) header names per dimension, OpenAI/Azure then Anthropic.
-_LIMIT_HEADERS: tuple[tuple[tuple[str, str, str, bool], ...], ...] = (
-    (
-        ("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
-         "x-ratelimit-reset-requests", False),
-        ("anthropic-ratelimit-requests-limit", "anthropic-ratelimit-requests-remaining",
-         "anthropic-ratelimit-requests-reset", True),
-    ),
-    (
-        ("x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
-         "x-ratelimit-reset-tokens", False),
-        ("anthropic-ratelimit-tokens-limit", "anthropic-ratelimit-tokens-remaining",
-         "anthropic-ratelimit-tokens-reset", True),
-        ("anthropic-ratelimit-input-tokens-limit", "anthropic-ratelimit-input-tokens-remaining",
-         "anthropic-ratelimit-input-tokens-reset", True),
-    ),
-)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimitReading:
-    """The limits, remaining counts and reset times one answer's headers state."""
-
-    limit: tuple[float | None, float | None]
-    remaining: tuple[float | None, float | None]
-    reset: tuple[float | None, float | None]
-
-
-def read_rate_limits(headers: Headers) -> RateLimitReading | None:
-    """The requests and tokens limits one answer's headers state (OpenAI/Azure, Anthropic)."""
-    limits: list[float | None] = [None, None]
-    remaining: list[float | None] = [None, None]
-    resets: list[float | None] = [None, None]
-    for i, variants in enumerate(_LIMIT_HEADERS):
-        for limit_name, remaining_name, reset_name, rfc3339 in variants:
-            left = parse_seconds(headers.get(remaining_name))
-            if left is None:
-                continue
-            remaining[i] = left
-            limits[i] = parse_seconds(headers.get(limit_name))
-            raw = headers.get(reset_name)
-            resets[i] = parse_rfc3339_delay(raw) if rfc3339 else parse_go_duration(raw)
-            break
-    if remaining == [None, None]:
-        return None
-    return RateLimitReading(
-        (limits[0], limits[1]), (remaining[0], remaining[1]), (resets[0], resets[1])
-    )
