@@ -342,4 +342,3 @@ def limit_hit(
 
 def _positive(wait: float | None) -> float | None:
     return wait if wait is not None and wait > 0 else None
-
