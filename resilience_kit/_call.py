@@ -109,6 +109,12 @@ class CallContext:
         return child
 
     @property
+    def call(self) -> object:
+        """One object per call, the same for every child context: the key for per-call state
+        a tool keeps outside the context (a child made by an inner timeout is the same call)."""
+        return self._facts
+
+    @property
     def attempt(self) -> int:
         """The current attempt's number (1 for the first)."""
         return self._facts.attempt

@@ -146,3 +146,22 @@ def test_one_image_call_does_not_skew_text_estimates() -> None:
         for call in calls:
             call.join()
     assert waits.total == 0.0
+
+
+def test_an_answer_inside_an_inner_timeout_is_the_calls_answer() -> None:
+    """A timeout layer inside the limiter makes a child context; the answer read there still
+    belongs to the call the limiter admitted (it is what teaches the limiter)."""
+    from resilience_kit import _call
+
+    limiter = rk.TokenLimiter("inner-timeout", rpm=600, tpm=100_000)
+    seen: list[object] = []
+
+    @limiter
+    def create(**kwargs: Any) -> None:
+        with _call.bounded(5.0):  # as rk.timeout / resilient(timeout=...) inside the limiter do
+            seen.append(limiter._current())  # the ticket the answer goes to
+
+    with no_wait():
+        create(messages=[{"role": "user", "content": "hi"}], max_tokens=10)
+    assert seen
+    assert seen[0] is not None

@@ -62,7 +62,7 @@ class LimiterCore:
         self._head_until = 0.0
         self._admitted = 0  # admissions so far
         self._flying: dict[int, Ticket] = {}  # admitted calls not settled yet, by order
-        self._calls: dict[int, list[Ticket]] = {}  # by id(CallContext): decorated calls
+        self._calls: dict[int, list[Ticket]] = {}  # by id(CallContext.call): decorated calls
         self._blocks: dict[tuple[int, int], list[Ticket]] = {}  # by thread and task: with blocks
         self._key = self.name
 
@@ -238,15 +238,15 @@ class LimiterCore:
     # -- which call an answer belongs to -----------------------------------------------------
     def _register(self, ctx: _call.CallContext, ticket: Ticket) -> None:
         with self._lock:
-            self._calls.setdefault(id(ctx), []).append(ticket)
+            self._calls.setdefault(id(ctx.call), []).append(ticket)
 
     def _unregister(self, ctx: _call.CallContext, ticket: Ticket) -> None:
         with self._lock:
-            held = self._calls.get(id(ctx), [])
+            held = self._calls.get(id(ctx.call), [])
             if ticket in held:
                 held.remove(ticket)
             if not held:
-                self._calls.pop(id(ctx), None)
+                self._calls.pop(id(ctx.call), None)
 
     def _push(self, ticket: Ticket) -> None:
         with self._lock:
@@ -263,7 +263,7 @@ class LimiterCore:
     def _current(self) -> Ticket | None:
         ctx = _call.current()
         with self._lock:
-            held = self._calls.get(id(ctx)) if ctx is not None else None
+            held = self._calls.get(id(ctx.call)) if ctx is not None else None
             if held:
                 return held[-1]
             blocks = self._blocks.get(_where())
