@@ -250,19 +250,20 @@ class BreakerCore:
             generation, epoch, provider = m.generation, m.epoch, m.opened_by
             if reject is not None:
                 m.rejected += 1
-        if publish is not None:
-            yield from self._publish_plan(publish, "recovery_timeout")
-        elif self._teller.pending:
-            self._teller.deliver()
-        if reject is not None:
-            raise self._teller.rejection(generation, *reject, provider)
-        if not self.shared:
-            return Probe(generation, "", epoch)
         token: str | None = None
-        try:
+        try:  # from here on the slot taken above comes back unless a probe leaves with it
+            if publish is not None:
+                yield from self._publish_plan(publish, "recovery_timeout")
+            elif self._teller.pending:
+                self._teller.deliver()
+            if reject is not None:
+                raise self._teller.rejection(generation, *reject, provider)
+            if not self.shared:
+                token = ""
+                return Probe(generation, "", epoch)
             token = yield Op("acquire", generation)
         finally:
-            if token is None:
+            if reject is None and token is None:  # publish or acquire failed, or was cancelled
                 with self._lock:
                     m.rejected += 1
                     self._next_sync = -math.inf  # re-read (and heal) the shared record next time

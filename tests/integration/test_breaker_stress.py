@@ -235,11 +235,13 @@ def healthy_phase(stress: Stress) -> None:
         waited = time.monotonic() - started
         if waited > CLOSE_DEADLINE:
             # Only running probes may hold the circuit half-open this long (a saturated event
-            # loop runs slowly); permits out with nothing running for 100 ms is a leak.
+            # loop runs slowly, and a shared breaker holds a probe's slot across its lease's
+            # Redis round trips); permits out with nothing running for a second is a leak (a
+            # leaked slot never comes back, so this still catches one, as STUCK_DEADLINE does).
             snap = stress.breaker.snapshot()
             idle = snap.probes_in_flight > 0 and stress.in_backend == 0
             idle_with_permits = idle_with_permits + 1 if idle else 0
-            if idle_with_permits > 100 or waited > STUCK_DEADLINE:
+            if idle_with_permits > 1000 or waited > STUCK_DEADLINE:
                 stress.problem(f"healthy backend, still {snap.state.value} after {waited}s: {snap}")
                 stress.breaker.reset()  # free it: the run goes on and counts further problems
                 return

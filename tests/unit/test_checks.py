@@ -16,7 +16,7 @@ CASES: dict[str, tuple[Callable[[], object], str]] = {
     ),
     "breaker recovery": (
         lambda: rk.CircuitBreaker("c", recovery_timeout=float("inf")),
-        "recovery_timeout: must be a finite number >= 0, got inf",
+        "recovery_timeout: must be seconds >= 0 and <= 31622400 (one year), got inf",
     ),
     "breaker name": (lambda: rk.CircuitBreaker(""), "name: must be a non-empty string, got ''"),
     "window rate": (
