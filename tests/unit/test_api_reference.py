@@ -11,6 +11,12 @@ from pathlib import Path
 
 import pytest
 
+# The documentation toolchain the lock resolves for Python 3.10 cannot build the site (a
+# mkdocstrings/pymdown-extensions mismatch); .ci/run builds it on 3.11, where this test runs.
+pytestmark = pytest.mark.skipif(
+    sys.version_info < (3, 11), reason="the site is built with the Python 3.11 toolchain"
+)
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # mkdocstrings renders a name it cannot link as <span title="full.path">; a parameter anchor
