@@ -193,7 +193,7 @@ class RedisStorage(RedisTokens):
         self._run(
             "probe_release",
             lambda: self._client.zrem(key, token),
-            lambda: self._local.probe_release(name, token),
+            lambda: self._release_local(name, key, token),
         )
 
     async def aprobe_release(self, name: str, token: str) -> None:
@@ -208,7 +208,7 @@ class RedisStorage(RedisTokens):
         await self._arun(
             "probe_release",
             remote,
-            lambda: self._local.probe_release(name, token),
+            lambda: self._release_local(name, key, token),
         )
 
     # -- rate-limit gate -------------------------------------------------------------------

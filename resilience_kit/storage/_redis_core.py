@@ -73,6 +73,9 @@ class RedisCore(Storage):
         self._dirty_lock = threading.Lock()
         self._dirty_breakers: set[str] = set()
         self._dirty_gates: set[str] = set()
+        # probe leases whose release did not reach Redis: (key, token), removed at the next
+        # resync (a lease left there would hold its slot for the whole probe_lease, fleet-wide)
+        self._dirty_releases: set[tuple[str, str]] = set()
         self._ids = itertools.count(1)
         self._nonce = uuid.uuid4().hex[:12]
 
@@ -107,6 +110,15 @@ class RedisCore(Storage):
         with self._dirty_lock:
             dirty.add(name)
 
+    def _dirty(self) -> bool:
+        return bool(self._dirty_breakers or self._dirty_gates or self._dirty_releases)
+
+    def _release_local(self, name: str, key: str, token: str) -> None:
+        """A release Redis did not get: give the slot back here, and in Redis at the resync."""
+        with self._dirty_lock:
+            self._dirty_releases.add((key, token))
+        self._local.probe_release(name, token)
+
     # -- the runners: Redis when usable, else local state ----------------------------------
     def _run(self, operation: str, remote: Callable[[], T], local: Callable[[], T]) -> T:
         if self.is_async:
@@ -115,7 +127,7 @@ class RedisCore(Storage):
         if admitted == Health.NO:
             return local()
         try:
-            if self._dirty_breakers or self._dirty_gates:
+            if self._dirty():
                 self._flush()
             result = remote()
         except Exception as exc:  # any Redis trouble: answer locally, never raise into the call
@@ -135,7 +147,7 @@ class RedisCore(Storage):
         if admitted == Health.NO:
             return local()
         try:
-            if self._dirty_breakers or self._dirty_gates:
+            if self._dirty():
                 await self._aflush()
             result = await remote()
         except Exception as exc:  # any Redis trouble: answer locally, never raise into the call
@@ -153,6 +165,7 @@ class RedisCore(Storage):
         """What changed only locally, as (Redis call, handler of its reply) steps."""
         with self._dirty_lock:
             breakers, gates = sorted(self._dirty_breakers), sorted(self._dirty_gates)
+            releases = sorted(self._dirty_releases)
         steps: list[tuple[Callable[[], Any], Callable[[Any], None]]] = []
         for name in breakers:
             rec = self._local.breaker_load(name)
@@ -170,7 +183,15 @@ class RedisCore(Storage):
                     partial(self._done, self._dirty_gates, name),
                 )
             )
+        for key, token in releases:
+            steps.append(
+                (partial(self._client.zrem, key, token), partial(self._released, key, token))
+            )
         return steps
+
+    def _released(self, key: str, token: str, reply: Any = None) -> None:
+        with self._dirty_lock:
+            self._dirty_releases.discard((key, token))
 
     def _merged(self, name: str, reply: Any) -> None:
         self._local.remember(name, parse(reply))

@@ -7,7 +7,10 @@ every admitted call is a probe: at most ``half_open_max_calls`` of them may run 
 once (counted by the backend itself), and ``snapshot().probes_in_flight`` never reads more. The
 storages must stay available for that (asserted): during an outage each process answers alone.
 
-Set ``RESILIENCE_KIT_STRESS_SECONDS`` for a longer run (the CI run takes about 3 s per client).
+Set ``RESILIENCE_KIT_STRESS_SECONDS`` for a longer run (the CI run takes about 3 s per client). On
+a slow machine the saturated loop half-opens the circuit only a few times in that span, so the run
+goes on until the backend has seen ``PROBES`` probes (a wedged circuit still fails, at
+``PATIENCE`` seconds).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ SECONDS = float(os.environ.get("RESILIENCE_KIT_STRESS_SECONDS", "3"))
 TASKS = 500
 LIMIT = 2
 PROCESSES = 2
+PROBES = 3  # calls the backend must see after the trips before the run may end
+PATIENCE = 30.0  # seconds: a circuit that has not let PROBES probes through by then is wedged
 
 
 @dataclass
@@ -41,6 +46,7 @@ class Backend:
     running: int = 0
     most: int = 0
     calls: int = 0
+    trips: int = 0  # calls made by the trips, before the run
     probes_read: list[int] = field(default_factory=list)
     left: list[int] = field(default_factory=list)  # probes_in_flight once every call ended
 
@@ -55,12 +61,25 @@ class Backend:
             self.running -= 1
 
 
+@dataclass
+class Span:
+    """The run lasts at least *stop* and until the backend saw PROBES probes (at most *limit*)."""
+
+    stop: float
+    limit: float
+
+    def going(self, backend: Backend) -> bool:
+        now = asyncio.get_running_loop().time()
+        if now >= self.limit:
+            return False
+        return now < self.stop or backend.calls - backend.trips < PROBES
+
+
 async def _worker(
-    breakers: list[rk.CircuitBreaker], backend: Backend, rng: random.Random, stop: float
+    breakers: list[rk.CircuitBreaker], backend: Backend, rng: random.Random, span: Span
 ) -> None:
     guarded = [breaker(backend.call) for breaker in breakers]
-    loop = asyncio.get_running_loop()
-    while loop.time() < stop:
+    while span.going(backend):
         call = rng.choice(guarded)
         try:
             roll = rng.random()
@@ -79,9 +98,8 @@ async def _worker(
             pass
 
 
-async def _monitor(breakers: list[rk.CircuitBreaker], backend: Backend, stop: float) -> None:
-    loop = asyncio.get_running_loop()
-    while loop.time() < stop:
+async def _monitor(breakers: list[rk.CircuitBreaker], backend: Backend, span: Span) -> None:
+    while span.going(backend):
         for item in breakers:
             backend.probes_read.append(item.snapshot().probes_in_flight)
         await asyncio.sleep(0.001)
@@ -93,11 +111,13 @@ async def _run(breakers: list[rk.CircuitBreaker]) -> Backend:
         with pytest.raises((ConnectionError, rk.CircuitOpenError)):
             await breaker(backend.call)(random.Random(0))
     backend.most = 0
-    stop = asyncio.get_running_loop().time() + SECONDS
+    backend.trips = backend.calls
+    now = asyncio.get_running_loop().time()
+    span = Span(now + SECONDS, now + max(SECONDS, PATIENCE))
     rng = random.Random(7)
     await asyncio.gather(
-        _monitor(breakers, backend, stop),
-        *(_worker(breakers, backend, rng, stop) for _ in range(TASKS)),
+        _monitor(breakers, backend, span),
+        *(_worker(breakers, backend, rng, span) for _ in range(TASKS)),
     )
     await asyncio.sleep(0.2)  # background plans give their leases back
     backend.left = [item.snapshot().probes_in_flight for item in breakers]
@@ -143,7 +163,7 @@ async def test_probes_stay_within_the_limit_under_cancellation(
                 storage.close()
                 made.close()
     assert all(storage.available for storage in storages)
-    assert backend.calls >= 3  # the circuit did half-open again (slowly, on a saturated loop)
+    assert backend.calls - backend.trips >= PROBES  # the circuit half-opened again, not wedged
     assert LIMIT >= backend.most
     assert LIMIT >= max(backend.probes_read)
     assert [0] * PROCESSES == backend.left

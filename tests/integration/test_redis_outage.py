@@ -88,3 +88,58 @@ def test_slow_redis_answers_within_the_timeout(own_server: RedisServer) -> None:
     pauser.close()
     client.close()
     assert isinstance(client, redis.Redis)
+
+
+def test_a_release_redis_missed_is_sent_after_the_outage(own_server: RedisServer) -> None:
+    """A probe's release that times out is not left in Redis: a lease there would hold the only
+    slot for all of probe_lease (60 s), fleet-wide, and the circuit could not close."""
+    client, pauser = own_server.client(), own_server.client()
+    storage = RedisStorage(
+        client, prefix=f"r-{uuid.uuid4().hex[:8]}", op_timeout=0.05, retry_interval=0.0
+    )
+    record = storage.breaker_publish(
+        "b", expected_generation=0, state="half_open", open_seconds=0.0, trips=1
+    )
+    assert record is not None
+    generation = record.generation
+    token = storage.probe_acquire("b", generation=generation, limit=1, lease_seconds=60)
+    assert token is not None
+    pauser.client_pause(5000, all=False)  # writes wait: the release times out
+    storage.probe_release("b", token)
+    pauser.client_unpause()
+    assert not storage.available
+    again = storage.probe_acquire("b", generation=generation, limit=1, lease_seconds=60)
+    assert storage.available  # this acquire reached Redis, after the missed release
+    assert again is not None  # limit 1: the first lease is gone
+    storage.close()
+    pauser.close()
+    client.close()
+
+
+async def test_an_async_release_redis_missed_is_sent_after_the_outage(
+    own_server: RedisServer,
+) -> None:
+    client, pauser = redis.asyncio.Redis(port=own_server.port), own_server.client()
+    storage = RedisStorage(
+        client, prefix=f"r-{uuid.uuid4().hex[:8]}", op_timeout=0.05, retry_interval=0.0
+    )
+    record = await storage.abreaker_publish(
+        "b", expected_generation=0, state="half_open", open_seconds=0.0, trips=1
+    )
+    assert record is not None
+    token = await storage.aprobe_acquire(
+        "b", generation=record.generation, limit=1, lease_seconds=60
+    )
+    assert token is not None
+    pauser.client_pause(5000, all=False)
+    await storage.aprobe_release("b", token)
+    pauser.client_unpause()
+    assert not storage.available
+    again = await storage.aprobe_acquire(
+        "b", generation=record.generation, limit=1, lease_seconds=60
+    )
+    assert storage.available
+    assert again is not None
+    await storage.aclose()
+    await client.aclose()
+    pauser.close()
