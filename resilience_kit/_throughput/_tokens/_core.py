@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -14,7 +13,7 @@ from resilience_kit._classify import Headers, snapshot
 from resilience_kit._throughput._estimate import Estimate, estimate_tokens, usage_tokens
 from resilience_kit._throughput._slots import Slots
 from resilience_kit._throughput._tokens._learn import Charges, Limits, Vec3
-from resilience_kit._throughput._tokens._reading import Reading, read_limits
+from resilience_kit._throughput._tokens._reading import read_limits
 from resilience_kit._throughput._tokens._ticket import Ticket
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.storage._base import Storage
@@ -213,17 +212,15 @@ class LimiterCore:
         self._probe.release()
 
     def _read(self, found: Headers, ticket: Ticket | None) -> bool:
-        reading = read_limits(found)
+        now = _clock.monotonic()
+        reading = read_limits(found, sent_ago=None if ticket is None else now - ticket.at)
         if reading is None:
             return False
         cost = (0.0, 0.0, 0.0) if ticket is None else ticket.cost
         if ticket is not None and reading.split != ticket.split:  # charged before this was known
             cost = self._charges.cost(ticket.estimate or ticket.body, reading.split, 0.0)
         sent = None if ticket is None else ticket.sent
-        now = _clock.monotonic()
         at = now if ticket is None else ticket.at
-        if reading.dated and ticket is not None:  # a date was set before the answer came back:
-            reading = _since_sent(reading, now - at)  # count from when the call went out
         if self._limits.learn(reading, cost, sent, at):
             rate = self._limits.rate
             _events.emit(
@@ -277,11 +274,3 @@ def _where() -> tuple[int, int]:
     except RuntimeError:  # no running event loop in this thread
         task = None
     return threading.get_ident(), 0 if task is None else id(task)
-
-
-def _since_sent(reading: Reading, late: float) -> Reading:
-    """*reading* with its resets counted from when its call went out, *late* seconds ago (so
-    the answer's latency lengthens them, never shortens them: the refill learned from them is
-    never too fast)."""
-    reset = tuple(None if value is None else value + late for value in reading.reset)
-    return dataclasses.replace(reading, reset=(reset[0], reset[1], reset[2]))

@@ -3,13 +3,13 @@
 `Limits` holds, per limit (requests, tokens, output tokens), the limit, the refill rate and the
 bucket size, learned from every answer's headers (`_reading`):
 
-- a remaining count with a reset time says ``reset = (bucket - remaining) / rate``; a line
-  fitted through the recent answers gives the refill rate and the bucket size (so a bucket that
-  refills every 6 s is learned as such, whatever ``period`` assumed), and a reset's noise (an
-  RFC 3339 time read against the receive time) averages out;
+- a remaining count with a reset time says ``reset = (bucket - remaining) / rate``: counted
+  from when the call went out (never shorter than the server's), each answer bounds the rate from
+  below, and the closest of the recent bounds is the rate (so a bucket that refills every 6 s is
+  learned as such, whatever ``period`` assumed);
 - a remaining count without limit or reset (Azure OpenAI) gives the bucket size (the most ever
-  seen before a call took its part) and the refill rate from successive answers:
-  ``(remaining now - remaining before + what was sent in between) / time in between``.
+  seen before a call took its part) and the refill rate: the slope of ``remaining + what was
+  sent so far`` over the send times of the recent answers.
 
 `Charges` turns a call's `Estimate` into what the provider counts at admission: OpenAI and Azure
 count the prompt plus ``max_tokens`` whatever the answer uses; Anthropic counts the prompt against
@@ -34,11 +34,11 @@ Vec3 = tuple[float, float, float]
 _SHARE_CUT = 0.9  # an unpredicted 429 uses 10% less of the budget
 _SHARE_GROWTH = 0.002  # each success takes back 0.2 percentage points
 _MIN_SHARE = 0.02
-_PAIRS = 9  # refill estimates kept per limit (remaining-only headers)
-_POINTS = 64  # (remaining, reset) points kept per limit for the fitted line
+_WINDOWS = 10  # windows per period a remaining-only quota is evaluated over (Azure OpenAI)
+_MIN_SPAN = 0.5  # seconds of answers a refill learned from remaining counts only spans
+_POINTS = 64  # answers kept per limit to learn a refill from
 _MIN_POINTS = 4
-_MIN_CORRELATION = -0.5  # remaining values must fall as resets grow
-_MIN_SPREAD = 0.2  # remaining values must spread over 20% of the largest to tell a slope
+_DATE_RESOLUTION = 0.001  # an RFC 3339 reset's last digit is a millisecond
 
 
 class Limits:
@@ -55,8 +55,10 @@ class Limits:
         self.blind = False  # answers carry no rate-limit headers: stand aside
         self.share = 1.0
         self.last_cut = -math.inf
-        self._seen: list[tuple[float, float, float] | None] = [None] * DIMENSIONS
-        self._refills: list[deque[float]] = [deque(maxlen=_PAIRS) for _ in range(DIMENSIONS)]
+        self._refill = [0.0] * DIMENSIONS  # learned from remaining counts only
+        self._levels: list[deque[tuple[float, float]]] = [
+            deque(maxlen=_POINTS) for _ in range(DIMENSIONS)
+        ]
         self._floors: list[deque[float]] = [deque(maxlen=_POINTS) for _ in range(DIMENSIONS)]
         self._samples: list[deque[tuple[float, float]]] = [
             deque(maxlen=_POINTS) for _ in range(DIMENSIONS)
@@ -91,52 +93,59 @@ class Limits:
                     continue
                 limit, reset = reading.limit[i], reading.reset[i]
                 if limit:
-                    self._from_limit(i, limit, left, reset, cost[i])
+                    self._from_limit(i, limit, left, reset, cost[i], reading.dated)
                 else:
                     self._from_remaining(i, left, cost[i], sent, at)
             return first and self.known()
 
     def _from_limit(
-        self, i: int, limit: float, left: float, reset: float | None, cost: float
+        self, i: int, limit: float, left: float, reset: float | None, cost: float, dated: bool
     ) -> None:
         """A full header set: every answer says ``remaining = cap - rate * reset``. The bucket
-        is at least the most that remained before a call took its part; a line through the
-        recent (remaining, reset) points gives the rate (its slope), so the noise of one reset
-        (an RFC 3339 time read against the receive time) averages out instead of being divided
-        by the small difference of two. Until the points spread, each answer alone bounds the
-        rate from below (``(bucket - remaining) / reset``, the median of the recent answers);
-        never below the limit per assumed period."""
+        is at least the most that remained before a call took its part. Each answer bounds the
+        rate from below: the bucket refilled what it lacked (less the unit a remaining count
+        rounds off) within its reset counted from the send (plus a dated reset's millisecond,
+        which the date may have rounded off), which is never shorter than the server's. The
+        answer whose call reached the server soonest gives the closest bound: the rate is the
+        largest of the recent answers' bounds, never below the limit per assumed period. (A line
+        fitted through them was up to 10% too fast: the delays before the server counted each
+        call are not independent of how much it lacked.)"""
         if self.limit[i] != limit:
             self._samples[i].clear()
             self._floors[i].clear()
         self.limit[i] = limit
         self._floors[i].append(min(limit, left + cost))
         if reset:  # a reset of 0 only says full (maybe a past time read late): no point
-            self._samples[i].append((left, reset))
+            self._samples[i].append((left, reset + (_DATE_RESOLUTION if dated else 0.0)))
         floor = max(self._floors[i])
-        rates = [(floor - then) / reset for then, reset in self._samples[i] if floor > then]
-        fitted = _fit(self._samples[i])
-        if fitted is None:
-            fitted = statistics.median(rates) if rates else 0.0
-        self.rate[i] = max(limit / self.period, fitted)
-        self.cap[i] = floor if rates else limit
+        bound = max(((floor - then - 1.0) / late for then, late in self._samples[i]), default=0.0)
+        self.rate[i] = max(limit / self.period, bound)
+        self.cap[i] = floor if bound > 0 else limit
 
     def _from_remaining(
         self, i: int, left: float, cost: float, sent: tuple[float, ...] | None, at: float
     ) -> None:
+        """Remaining counts only (Azure OpenAI): the bucket is the most that remained before a
+        call took its part; the refill is the slope of ``remaining + sent so far`` over the
+        send times of the recent answers (a least squares line: the order in which the server
+        admitted concurrent calls moves each point up or down, never the slope). Refill lost to
+        a full bucket only flattens the line, so the rate is never learned too fast."""
         self.cap[i] = max(self.cap[i], left + cost)
         self.limit[i] = self.cap[i]
         counter = sent[i] if sent is not None and i < len(sent) else None
-        before = self._seen[i]
+        points = self._levels[i]
         if counter is not None:
-            if before is not None and at - before[0] > 0:
-                refill = (left - before[2] + counter - before[1]) / (at - before[0])
-                if refill > 0:
-                    self._refills[i].append(refill)
-            if before is None or at >= before[0]:
-                self._seen[i] = (at, counter, left)
-        learned = statistics.median(self._refills[i]) if len(self._refills[i]) >= 3 else 0.0
-        self.rate[i] = max(self.cap[i] / self.period, learned)
+            if points and left + counter < min(total for _, total in points) - self.cap[i]:
+                points.clear()  # the storage's counters started again
+            points.append((at, left + counter))
+        fitted = _slope(points)
+        if fitted is not None:
+            self._refill[i] = max(fitted, self.cap[i] / self.period)
+        # Until the answers span enough time to tell, the bucket is taken to refill within a
+        # tenth of the period: Azure OpenAI evaluates per-minute quotas over windows of 1 or
+        # 10 seconds. A guess too fast shows as a 429 (the share is cut); one too slow would
+        # hold every caller for most of a period.
+        self.rate[i] = self._refill[i] or self.cap[i] * _WINDOWS / self.period
 
     def cut(self, sent_at: float, now: float) -> None:
         """An unpredicted 429 of a call sent at *sent_at*: use less of the budget (once per
@@ -202,21 +211,16 @@ class Charges:
             return 1.0, total, 0.0
 
 
-def _fit(points: deque[tuple[float, float]]) -> float | None:
-    """The rate of the line ``remaining = cap - rate * reset`` through *points*; ``None``
-    while they are too few, too close together or too scattered to tell. The slope is the ratio
-    of the two spreads (a reduced major axis line): a least squares slope either way would be
-    biased by the noise of the resets, one way or the other."""
-    if len(points) < _MIN_POINTS:
+def _slope(points: deque[tuple[float, float]]) -> float | None:
+    """The least squares slope of *points* (time, value); ``None`` while they are too few or
+    span less than `_MIN_SPAN` seconds."""
+    if len(points) < _MIN_POINTS * 4:
         return None
-    lefts = [left for left, _ in points]
-    resets = [reset for _, reset in points]
-    if max(lefts) - min(lefts) < max(_MIN_SPREAD * max(lefts), 1.0):
+    times = [at for at, _ in points]
+    if max(times) - min(times) < _MIN_SPAN:
         return None
-    spread = statistics.pstdev(resets)
-    if spread <= 0 or statistics.correlation(lefts, resets) > _MIN_CORRELATION:
-        return None
-    return statistics.pstdev(lefts) / spread
+    slope = statistics.linear_regression(times, [value for _, value in points]).slope
+    return max(slope, 0.0)
 
 
 def _average(old: float | None, new: float) -> float:

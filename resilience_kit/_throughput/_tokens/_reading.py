@@ -16,6 +16,7 @@ Limits and remaining values are counts: any size is read as it is (150,000,000 s
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 from resilience_kit._classify import Headers, parse_go_duration, parse_rfc3339_delay
@@ -77,8 +78,12 @@ def parse_count(value: str | None) -> float | None:
     return number if math.isfinite(number) and number >= 0 else None
 
 
-def read_limits(headers: Headers) -> Reading | None:
-    """The limits *headers* (lower-cased, see ``snapshot``) state; ``None`` without any."""
+def read_limits(headers: Headers, *, sent_ago: float | None = None) -> Reading | None:
+    """The limits *headers* (lower-cased, see ``snapshot``) state; ``None`` without any. With
+    *sent_ago* (seconds since the call went out), a dated reset is counted from the send: a date
+    the answer arrived after still tells how long the bucket took, where counting from now would
+    read every reset shorter than the latency as 0."""
+    since = None if sent_ago is None else time.time() - sent_ago
     limit: list[float | None] = [None] * DIMENSIONS
     remaining: list[float | None] = [None] * DIMENSIONS
     reset: list[float | None] = [None] * DIMENSIONS
@@ -91,7 +96,7 @@ def read_limits(headers: Headers) -> Reading | None:
             remaining[i] = left
             limit[i] = parse_count(headers.get(limit_name))
             raw = headers.get(reset_name)
-            reset[i] = parse_rfc3339_delay(raw) if rfc3339 else parse_go_duration(raw)
+            reset[i] = parse_rfc3339_delay(raw, now=since) if rfc3339 else parse_go_duration(raw)
             split = split or "input-tokens" in remaining_name
             dated = dated or rfc3339
             break
