@@ -222,13 +222,17 @@ class LimiterCore:
         sent = None if ticket is None else ticket.sent
         at = now if ticket is None else ticket.at
         if self._limits.learn(reading, cost, sent, at):
-            rate = self._limits.rate
+            limit, rate = self._limits.told()
             _events.emit(
                 "tokens_learned",
                 limiter=self.name,
-                requests=self._limits.limit[0] or None,
-                tokens=self._limits.limit[1] or None,
-                period=self._limits.limit[1] / rate[1] if rate[1] else self.period,
+                requests=limit[0] or None,
+                tokens=limit[1] or None,
+                output_tokens=limit[2] or None,
+                period=limit[1] / rate[1] if rate[1] else limit[0] / rate[0] if rate[0] else None,
+                requests_per_second=rate[0] or None,
+                tokens_per_second=rate[1] or None,
+                output_tokens_per_second=rate[2] or None,
             )
         return True
 

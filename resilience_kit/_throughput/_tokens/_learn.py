@@ -38,6 +38,7 @@ _WINDOWS = 10  # windows per period a remaining-only quota is evaluated over (Az
 _MIN_SPAN = 0.5  # seconds of answers a refill learned from remaining counts only spans
 _POINTS = 64  # answers kept per limit to learn a refill from
 _MIN_POINTS = 4
+_NEWS = 0.1  # a learned limit or refill that moved by a tenth is told again
 _DATE_RESOLUTION = 0.001  # an RFC 3339 reset's last digit is a millisecond
 
 
@@ -55,6 +56,7 @@ class Limits:
         self.blind = False  # answers carry no rate-limit headers: stand aside
         self.share = 1.0
         self.last_cut = -math.inf
+        self._told: tuple[float, ...] = ()  # limits and rates when last told (`told`)
         self._refill = [0.0] * DIMENSIONS  # learned from remaining counts only
         self._levels: list[deque[tuple[float, float]]] = [
             deque(maxlen=_POINTS) for _ in range(DIMENSIONS)
@@ -82,9 +84,9 @@ class Limits:
         self, reading: Reading, cost: Vec3, sent: tuple[float, ...] | None, at: float
     ) -> bool:
         """Take in one answer's *reading* for a call charged *cost* whose take left the ``sent``
-        counters at *sent* at time *at*; True when the first limit became known."""
+        counters at *sent* at time *at*; True when the first limit became known or a limit or
+        refill moved by a tenth or more since they were last told (`told`)."""
         with self.lock:
-            first = not self.known()
             self.blind = False
             self.split = reading.split
             for i in range(DIMENSIONS):
@@ -96,7 +98,17 @@ class Limits:
                     self._from_limit(i, limit, left, reset, cost[i], reading.dated)
                 else:
                     self._from_remaining(i, left, cost[i], sent, at)
-            return first and self.known()
+            return self.known() and _moved(self._told, (*self.limit, *self.rate))
+
+    def told(self) -> tuple[Vec3, Vec3]:
+        """(limits, refill rates) as of now, remembered as told: later answers are news only
+        when they move one of them by a tenth or more."""
+        with self.lock:
+            self._told = (*self.limit, *self.rate)
+            return (
+                (self.limit[0], self.limit[1], self.limit[2]),
+                (self.rate[0], self.rate[1], self.rate[2]),
+            )
 
     def _from_limit(
         self, i: int, limit: float, left: float, reset: float | None, cost: float, dated: bool
@@ -221,6 +233,16 @@ def _slope(points: deque[tuple[float, float]]) -> float | None:
         return None
     slope = statistics.linear_regression(times, [value for _, value in points]).slope
     return max(slope, 0.0)
+
+
+def _moved(before: tuple[float, ...], now: tuple[float, ...]) -> bool:
+    """Whether any of *now* differs from *before* by `_NEWS` of the larger or more."""
+    if len(before) != len(now):
+        return True
+    return any(
+        abs(new - old) > _NEWS * max(abs(new), abs(old))
+        for old, new in zip(before, now, strict=True)
+    )
 
 
 def _average(old: float | None, new: float) -> float:
