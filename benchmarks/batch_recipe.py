@@ -20,7 +20,7 @@ import openai
 from openai.types.chat import ChatCompletionMessageParam
 
 import resilience_kit as rk
-from benchmarks.tokens import quiet
+from benchmarks._harness import quiet
 from resilience_kit.testing import FakeLLMServer, RateLimits
 
 
