@@ -146,3 +146,20 @@ def test_tokens_learned_is_told_again_when_the_refill_is_learned(
     told = [vars(record) for record in caplog.records if record.msg.startswith("tokens_learned")]
     assert [60.0, pytest.approx(6.67, abs=0.01)] == [event["period"] for event in told]
     assert [167, 1_498] == [round(event["tokens_per_second"]) for event in told]
+
+
+def test_a_bucket_kept_empty_keeps_its_size_and_refill() -> None:
+    """Anthropic's output tokens (20,000 refilled in 6 s) drawn down at once and then kept
+    nearly empty for 200 answers: the bucket is still 20,000 and refills at 3,333/s (the
+    most that remained among the recent answers alone said 2,000-5,000, and the refill with
+    it)."""
+    rng = random.Random(3)
+    limits = Limits((None, None), 60.0)
+    rate = 20_000 / 6
+    for n in range(220):
+        level = 20_000.0 - 256.0 * (n + 1) if n < 20 else rng.uniform(100.0, 700.0)
+        reading = Reading((None, None, 20_000.0), (None, None, float(int(level))),
+                          (None, None, (20_000.0 - level) / rate + 0.01), split=True)  # fmt: skip
+        limits.learn(reading, (1.0, 40.0, 256.0), None, 0.0)
+    assert 20_000.0 == limits.cap[2]
+    assert 0.97 * rate <= limits.rate[2] <= rate

@@ -61,7 +61,7 @@ class Limits:
         self._levels: list[deque[tuple[float, float]]] = [
             deque(maxlen=_POINTS) for _ in range(DIMENSIONS)
         ]
-        self._floors: list[deque[float]] = [deque(maxlen=_POINTS) for _ in range(DIMENSIONS)]
+        self._floor = [0.0] * DIMENSIONS  # the most that ever remained before a call took its part
         self._samples: list[deque[tuple[float, float]]] = [
             deque(maxlen=_POINTS) for _ in range(DIMENSIONS)
         ]
@@ -124,12 +124,12 @@ class Limits:
         call are not independent of how much it lacked.)"""
         if self.limit[i] != limit:
             self._samples[i].clear()
-            self._floors[i].clear()
+            self._floor[i] = 0.0
         self.limit[i] = limit
-        self._floors[i].append(min(limit, left + cost))
+        self._floor[i] = max(self._floor[i], min(limit, left + cost))
         if reset:  # a reset of 0 only says full (maybe a past time read late): no point
             self._samples[i].append((left, reset + (_DATE_RESOLUTION if dated else 0.0)))
-        floor = max(self._floors[i])
+        floor = self._floor[i]
         bound = max(((floor - then - 1.0) / late for then, late in self._samples[i]), default=0.0)
         self.rate[i] = max(limit / self.period, bound)
         self.cap[i] = floor if bound > 0 else limit
