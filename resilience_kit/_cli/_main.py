@@ -11,9 +11,9 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 from typing import NoReturn
 
+from resilience_kit import _version
 from resilience_kit._cli import _demo, _explain, _presets
 from resilience_kit._cli._command import Command, UsageError
 from resilience_kit.exceptions import ConfigurationError
@@ -21,7 +21,6 @@ from resilience_kit.exceptions import ConfigurationError
 __all__ = ["COMMANDS", "build_parser", "main", "version"]
 
 COMMANDS: tuple[Command, ...] = (_demo.COMMAND, _explain.COMMAND, _presets.COMMAND)
-DISTRIBUTION = "llm-resilience-kit"
 EXAMPLES = """examples:
   resilience-kit demo --scale 0
   resilience-kit presets --file presets.toml
@@ -39,11 +38,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def version() -> str:
-    """The installed distribution's version (package metadata)."""
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:  # a bare source tree on sys.path, never installed
-        return "unknown (not installed)"
+    """``resilience_kit.__version__``: one source, installed or not."""
+    return _version.__version__
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from typing import TypedDict
 
 from resilience_kit._categories import ErrorCategory
+from resilience_kit.exceptions import ConfigurationError
 
-__all__ = ["RetryOverrides"]
+__all__ = ["RETRY_ON_RANGE", "RetryOverrides", "retry_categories"]
+
+RETRY_ON_RANGE = (
+    "a non-empty set of ErrorCategory names, e.g. {'rate_limit', 'server'} "
+    "(to retry nothing, use max_attempts=1)"
+)
 
 
 class RetryOverrides(TypedDict, total=False):
@@ -24,3 +30,18 @@ class RetryOverrides(TypedDict, total=False):
     respect_retry_after: bool
     max_retry_after: float
     retry_on: Collection[ErrorCategory | str]
+
+
+def retry_categories(retry_on: Iterable[ErrorCategory | str]) -> frozenset[ErrorCategory]:
+    """*retry_on* as categories; ``ConfigurationError`` naming ``retry_on`` when it is empty or
+    names something that is not a category (an empty set would retry only what a server forces
+    with ``x-should-retry``)."""
+    items = list(retry_on)
+    try:
+        categories = frozenset(ErrorCategory(item) for item in items)
+    except ValueError:
+        categories = frozenset()
+    if not categories:
+        shown = retry_on if isinstance(retry_on, str) else items
+        raise ConfigurationError("retry_on", f"must be {RETRY_ON_RANGE}, got {shown!r}")
+    return categories

@@ -180,10 +180,10 @@ class RateLimitGate(Planned):
     process's calls are also spaced at the rate the server was accepting, measured over *window*
     seconds, so the waiters do not stampede when the hint expires. A hint longer than *max_block*
     seconds (default 300, the longest hint a built-in preset accepts) is not adopted: it fails only
-    the call that got it (logged as ``gate_hint_refused``), never everyone sharing the gate. Usable
-    as ``@gate``,
-    ``with gate:`` and ``async with gate:``; sleeps use the kit's clock (``no_wait`` works) and
-    async callers never block the event loop.
+    the call that got it (logged as ``gate_hint_refused``), never everyone sharing the gate.
+    *max_wait* bounds a caller's whole wait (blocks one after another, then its paced slot), so it
+    may exceed *max_block*. Usable as ``@gate``, ``with gate:`` and ``async with gate:``; sleeps use
+    the kit's clock (``no_wait`` works) and async callers never block the event loop.
     """
 
     def __init__(
