@@ -23,9 +23,10 @@ and ``cookbook`` (a declared-limit capacity tracker in the style of the OpenAI c
 processor; a 429 pauses everyone for 1.5 s), 64 threads each.
 
 Columns: goodput = what the server admitted for successful requests / (bucket + refill x elapsed)
-against the binding limit (the most used of requests, tokens and Anthropic's output tokens, as
-the answers used them); 429 share of all answers; requests lost (retries ran out). Kit modes: the
-median of ``--runs``; the other modes one run. JSON in ``benchmarks/results/tokens.json``.
+against the binding limit (the most used of requests, tokens and Anthropic's output tokens, as the
+answers used them); 429 share of all answers; requests lost (retries ran out, or the call was
+refused; the exception types are printed and in the JSON). Kit modes: the median of ``--runs``; the
+other modes one run. JSON in ``benchmarks/results/tokens.json``.
 
     python benchmarks/tokens.py [--requests 800] [--runs 3] [--workloads today,chat]
         [--headers openai,azure,anthropic] [--buckets full,tight]
@@ -67,6 +68,7 @@ from benchmarks._harness import (
     cookbook_tracker,
     create,
     drive,
+    lost,
     plain_tenacity,
     quiet,
     sdk_retries,
@@ -110,8 +112,8 @@ def kit_sync(url: str, headers: str, storage: Any = None) -> Callable[[Item], ob
     return lambda item: ask(**args_of(item))
 
 
-def run_async(url: str, headers: str, items: list[Item]) -> dict[str, int]:
-    async def main() -> dict[str, int]:
+def run_async(url: str, headers: str, items: list[Item]) -> dict[str, Any]:
+    async def main() -> dict[str, Any]:
         limiter = rk.TokenLimiter()
         client = rk.observe(client_of(url, headers, asynchronous=True), limiter)
         send = create(client, headers)
@@ -121,15 +123,15 @@ def run_async(url: str, headers: str, items: list[Item]) -> dict[str, int]:
             return await send(model=MODEL, **kwargs)
 
         queue = list(reversed(items))
-        outcome = {"ok": 0, "lost": 0}
+        outcome: dict[str, Any] = {"ok": 0, "lost": 0, "errors": {}}
 
         async def worker() -> None:
             while queue:
                 item = queue.pop()
                 try:
                     await ask(**args_of(item))
-                except Exception:  # retries ran out: lost
-                    outcome["lost"] += 1
+                except Exception as exc:  # retries ran out: lost
+                    lost(outcome, exc)
                 else:
                     outcome["ok"] += 1
 
@@ -179,8 +181,12 @@ def run_fleet(server: LimitServer, headers: str, items: list[Item], redis_url: s
     elapsed = time.perf_counter() - start  # from the start signal: process start-up not counted
     for proc in procs:
         proc.join()
-    ok, lost = sum(r["ok"] for r in results), sum(r["lost"] for r in results)
-    return {"ok": ok, "lost": lost, "elapsed": elapsed}
+    errors: dict[str, int] = {}
+    for result in results:
+        for name, count in result["errors"].items():
+            errors[name] = errors.get(name, 0) + count
+    ok, gone = sum(r["ok"] for r in results), sum(r["lost"] for r in results)
+    return {"ok": ok, "lost": gone, "errors": errors, "elapsed": elapsed}
 
 
 # -- the reference pacer ------------------------------------------------------------------------
@@ -311,9 +317,15 @@ def cell(server: LimitServer, headers: str, mode: str, items: list[Item],
         "goodput": round(min(goodput, 1.0), 4),
         "share_429": round(stats["answered_429"] / max(stats["hits"], 1), 4),
         "lost": outcome["lost"],
+        "lost_to": outcome["errors"],
         "elapsed_s": round(elapsed, 2),
         "hits_per_success": round(stats["hits"] / outcome["ok"], 3) if outcome["ok"] else None,
     }
+
+
+def lost_to(row: dict[str, Any]) -> str:
+    errors = row["lost_to"]
+    return f" {errors}" if errors else ""
 
 
 def limits_of(headers: str, bucket: str) -> RateLimits:
@@ -350,7 +362,7 @@ def run_grid(args: argparse.Namespace, redis_url: str | None) -> list[dict[str, 
                         print(
                             f"{kind:<6} {headers:<9} {bucket:<5} {mode:<8} goodput "
                             f"{row['goodput']:.3f}  429s {row['share_429']:6.2%}  lost "
-                            f"{row['lost']}  ({row['elapsed_s']:.1f}s)"
+                            f"{row['lost']}{lost_to(row)}  ({row['elapsed_s']:.1f}s)"
                             f"  runs {[r['goodput'] for r in got]}",
                             flush=True,
                         )
