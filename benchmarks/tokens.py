@@ -16,10 +16,11 @@ Buckets: ``full`` (the whole period) and ``tight`` (0.6 s of quota). Modes: ``th
 budget), and ``unshared`` (the same, each process on its own) for the kit: ``TokenLimiter()``
 learning from headers via ``rk.observe`` in ``rk.resilient(provider, tokens=...)``; ``pacer``, the
 reference (64 threads): waits while the last answer's remaining of a token limit (tokens;
-Anthropic's input and output tokens), less what it sent since, does not cover a call, and sleeps a
-429's ``retry-after-ms``; and, not run by default, ``sdk`` (the SDK's own ``max_retries=2``),
-``tenacity`` (``wait_random_exponential(min=1, max=60)``, 6 attempts), ``stamina`` (its defaults)
-and ``cookbook`` (a declared-limit capacity tracker in the style of the OpenAI cookbook's parallel
+Anthropic's input and output tokens), less what it sent since, does not cover a call, sends one call
+at a time while no answer has said what is left, and sleeps a 429's ``retry-after-ms``; and, not run
+by default, ``sdk`` (the SDK's own ``max_retries=2``), ``tenacity``
+(``wait_random_exponential(min=1, max=60)``, 6 attempts), ``stamina`` (its defaults) and
+``cookbook`` (a declared-limit capacity tracker in the style of the OpenAI cookbook's parallel
 processor; a 429 pauses everyone for 1.5 s), 64 threads each.
 
 Columns: goodput = what the server admitted for successful requests / (bucket + refill x elapsed)
@@ -206,7 +207,8 @@ PACED = {
 
 class Pacer:
     """The reference: read the last answer's remaining and reset of each token limit; wait
-    while one of them, less what was sent since, does not cover a call."""
+    while one of them, less what was sent since, does not cover a call. While no answer has
+    said what is left (at the start, after a wait), one call at a time goes out to ask."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -214,12 +216,15 @@ class Pacer:
         self.since: dict[str, float] = {}  # tokens sent since that answer, per limit
         self.reset = 0.1  # seconds until full, as the last answer said
         self.until = 0.0
+        self.asking = False  # a call is out to learn what is left
 
-    def take(self, costs: dict[str, float]) -> None:
+    def take(self, costs: dict[str, float]) -> bool:
+        """Wait until the call fits; True when it goes out to ask what is left."""
         while True:
             with self.lock:
                 now = time.monotonic()
-                if now >= self.until:
+                if now >= self.until and not (self.asking and not self.remaining):
+                    ask = not self.remaining
                     short = [
                         name
                         for name, left in self.remaining.items()
@@ -228,12 +233,18 @@ class Pacer:
                     if not short:
                         for name, cost in costs.items():
                             self.since[name] = self.since.get(name, 0.0) + cost
-                        return
+                        self.asking = self.asking or ask
+                        return ask
                     # Not enough left: wait for the reset the server announced, then ask again.
                     self.until = now + min(self.reset, 1.0)
                     self.remaining.clear()
-                wait = self.until - now
-            time.sleep(max(wait, 0.001))
+                wait = max(self.until - now, 0.001)
+            time.sleep(wait)
+
+    def answered(self) -> None:
+        """The asking call ended (with an answer or without)."""
+        with self.lock:
+            self.asking = False
 
     def learn(self, headers: Any, limited: float | None) -> None:
         with self.lock:
@@ -268,15 +279,18 @@ def pacer_sync(url: str, headers: str) -> Callable[[Item], object]:
             else {"tokens": float(prompt + most)}
         )
         for _ in range(10):
-            pacer.take(costs)
+            asking = pacer.take(costs)
             try:
                 answer = raw(model=MODEL, **args_of(item))
+                pacer.learn(answer.headers, None)
             except RATE_LIMITED as exc:
                 hint = exc.response.headers.get("retry-after-ms")
                 wait = float(hint) / 1000 if hint else 1.0
                 pacer.learn(exc.response.headers, wait)
                 continue
-            pacer.learn(answer.headers, None)
+            finally:
+                if asking:
+                    pacer.answered()
             return answer
         raise RuntimeError("attempts exhausted")
 
