@@ -167,7 +167,10 @@ def client_of(url: str, headers: str, *, asynchronous: bool = False, retries: in
 
 
 def create(client: Any, headers: str) -> Callable[..., Any]:
-    return client.messages.create if headers == "anthropic" else client.chat.completions.create
+    send: Callable[..., Any] = (
+        client.messages.create if headers == "anthropic" else client.chat.completions.create
+    )
+    return send
 
 
 # -- the usual retry clients (not run by default) ----------------------------------------------

@@ -50,7 +50,7 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 # Measure the checkout this file lives in, not whichever copy is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -97,7 +97,7 @@ def workload(kind: str, requests: int, seed: int = 7) -> list[Item]:
     return [(size, size) for size in sizes]
 
 
-def provider_of(headers: str) -> str:
+def provider_of(headers: str) -> Literal["openai", "anthropic"]:
     return "anthropic" if headers == "anthropic" else "openai"
 
 
