@@ -1,30 +1,37 @@
-"""Tokens goodput under requests + tokens limits: clients side by side in one run.
+"""Tokens goodput of the token limiter on every workload x header set x bucket x mode, with a
+header-reading reference pacer (and, on request, the usual retry clients) measured side by side.
 
-A FakeLLMServer in its own process enforces provider-style limits (``RateLimits``): 600 requests
-and 60,000 tokens per *period*, buckets holding *depth* seconds of quota, refilled continuously, a
-request costing its prompt plus ``max_tokens``, OpenAI ``x-ratelimit-*`` headers on every answer
-and 429s with a whole-second ``retry-after`` and "Please try again in 500ms". Time is scaled down
-tenfold: the period is 6 s instead of a minute, model latency 20-80 ms instead of 200-800 ms, and
-the tight bucket holds 0.6 s (a minute's 6 s). Request sizes are lognormal with a 10x spread
-(5th to 95th percentile), so the tokens limit binds. Rows, per bucket depth:
+A FakeLLMServer process (``RateLimits``, a 6 s period: a minute scaled down tenfold; 600
+requests and 60,000 tokens per period; Anthropic also 20,000 output tokens; 20-80 ms latency)
+answers with one header set: OpenAI's full set, Azure OpenAI's remaining-only set, or Anthropic's
+split input/output set, and charges as that provider does (``testing/_limits.py``). Workloads:
+``today`` (5/4 x ``--requests``: lognormal prompts with a 10x spread, ``max_tokens`` equal to the
+prompt, the fake's short fixed answer) and ``chat`` (``--requests``: prompts of 10-80 tokens,
+``max_tokens=256``, each answer using a seeded uniform share of it, ``OutputShare(0, 1)``).
+Which limit binds: OpenAI and Azure, tokens (a request counts prompt + ``max_tokens``; ``chat``
+keeps it bound for about three periods, 19 s on the full bucket); Anthropic, requests on
+``today`` (prompts alone fit the input limit) and output tokens on ``chat`` (about 25 s).
+Buckets: ``full`` (the whole period) and ``tight`` (0.6 s of quota). Modes: ``threads`` (64),
+``async`` (256 asyncio tasks), ``redis`` (4 processes x 16 threads sharing one ``RedisStorage``
+budget), and ``unshared`` (the same, each process on its own) for the kit: ``TokenLimiter()``
+learning from headers via ``rk.observe`` in ``rk.resilient(provider, tokens=...)``; ``pacer``, the
+reference (64 threads): waits while the last answer's remaining of a token limit (tokens;
+Anthropic's input and output tokens), less what it sent since, does not cover a call, sends one call
+at a time while no answer has said what is left, and sleeps a 429's ``retry-after-ms``; and, not run
+by default, ``sdk`` (the SDK's own ``max_retries=2``), ``tenacity``
+(``wait_random_exponential(min=1, max=60)``, 6 attempts), ``stamina`` (its defaults) and
+``cookbook`` (a declared-limit capacity tracker in the style of the OpenAI cookbook's parallel
+processor; a 429 pauses everyone for 1.5 s), 64 threads each.
 
-1. the openai SDK's own retries (``max_retries=2``), 64 threads,
-2. tenacity, the cookbook recipe ``wait_random_exponential(min=1, max=60)``, 6 attempts, 64 threads,
-3. stamina's defaults (``@stamina.retry(on=openai.RateLimitError)``), 64 threads,
-4. a declared-limit capacity tracker in the style of the OpenAI cookbook's parallel processor
-   (told the limits; a 429 pauses everyone for 15 s, scaled to 1.5 s), 64 threads,
-5. the kit: ``TokenLimiter`` learning the limits from headers via ``rk.observe``, in
-   ``rk.resilient("openai", tokens=...)``, 64 threads,
-6. the same on ``AsyncOpenAI`` with 256 tasks,
-7. the same in 4 processes x 16 threads, each with its own limiter,
-8. the same in 4 processes x 16 threads sharing one ``RedisStorage`` budget.
+Columns: goodput = what the server admitted for successful requests / (bucket + refill x elapsed)
+against the binding limit (the most used of requests, tokens and Anthropic's output tokens, as the
+answers used them); 429 share of all answers; requests lost (retries ran out, or the call was
+refused; the exception types are printed and in the JSON). Kit modes: the median of ``--runs``; the
+other modes one run. JSON in ``benchmarks/results/tokens.json``.
 
-Columns: tokens goodput = tokens the server admitted for successful requests / (bucket +
-tokens per second x elapsed), the most it could have admitted in that time; the share of answers
-that were 429; server hits per success; requests lost (retries exhausted); time to finish.
-Targets for the kit rows: goodput >= 0.98, <= 0.5% 429s, 0 lost; Redis better than unshared.
-
-    python benchmarks/tokens.py [--requests 2000] [--repeat 1] [--rows 5,6,7,8] [--depths 6,0.6]
+    python benchmarks/tokens.py [--requests 800] [--runs 3] [--workloads today,chat]
+        [--headers openai,azure,anthropic] [--buckets full,tight]
+        [--modes threads,async,redis,pacer] (also: unshared,sdk,tenacity,stamina,cookbook)
 """
 
 from __future__ import annotations
@@ -32,7 +39,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import math
 import multiprocessing as mp
 import platform
@@ -44,272 +50,101 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 # Measure the checkout this file lives in, not whichever copy is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import openai
-import stamina
-import structlog
-import tenacity
-
 import resilience_kit as rk
-from resilience_kit.testing import FakeLLMServer, RateLimits
-from resilience_kit.testing._handler import prompt_tokens
-from resilience_kit.testing._limits import request_cost
+from benchmarks._harness import (
+    MODEL,
+    PERIOD,
+    RATE_LIMITED,
+    RPM,
+    TPM,
+    Item,
+    LimitServer,
+    args_of,
+    client_of,
+    cookbook_tracker,
+    create,
+    drive,
+    lost,
+    plain_tenacity,
+    quiet,
+    sdk_retries,
+    stamina_defaults,
+    start_redis,
+)
+from resilience_kit._classify import parse_go_duration, parse_rfc3339_delay
+from resilience_kit.testing import OutputShare, RateLimits
 
 RESULTS = Path(__file__).parent / "results" / "tokens.json"
-PERIOD = 6.0  # a minute, scaled down tenfold
-RPM, TPM = 600, 60_000
+OTPM = 20_000
+DEPTHS = {"full": 6.0, "tight": 0.6}
 LATENCY = (0.02, 0.08)
-SIGMA = math.log(10) / (2 * 1.645)  # 5th..95th percentile spans 10x
-MEDIAN_TOKENS = 60  # prompt tokens of the median request; max_tokens is the same again
-MODEL = "gpt-4o-mini"
+CHAT_SHARE = OutputShare(low=0.0, high=1.0, seed=7)
+KIT_MODES = frozenset({"threads", "async", "redis", "unshared"})
 
 
-def quiet() -> None:
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
-
-
-# -- the server, in a process of its own --------------------------------------------------------
-def serve(conn: Any, depth: float) -> None:
-    """Run a FakeLLMServer; answer "url", "reset" and "stats" over *conn* until "stop"."""
-    limits = RateLimits(requests=RPM, tokens=TPM, period=PERIOD, depth=depth)
-    with FakeLLMServer(limits=limits, latency=LATENCY) as server:
-        conn.send(server.url)
-        while True:
-            command = conn.recv()
-            if command == "reset":
-                server.reset()
-                conn.send(True)  # noqa: FBT003 - the pipe protocol's "done"
-            elif command == "stats":
-                records = server.requests
-                ok = [r for r in records if r.status == 200]
-                tokens = sum(request_cost(dict(r.body), prompt_tokens(dict(r.body))) for r in ok)
-                conn.send(
-                    {
-                        "hits": len(records),
-                        "answered_429": sum(r.status == 429 for r in records),
-                        "tokens": tokens,
-                    }
-                )
-            else:
-                conn.send(True)  # noqa: FBT003 - the pipe protocol's "done"
-                return
-
-
-class Server:
-    def __init__(self, depth: float) -> None:
-        self.depth = depth
-        self.conn, child = mp.Pipe()
-        self.proc = mp.Process(target=serve, args=(child, depth), daemon=True)
-        self.proc.start()
-        self.url: str = self.conn.recv()
-
-    def ask(self, command: str) -> Any:
-        self.conn.send(command)
-        return self.conn.recv()
-
-    def close(self) -> None:
-        self.ask("stop")
-        self.proc.join(5)
-
-
-# -- the workload ---------------------------------------------------------------------------
-def workload(requests: int, seed: int = 7) -> list[int]:
+def workload(kind: str, requests: int, seed: int = 7) -> list[Item]:
+    """(prompt tokens, max_tokens) per request."""
     rng = random.Random(seed)
-    return [
-        max(5, int(rng.lognormvariate(math.log(MEDIAN_TOKENS), SIGMA))) for _ in range(requests)
-    ]
+    if kind == "chat":
+        return [(rng.randint(10, 80), 256) for _ in range(requests)]
+    sigma = math.log(10) / (2 * 1.645)  # 5th..95th percentile spans 10x
+    sizes = [max(5, int(rng.lognormvariate(math.log(60), sigma))) for _ in range(requests)]
+    return [(size, size) for size in sizes]
 
 
-def call_args(size: int) -> dict[str, Any]:
-    return {"messages": [{"role": "user", "content": "x" * (4 * size)}], "max_tokens": size}
+def provider_of(headers: str) -> Literal["openai", "anthropic"]:
+    return "anthropic" if headers == "anthropic" else "openai"
 
 
-def make_client(url: str, retries: int = 0) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=url + "/v1",
-        api_key="sk-benchmark",
-        max_retries=retries,
-        timeout=60.0,
-        http_client=openai.DefaultHttpxClient(verify=False),
-    )
+# -- the kit ----------------------------------------------------------------------------------
+def kit_sync(url: str, headers: str, storage: Any = None) -> Callable[[Item], object]:
+    limiter = rk.TokenLimiter(storage=storage)
+    send = create(rk.observe(client_of(url, headers), limiter), headers)
+
+    @rk.resilient(provider_of(headers), tokens=limiter, max_attempts=10)
+    def ask(**kwargs: Any) -> object:
+        return send(model=MODEL, **kwargs)
+
+    return lambda item: ask(**args_of(item))
 
 
-def drive_threads(call: Callable[[int], object], sizes: list[int], workers: int) -> dict[str, int]:
-    items = iter(sizes)
-    lock = threading.Lock()
-    outcome = {"ok": 0, "lost": 0}
-
-    def worker() -> None:
-        while True:
-            with lock:
-                size = next(items, None)
-            if size is None:
-                return
-            try:
-                call(size)
-            except Exception:  # retries ran out: lost
-                with lock:
-                    outcome["lost"] += 1
-            else:
-                with lock:
-                    outcome["ok"] += 1
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcome
-
-
-# -- the clients ----------------------------------------------------------------------------
-def sdk_retries(url: str, _: float) -> Callable[[int], object]:
-    client = make_client(url, retries=2)
-    return lambda size: client.chat.completions.create(model=MODEL, **call_args(size))
-
-
-def plain_tenacity(url: str, _: float) -> Callable[[int], object]:
-    client = make_client(url)
-
-    @tenacity.retry(
-        wait=tenacity.wait_random_exponential(min=1, max=60),
-        stop=tenacity.stop_after_attempt(6),
-        retry=tenacity.retry_if_exception_type(openai.RateLimitError),
-        reraise=True,
-    )
-    def call(size: int) -> object:
-        return client.chat.completions.create(model=MODEL, **call_args(size))
-
-    return call
-
-
-def stamina_defaults(url: str, _: float) -> Callable[[int], object]:
-    client = make_client(url)
-
-    @stamina.retry(on=openai.RateLimitError)
-    def call(size: int) -> object:
-        return client.chat.completions.create(model=MODEL, **call_args(size))
-
-    return call
-
-
-class CapacityTracker:
-    """The cookbook's bookkeeping: capacities refilled by elapsed time at the declared limits."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.requests = float(RPM)
-        self.tokens = float(TPM)
-        self.stamp = time.monotonic()
-        self.paused_until = 0.0
-
-    def take(self, cost: int) -> None:
-        while True:
-            with self.lock:
-                now = time.monotonic()
-                elapsed, self.stamp = now - self.stamp, now
-                self.requests = min(RPM, self.requests + RPM * elapsed / PERIOD)
-                self.tokens = min(TPM, self.tokens + TPM * elapsed / PERIOD)
-                wait = self.paused_until - now
-                if wait <= 0 and self.requests >= 1 and self.tokens >= cost:
-                    self.requests -= 1
-                    self.tokens -= cost
-                    return
-            time.sleep(max(wait, 0.001))  # the cookbook polls every millisecond
-
-    def limited(self) -> None:
-        with self.lock:
-            self.paused_until = time.monotonic() + 15.0 * PERIOD / 60.0
-
-
-def cookbook_tracker(url: str, _: float) -> Callable[[int], object]:
-    client = make_client(url)
-    tracker = CapacityTracker()
-
-    def call(size: int) -> object:
-        args = call_args(size)
-        cost = math.ceil(len(args["messages"][0]["content"]) / 4) + size
-        for _attempt in range(6):
-            tracker.take(cost)
-            try:
-                return client.chat.completions.create(model=MODEL, **args)
-            except openai.RateLimitError:
-                tracker.limited()
-        raise RuntimeError("attempts exhausted")
-
-    return call
-
-
-def kit_call(client: openai.OpenAI, limiter: rk.TokenLimiter) -> Callable[[int], object]:
-    rk.observe(client, limiter)
-
-    @rk.resilient("openai", tokens=limiter, max_attempts=10)
-    def ask(messages: list[Any], max_tokens: int) -> object:
-        return client.chat.completions.create(model=MODEL, messages=messages, max_tokens=max_tokens)
-
-    return lambda size: ask(**call_args(size))
-
-
-def kit_threads(url: str, _: float) -> Callable[[int], object]:
-    return kit_call(make_client(url), rk.TokenLimiter(period=PERIOD))
-
-
-# -- the rows -------------------------------------------------------------------------------
-def run_threads(server: Server, make: Callable[[str, float], Callable[[int], object]],
-                sizes: list[int], workers: int = 64) -> dict[str, Any]:  # fmt: skip
-    call = make(server.url, server.depth)
-    start = time.perf_counter()
-    outcome = drive_threads(call, sizes, workers)
-    return {**outcome, "elapsed_s": time.perf_counter() - start}
-
-
-def run_async(server: Server, sizes: list[int], tasks: int = 256) -> dict[str, Any]:
+def run_async(url: str, headers: str, items: list[Item]) -> dict[str, Any]:
     async def main() -> dict[str, Any]:
-        client = openai.AsyncOpenAI(
-            base_url=server.url + "/v1",
-            api_key="sk-benchmark",
-            max_retries=0,
-            timeout=60.0,
-            http_client=openai.DefaultAsyncHttpxClient(verify=False),
-        )
-        limiter = rk.TokenLimiter(period=PERIOD)
-        rk.observe(client, limiter)
+        limiter = rk.TokenLimiter()
+        client = rk.observe(client_of(url, headers, asynchronous=True), limiter)
+        send = create(client, headers)
 
-        @rk.resilient("openai", tokens=limiter, max_attempts=10)
-        async def ask(messages: list[Any], max_tokens: int) -> object:
-            return await client.chat.completions.create(
-                model=MODEL, messages=messages, max_tokens=max_tokens
-            )
+        @rk.resilient(provider_of(headers), tokens=limiter, max_attempts=10)
+        async def ask(**kwargs: Any) -> object:
+            return await send(model=MODEL, **kwargs)
 
-        queue = list(reversed(sizes))
-        outcome = {"ok": 0, "lost": 0}
+        queue = list(reversed(items))
+        outcome: dict[str, Any] = {"ok": 0, "lost": 0, "errors": {}}
 
         async def worker() -> None:
             while queue:
-                size = queue.pop()
+                item = queue.pop()
                 try:
-                    await ask(**call_args(size))
-                except Exception:
-                    outcome["lost"] += 1
+                    await ask(**args_of(item))
+                except Exception as exc:  # retries ran out: lost
+                    lost(outcome, exc)
                 else:
                     outcome["ok"] += 1
 
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(tasks)))
-        elapsed = time.perf_counter() - start
+        await asyncio.gather(*(worker() for _ in range(256)))
         await client.close()
-        return {**outcome, "elapsed_s": elapsed}
+        return outcome
 
     return asyncio.run(main())
 
 
-def fleet_worker(
-    url: str, sizes: list[int], redis_url: str | None, ready: Any, go: Any, out: Any
-) -> None:
+def fleet_worker(url: str, headers: str, items: list[Item], redis_url: str | None,
+                 prefix: str, ready: Any, go: Any, out: Any) -> None:  # fmt: skip
     quiet()
     storage = None
     if redis_url is not None:
@@ -317,166 +152,280 @@ def fleet_worker(
 
         from resilience_kit.storage import RedisStorage
 
-        storage = RedisStorage(redis.Redis.from_url(redis_url), prefix="bench")
-    limiter = rk.TokenLimiter(period=PERIOD, storage=storage)
-    call = kit_call(make_client(url), limiter)
+        storage = RedisStorage(redis.Redis.from_url(redis_url), prefix=prefix)
+    call = kit_sync(url, headers, storage)
     ready.put(True)  # noqa: FBT003 - a ready signal
     go.wait()
-    outcome: dict[str, Any] = dict(drive_threads(call, sizes, 16))
-    outcome["redis_ok"] = storage.available if storage is not None else None
-    out.put(outcome)
+    out.put(drive(call, items, 16))
 
 
-def run_fleet(server: Server, sizes: list[int], redis_url: str | None) -> dict[str, Any]:
+def run_fleet(server: LimitServer, headers: str, items: list[Item], redis_url: str | None,
+              share: OutputShare | None) -> dict[str, Any]:  # fmt: skip
     ctx = mp.get_context("spawn")
-    go = ctx.Event()
-    ready = ctx.Queue()
-    out = ctx.Queue()
-    shares = [sizes[i::4] for i in range(4)]
+    go, ready, out = ctx.Event(), ctx.Queue(), ctx.Queue()
+    prefix = f"tokens-{random.randrange(10**9)}"
     procs = [
-        ctx.Process(target=fleet_worker, args=(server.url, share, redis_url, ready, go, out))
-        for share in shares
+        ctx.Process(
+            target=fleet_worker,
+            args=(server.url, headers, items[i::4], redis_url, prefix, ready, go, out),
+        )
+        for i in range(4)
     ]
     for proc in procs:
         proc.start()
     for _ in procs:  # every process has imported and built its client
         ready.get()
-    server.ask("reset")
+    server.reset(share)
     start = time.perf_counter()
     go.set()
     results = [out.get() for _ in procs]
-    elapsed = time.perf_counter() - start
+    elapsed = time.perf_counter() - start  # from the start signal: process start-up not counted
     for proc in procs:
         proc.join()
-    if redis_url is not None and not all(r["redis_ok"] for r in results):
-        print("  (a process lost Redis during the run and answered from local state)")
-    return {
-        "ok": sum(r["ok"] for r in results),
-        "lost": sum(r["lost"] for r in results),
-        "elapsed_s": elapsed,
-    }
+    errors: dict[str, int] = {}
+    for result in results:
+        for name, count in result["errors"].items():
+            errors[name] = errors.get(name, 0) + count
+    ok, gone = sum(r["ok"] for r in results), sum(r["lost"] for r in results)
+    return {"ok": ok, "lost": gone, "errors": errors, "elapsed": elapsed}
 
 
-ROWS: list[tuple[str, str]] = [
-    ("openai SDK retries (max_retries=2), 64 threads", "sdk"),
-    ("tenacity wait_random_exponential(1, 60), 64 threads", "tenacity"),
-    ("stamina defaults, 64 threads", "stamina"),
-    ("cookbook-style capacity tracker (declared limits), 64 threads", "cookbook"),
-    ("rk TokenLimiter + observe, 64 threads", "kit"),
-    ("rk TokenLimiter + observe, AsyncOpenAI, 256 tasks", "kit-async"),
-    ("rk, 4 processes x 16 threads, unshared", "fleet"),
-    ("rk, 4 processes x 16 threads, RedisStorage", "fleet-redis"),
-]
-MAKERS: dict[str, Callable[[str, float], Callable[[int], object]]] = {
+# -- the reference pacer ------------------------------------------------------------------------
+# (remaining, reset) headers of each token limit the pacer reads
+PACED = {
+    "tokens": ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
+    "input": (
+        "anthropic-ratelimit-input-tokens-remaining",
+        "anthropic-ratelimit-input-tokens-reset",
+    ),
+    "output": (
+        "anthropic-ratelimit-output-tokens-remaining",
+        "anthropic-ratelimit-output-tokens-reset",
+    ),
+}
+
+
+class Pacer:
+    """The reference: read the last answer's remaining and reset of each token limit; wait
+    while one of them, less what was sent since, does not cover a call. While no answer has
+    said what is left (at the start, after a wait), one call at a time goes out to ask."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.remaining: dict[str, float] = {}  # per limit, as the last answer said
+        self.since: dict[str, float] = {}  # tokens sent since that answer, per limit
+        self.reset = 0.1  # seconds until full, as the last answer said
+        self.until = 0.0
+        self.asking = False  # a call is out to learn what is left
+
+    def take(self, costs: dict[str, float]) -> bool:
+        """Wait until the call fits; True when it goes out to ask what is left."""
+        while True:
+            with self.lock:
+                now = time.monotonic()
+                if now >= self.until and not (self.asking and not self.remaining):
+                    ask = not self.remaining
+                    short = [
+                        name
+                        for name, left in self.remaining.items()
+                        if left - self.since.get(name, 0.0) < costs.get(name, 0.0)
+                    ]
+                    if not short:
+                        for name, cost in costs.items():
+                            self.since[name] = self.since.get(name, 0.0) + cost
+                        self.asking = self.asking or ask
+                        return ask
+                    # Not enough left: wait for the reset the server announced, then ask again.
+                    self.until = now + min(self.reset, 1.0)
+                    self.remaining.clear()
+                wait = max(self.until - now, 0.001)
+            time.sleep(wait)
+
+    def answered(self) -> None:
+        """The asking call ended (with an answer or without)."""
+        with self.lock:
+            self.asking = False
+
+    def learn(self, headers: Any, limited: float | None) -> None:
+        with self.lock:
+            resets = [0.1]
+            for name, (remaining, reset) in PACED.items():
+                if remaining in headers:
+                    self.remaining[name] = float(headers[remaining])
+                    self.since[name] = 0.0
+                value = headers.get(reset)
+                wait = parse_go_duration(value) if name == "tokens" else parse_rfc3339_delay(value)
+                if wait is not None:
+                    resets.append(wait)
+            self.reset = max(resets)
+            if limited is not None:
+                self.until = max(self.until, time.monotonic() + limited)
+
+
+def pacer_sync(url: str, headers: str) -> Callable[[Item], object]:
+    client = client_of(url, headers)
+    pacer = Pacer()
+    raw = (
+        client.messages.with_raw_response.create
+        if headers == "anthropic"
+        else client.chat.completions.with_raw_response.create
+    )
+
+    def call(item: Item) -> object:
+        prompt, most = item
+        costs = (
+            {"input": float(prompt), "output": float(most)}
+            if headers == "anthropic"
+            else {"tokens": float(prompt + most)}
+        )
+        for _ in range(10):
+            asking = pacer.take(costs)
+            try:
+                answer = raw(model=MODEL, **args_of(item))
+                pacer.learn(answer.headers, None)
+            except RATE_LIMITED as exc:
+                hint = exc.response.headers.get("retry-after-ms")
+                wait = float(hint) / 1000 if hint else 1.0
+                pacer.learn(exc.response.headers, wait)
+                continue
+            finally:
+                if asking:
+                    pacer.answered()
+            return answer
+        raise RuntimeError("attempts exhausted")
+
+    return call
+
+
+THREADED: dict[str, Callable[[str, str], Callable[[Item], object]]] = {
+    "threads": kit_sync,
+    "pacer": pacer_sync,
     "sdk": sdk_retries,
     "tenacity": plain_tenacity,
     "stamina": stamina_defaults,
     "cookbook": cookbook_tracker,
-    "kit": kit_threads,
 }
 
 
-def run_row(kind: str, server: Server, sizes: list[int], redis_url: str | None) -> dict[str, Any]:
-    server.ask("reset")
-    if kind == "kit-async":
-        outcome = run_async(server, sizes)
-    elif kind == "fleet":
-        outcome = run_fleet(server, sizes, None)
-    elif kind == "fleet-redis":
-        outcome = run_fleet(server, sizes, redis_url)
+# -- one cell -----------------------------------------------------------------------------------
+def cell(server: LimitServer, headers: str, mode: str, items: list[Item],
+         redis_url: str | None, share: OutputShare | None) -> dict[str, Any]:  # fmt: skip
+    server.reset(share)
+    start = time.perf_counter()
+    if mode in THREADED:
+        outcome: dict[str, Any] = dict(drive(THREADED[mode](server.url, headers), items, 64))
+    elif mode == "async":
+        outcome = dict(run_async(server.url, headers, items))
     else:
-        outcome = run_threads(server, MAKERS[kind], sizes)
-    stats = server.ask("stats")
-    elapsed = outcome["elapsed_s"]
-    possible = TPM * server.depth / PERIOD + TPM / PERIOD * elapsed
-    hits = stats["hits"]
+        shared = redis_url if mode == "redis" else None
+        outcome = run_fleet(server, headers, items, shared, share)
+    elapsed = outcome.get("elapsed", time.perf_counter() - start)
+    stats = server.stats()
+    depth = server.limits.depth or PERIOD
+    used = {"tokens": TPM, "requests": RPM, "output": OTPM}
+    goodput = max(  # against the binding limit: the one most used
+        stats[name] / (limit * depth / PERIOD + limit / PERIOD * elapsed)
+        for name, limit in used.items()
+    )
     return {
-        "successes": outcome["ok"],
+        "goodput": round(min(goodput, 1.0), 4),
+        "share_429": round(stats["answered_429"] / max(stats["hits"], 1), 4),
         "lost": outcome["lost"],
+        "lost_to": outcome["errors"],
         "elapsed_s": round(elapsed, 2),
-        "server_hits": hits,
-        "answered_429": stats["answered_429"],
-        "tokens": stats["tokens"],
-        "goodput": round(stats["tokens"] / possible, 4),
-        "share_429": round(stats["answered_429"] / hits, 4) if hits else 0.0,
-        "hits_per_success": round(hits / outcome["ok"], 3) if outcome["ok"] else None,
+        "hits_per_success": round(stats["hits"] / outcome["ok"], 3) if outcome["ok"] else None,
     }
 
 
-def start_redis() -> tuple[Any, str]:
-    import shutil
-    import socket
-    import subprocess
-    import tempfile
+def lost_to(row: dict[str, Any]) -> str:
+    errors = row["lost_to"]
+    return f" {errors}" if errors else ""
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    folder = tempfile.mkdtemp(prefix="rk-bench-redis-")
-    binary = shutil.which("redis-server") or "redis-server"
-    proc = subprocess.Popen(  # noqa: S603 - the installed redis-server, fixed arguments
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+
+def limits_of(headers: str, bucket: str) -> RateLimits:
+    return RateLimits(
+        requests=RPM,
+        tokens=TPM,
+        period=PERIOD,
+        depth=DEPTHS[bucket],
+        output_tokens=OTPM if headers == "anthropic" else None,
+        headers="remaining" if headers == "azure" else "full",
     )
-    time.sleep(0.5)
-    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def run_grid(args: argparse.Namespace, redis_url: str | None) -> list[dict[str, Any]]:
+    report: list[dict[str, Any]] = []
+    modes = args.modes.split(",")
+    for headers in args.headers.split(","):
+        for bucket in args.buckets.split(","):
+            server = LimitServer(limits_of(headers, bucket), LATENCY)
+            try:
+                for kind in args.workloads.split(","):
+                    count = args.requests if kind == "chat" else args.requests * 5 // 4
+                    items = workload(kind, count)
+                    share = CHAT_SHARE if kind == "chat" else None
+                    for mode in modes:
+                        runs = args.runs if mode in KIT_MODES else 1
+                        got = [
+                            cell(server, headers, mode, items, redis_url, share)
+                            for _ in range(runs)
+                        ]
+                        row = sorted(got, key=lambda r: r["goodput"])[len(got) // 2]
+                        report.append({"workload": kind, "headers": headers, "bucket": bucket,
+                                       "mode": mode, **row, "runs": got})  # fmt: skip
+                        print(
+                            f"{kind:<6} {headers:<9} {bucket:<5} {mode:<8} goodput "
+                            f"{row['goodput']:.3f}  429s {row['share_429']:6.2%}  lost "
+                            f"{row['lost']}{lost_to(row)}  ({row['elapsed_s']:.1f}s)"
+                            f"  runs {[r['goodput'] for r in got]}",
+                            flush=True,
+                        )
+            finally:
+                server.close()
+    return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=1, help="runs per row; the median is kept")
-    parser.add_argument("--rows", default="1,2,3,4,5,6,7,8")
-    parser.add_argument("--depths", default="6,0.6", help="bucket depths in seconds")
+    parser.add_argument(
+        "--requests", type=int, default=800, help="chat requests per run (today's: 5/4 as many)"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per kit cell; the median is kept")
+    parser.add_argument("--workloads", default="today,chat")
+    parser.add_argument("--headers", default="openai,azure,anthropic")
+    parser.add_argument("--buckets", default="full,tight")
+    parser.add_argument(
+        "--modes",
+        default="threads,async,redis,pacer",
+        help="also: unshared, sdk, tenacity, stamina, cookbook",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args()
+    unknown = set(args.modes.split(",")) - KIT_MODES - set(THREADED)
+    if unknown:
+        parser.error(f"unknown modes: {', '.join(sorted(unknown))}")
     quiet()
-    rows = [int(n) for n in args.rows.split(",")]
-    depths = [float(d) for d in args.depths.split(",")]
-    sizes = workload(args.requests)
-    redis_proc, redis_url = start_redis() if 8 in rows else (None, None)
-    report: list[dict[str, Any]] = []
+    redis_proc, redis_url = start_redis() if "redis" in args.modes.split(",") else (None, None)
     try:
-        for depth in depths:
-            server = Server(depth)
-            try:
-                for number in rows:
-                    label, kind = ROWS[number - 1]
-                    runs = [run_row(kind, server, sizes, redis_url) for _ in range(args.repeat)]
-                    row = sorted(runs, key=lambda r: r["goodput"])[len(runs) // 2]
-                    row["runs"] = [
-                        {k: r[k] for k in ("goodput", "share_429", "lost", "elapsed_s")}
-                        for r in runs
-                    ]
-                    report.append({"depth_s": depth, "row": number, "client": label, **row})
-                    print(
-                        f"depth {depth:>4}s {number}. {label:<62} goodput {row['goodput']:.3f}"
-                        f"  429s {row['share_429']:6.1%}  hits/success {row['hits_per_success']}"
-                        f"  lost {row['lost']}  ({row['elapsed_s']:.1f}s)"
-                        + (
-                            f"  [goodput runs {[r['goodput'] for r in runs]}]"
-                            if args.repeat > 1
-                            else ""
-                        ),
-                        flush=True,
-                    )
-            finally:
-                server.close()
+        report = run_grid(args, redis_url)
     finally:
         if redis_proc is not None:
             redis_proc.kill()
     result = {
         "benchmark": "tokens",
-        "server": {"requests": RPM, "tokens": TPM, "period_s": PERIOD, "latency_s": LATENCY},
-        "requests": args.requests,
-        "repeat": args.repeat,
-        "median_tokens": MEDIAN_TOKENS,
-        "python": platform.python_version(),
-        "versions": {
-            name: metadata.version(name) for name in ("openai", "tenacity", "stamina", "httpx2")
+        "server": {
+            "requests": RPM,
+            "tokens": TPM,
+            "output_tokens": OTPM,
+            "period_s": PERIOD,
+            "latency_s": LATENCY,
         },
-        "rows": report,
+        "requests": args.requests,
+        "runs": args.runs,
+        "chat_output_share": [CHAT_SHARE.low, CHAT_SHARE.high],
+        "python": platform.python_version(),
+        "versions": {name: metadata.version(name) for name in ("openai", "anthropic")},
+        "cells": report,
         "median_goodput": statistics.median(r["goodput"] for r in report) if report else None,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -170,6 +170,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             self._extra: dict[str, str] = {}  # rate-limit headers of the current answer
             self._stored: StoredResponse | None = None  # the Responses API's response
             self._unsent: int | None = None  # body bytes left before a byte cut
+            self._reply = owner.reply  # the text of the current answer
             super().setup()
             owner._track(self.connection)
 
@@ -218,6 +219,9 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             )
             request_id = record.request_id
             self._extra = extra
+            self._reply = record.reply if record.reply is not None else owner.reply
+            if self._stored is not None:  # a retrieve replays the text the create answered
+                self._reply = self._stored.reply
             if provider is None:
                 self._error(
                     Fault.status(404, message=f"Unknown path {self.path}"), "openai", request_id
@@ -259,6 +263,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
                 body.get("background") is True,
                 prompt_tokens(body),
                 key,
+                self._reply,
             )
             owner._store(self._stored)
 
@@ -295,7 +300,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
             route = self._route
             model = route.model or str(body.get("model") or "fake-model")
             answer = plain_answer(
-                provider, route.operation, body, request_id, model, owner.reply, self._stored
+                provider, route.operation, body, request_id, model, self._reply, self._stored
             )
             data = json.dumps(answer).encode()
             self.send_response(200)
@@ -317,7 +322,7 @@ def make_handler(owner: Owner) -> type[BaseHTTPRequestHandler]:
                 body,
                 request_id,
                 model,
-                owner.reply,
+                self._reply,
                 owner.chunks,
                 self._stored,
                 int(after) if after.lstrip("-").isdigit() else -1,

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from resilience_kit import _clock
 from resilience_kit.exceptions import ConfigurationError
 from resilience_kit.testing._faults import Fault, Provider
+from resilience_kit.testing._output import requested_output
 
 __all__ = ["Admission", "Buckets", "RateLimits", "go_duration", "request_cost"]
 
@@ -234,12 +235,9 @@ def _remaining(bucket: _Bucket) -> str:
 
 
 def max_output(body: dict[str, Any]) -> int:
-    """The output a request may produce: its ``max_completion_tokens`` or ``max_tokens``."""
-    for name in ("max_completion_tokens", "max_tokens"):
-        value = body.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-    return 0
+    """The output a request may produce: its ``max_completion_tokens`` or ``max_tokens`` (or
+    where its API puts them: `requested_output()`), 0 when it names none."""
+    return requested_output(body) or 0
 
 
 def request_cost(body: dict[str, Any], prompt_tokens: int) -> int:

@@ -8,7 +8,6 @@ import socket
 import threading
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -19,7 +18,7 @@ from resilience_kit import _clock
 from resilience_kit._checks import check_int, check_str
 from resilience_kit._redact import redact, redact_headers
 from resilience_kit.exceptions import ConfigurationError
-from resilience_kit.testing._answers import prompt_tokens
+from resilience_kit.testing._answers import continued_text, prefill_of, prompt_tokens
 from resilience_kit.testing._clients import ClientFactories
 from resilience_kit.testing._faults import (
     Fault,
@@ -30,39 +29,15 @@ from resilience_kit.testing._faults import (
 )
 from resilience_kit.testing._handler import QuietHTTPServer, make_handler
 from resilience_kit.testing._limits import Buckets, RateLimits
+from resilience_kit.testing._output import OutputShare, answer_tokens, requested_output, text_of
 from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rate_limited
+from resilience_kit.testing._records import RecordedRequest
 from resilience_kit.testing._streams import Streams
 from resilience_kit.testing._wire_responses import CutPlan, StoredResponse
 
 __all__ = ["FakeLLMServer", "RecordedRequest"]
 
 _PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "gemini", "bedrock")
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One request the server received and what it answered.
-
-    *status* is the HTTP status sent (``None`` when the connection was dropped before any
-    answer); *outcome* is ``"ok"`` or the fault applied (``"status"``, ``"delay"``, ``"drop"``,
-    ``"stream_error"``, ``"stream_cut"``, ``"rate_limited"``, ``"outage"``); *client_port* tells
-    keep-alive connections apart. Secret headers
-    (authorization, x-api-key, x-goog-api-key, ...) are recorded as ``"***"``, and credentials in
-    the path's query (``?key=``) and in other header values are redacted.
-    """
-
-    time: float
-    method: str
-    path: str
-    provider: Provider | None
-    status: int | None
-    outcome: str
-    stream: bool
-    model: str | None
-    request_id: str
-    client_port: int
-    headers: Mapping[str, str] = field(repr=False)
-    body: Mapping[str, Any] = field(repr=False)
 
 
 class FakeLLMServer(ClientFactories, Streams):
@@ -81,6 +56,8 @@ class FakeLLMServer(ClientFactories, Streams):
     burst)``, then the provider-style *limits* (`RateLimits`: requests and tokens per
     period, with rate-limit headers on every answer), then a normal answer of *reply* (streamed
     in *chunks* pieces) after a model *latency* drawn uniformly from ``(low, high)`` seconds.
+    With *output* (`OutputShare`), an answer uses a seeded random share of the request's
+    ``max_tokens`` instead: that many words, and as many output tokens in its ``usage``.
     `cut_streams()` cuts streams at seeded random events.
     """
 
@@ -92,9 +69,12 @@ class FakeLLMServer(ClientFactories, Streams):
         rate_limit: tuple[float, int] | None = None,
         limits: RateLimits | None = None,
         latency: tuple[float, float] | None = None,
+        output: OutputShare | None = None,
         port: int = 0,
     ) -> None:
         self.reply: str = check_str("reply", reply)
+        self.output: OutputShare | None = None
+        self._draws: random.Random | None = None
         self.chunks: int = check_int("chunks", chunks, 1, 10_000)
         self._port = check_int("port", port, 0, 65535)
         self._lock = threading.Lock()
@@ -121,6 +101,7 @@ class FakeLLMServer(ClientFactories, Streams):
         self._cuts: dict[str, list[int]] = {}
         self.set_rate_limit(rate_limit)
         self.set_limits(limits)
+        self.set_output(output)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -242,6 +223,17 @@ class FakeLLMServer(ClientFactories, Streams):
         with self._lock:
             self._limits = None if limits is None else Buckets(limits)
 
+    def set_output(self, output: OutputShare | None) -> None:
+        """Answers using a seeded share of each request's ``max_tokens`` (`OutputShare`; its
+        draws start again); None: the fixed *reply*."""
+        if output is not None and not isinstance(output, OutputShare):
+            raise ConfigurationError(
+                "output", f"must be an OutputShare or None, got {type(output).__name__}"
+            )
+        with self._lock:
+            self.output = output
+            self._draws = None if output is None else output.generator()
+
     # -- records ---------------------------------------------------------------------------
 
     @property
@@ -273,6 +265,8 @@ class FakeLLMServer(ClientFactories, Streams):
                 self._bucket = TokenBucket(self._bucket.rate, self._bucket.burst)
             if self._limits is not None:
                 self._limits = Buckets(self._limits.limits)
+            if self.output is not None:
+                self._draws = self.output.generator()
 
     # -- clients (see ClientFactories) ---------------------------------------------------------
 
@@ -310,11 +304,12 @@ class FakeLLMServer(ClientFactories, Streams):
             if model is None:
                 model = body.get("model")
             extra: dict[str, str] = {}
+            reply = self._reply_for(provider, body)
             if refusal is not None and provider is not None:
                 fault, outcome = refusal, "status"
             else:
                 fault, outcome, extra = self._next_fault(
-                    provider, body, model if isinstance(model, str) else "fake-model"
+                    provider, body, model if isinstance(model, str) else "fake-model", reply
                 )
             if provider is None:
                 status: int | None = 404
@@ -340,12 +335,21 @@ class FakeLLMServer(ClientFactories, Streams):
                 client_port=client_port,
                 headers=redact_headers({k.lower(): v for k, v in headers.items()}),
                 body=dict(body),
+                reply=reply if status == 200 else None,
             )
             self._records.append(record)
         return fault, record, extra
 
+    def _reply_for(self, provider: Provider | None, body: Mapping[str, Any]) -> str:
+        """The text of this request's answer: *reply*, or a share of its requested output."""
+        most = requested_output(body)
+        if self.output is None or self._draws is None or most is None or provider is None:
+            return self.reply
+        prefill = prefill_of(body) if provider == "anthropic" else None
+        return text_of(self.reply, self.output.tokens(self._draws, most), prefill)
+
     def _next_fault(
-        self, provider: Provider | None, body: Mapping[str, Any], model: str
+        self, provider: Provider | None, body: Mapping[str, Any], model: str, reply: str
     ) -> tuple[Fault, str, dict[str, str]]:
         if provider is None:
             return Fault.ok(), "status", {}
@@ -362,7 +366,8 @@ class FakeLLMServer(ClientFactories, Streams):
                 return rate_limited(provider, wait), "rate_limited", {}
         if self._limits is not None:
             request = dict(body)
-            used = max(1, len(self.reply.split()))  # the answer's output tokens
+            text = continued_text(reply, prefill_of(body))[0] if provider == "anthropic" else reply
+            used = answer_tokens(text)  # the output tokens the answer's usage reports
             admission = self._limits.admit(provider, model, request, prompt_tokens(request), used)
             if admission.fault is not None:
                 return admission.fault, "rate_limited", {}

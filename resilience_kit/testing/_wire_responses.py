@@ -146,6 +146,7 @@ class StoredResponse:
     background: bool
     input_tokens: int
     key: str
+    reply: str = ""
 
 
 def stream_key(*parts: Any) -> str:
