@@ -239,7 +239,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--body",
         help="the response body as the server sent it (JSON or text), or as a Python log shows "
-        "it: str(exc) (Error code: 429 - {...}; 429 RESOURCE_EXHAUSTED. {...}; An error occurred "
+        "it: str(exc) (Error code: 429 - message; 429 message (request_id: ..., type: ...); "
+        "Error code: 429 - {...}; 429 RESOURCE_EXHAUSTED. {...}; An error occurred "
         "(ThrottlingException) ...) or a dict repr; its status fills in --status",
     )
     parser.add_argument(
