@@ -71,3 +71,20 @@ def test_no_known_secret_shape_survives_a_configuration_error(seed: int) -> None
     with pytest.raises(rk.ConfigurationError) as caught:
         rk.retry(message)
     assert secret not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: rk.CircuitBreaker(PASSWORD.encode()),  # type: ignore[arg-type]
+        lambda: rk.RateLimitGate(PASSWORD.encode()),  # type: ignore[arg-type]
+        lambda: RedisStorage(redis.Redis(port=1), prefix=PASSWORD.encode()),  # type: ignore[arg-type]
+    ],
+)
+def test_a_wrong_typed_name_is_named_by_its_type(make: Callable[[], object]) -> None:
+    """A name of the wrong type (bytes of an unknown shape) is named by its type, never shown."""
+    with pytest.raises(
+        rk.ConfigurationError, match=r"must be a non-empty string, got bytes$"
+    ) as caught:
+        make()
+    assert PASSWORD not in str(caught.value)
