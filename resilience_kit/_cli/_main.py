@@ -16,6 +16,7 @@ from typing import NoReturn
 from resilience_kit import _version
 from resilience_kit._cli import _demo, _explain, _presets
 from resilience_kit._cli._command import Command, UsageError
+from resilience_kit._redact import redact
 from resilience_kit.exceptions import ConfigurationError
 
 __all__ = ["COMMANDS", "build_parser", "main", "version"]
@@ -34,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with errors on one line: ``PROG: error: MESSAGE (see PROG --help)``."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {redact(message)} (see {self.prog} --help)\n")
 
 
 def version() -> str:
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     try:
         return run(args)
     except (UsageError, ConfigurationError) as exc:
-        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{parser.prog} {args.command}: error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # Output piped into `head` and the like: stop quietly, as other command-line tools do.

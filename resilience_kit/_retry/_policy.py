@@ -43,7 +43,9 @@ class RetryPolicy(BaseModel):
     """How often and how long to retry, and which failures qualify.
 
     Waits: a server hint (``Retry-After``) is used as is when ``respect_retry_after`` and it is at
-    most ``max_retry_after``; a longer hint gives up at once. Otherwise attempt *n* waits
+    most ``max_retry_after``; a longer hint gives up at once (so ``max_retry_after=0`` gives up on
+    every hinted failure, to let a fallback take it, and still backs off on the others; to back
+    off instead of waiting hints, set ``respect_retry_after=False``). Otherwise attempt *n* waits
     ``min(initial_wait * exp_base ** (n - 1), max_wait)`` plus a uniform ``[0, jitter]`` seconds
     (jitter after the cap, so saturated waits are still spread). ``deadline`` bounds the whole
     call, waits included: a wait that would end past it is never started.

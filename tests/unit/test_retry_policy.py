@@ -33,7 +33,7 @@ def clean_registry() -> Iterator[None]:
         ({"retry_on": set()}, "retry_on", "non-empty set of ErrorCategory names"),
         ({"retry_on": []}, "retry_on", "max_attempts=1"),
         ({"initial_wait": 10, "max_wait": 1}, "max_wait", "initial_wait"),
-        ({"max_atempts": 3}, "max_atempts", "unknown field"),
+        ({"max_atempts": 3}, "max_atempts", "unknown keyword (did you mean max_attempts?)"),
     ],
 )
 def test_invalid_policy_fails_at_decoration(
