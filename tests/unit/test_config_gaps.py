@@ -113,3 +113,11 @@ def test_max_retry_after_zero_gives_up_on_hinted_failures_only() -> None:
     with no_wait(), pytest.raises(LimitedError):
         hintless()
     assert [1, 2, 2, 2] == calls
+
+
+def test_a_breaker_names_what_it_cannot_guard_by_type() -> None:
+    """A string passed where a function belongs may be a key: the error names its type only."""
+    breaker: Any = rk.CircuitBreaker("types")
+    with pytest.raises(TypeError, match=r"can only guard a callable, got str$") as caught:
+        breaker("sk-proj-abcdefghijklmnopqrstuvwx")
+    assert "sk-proj" not in str(caught.value)
