@@ -54,12 +54,12 @@ def start_redis() -> tuple[subprocess.Popen[bytes], str]:
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
-def drive(call: Callable[[T], object], items: Iterable[T], workers: int) -> dict[str, int]:
-    """Call *call* on every item from *workers* threads: how many succeeded and how many were
-    lost (raised: retries ran out)."""
+def drive(call: Callable[[T], object], items: Iterable[T], workers: int) -> dict[str, Any]:
+    """Call *call* on every item from *workers* threads: how many succeeded, how many were lost
+    (raised: retries ran out, or refused) and to which exception types."""
     queue = iter(items)
     lock = threading.Lock()
-    outcome = {"ok": 0, "lost": 0}
+    outcome: dict[str, Any] = {"ok": 0, "lost": 0, "errors": {}}
 
     def worker() -> None:
         while True:
@@ -69,9 +69,9 @@ def drive(call: Callable[[T], object], items: Iterable[T], workers: int) -> dict
                 return
             try:
                 call(item)
-            except Exception:  # retries ran out: lost
+            except Exception as exc:  # retries ran out: lost
                 with lock:
-                    outcome["lost"] += 1
+                    lost(outcome, exc)
             else:
                 with lock:
                     outcome["ok"] += 1
@@ -82,6 +82,13 @@ def drive(call: Callable[[T], object], items: Iterable[T], workers: int) -> dict
     for thread in threads:
         thread.join()
     return outcome
+
+
+def lost(outcome: dict[str, Any], exc: BaseException) -> None:
+    """Count a lost request in *outcome*, by the type of what it raised."""
+    outcome["lost"] += 1
+    name = type(exc).__name__
+    outcome["errors"][name] = outcome["errors"].get(name, 0) + 1
 
 
 def _stats(server: FakeLLMServer, split: bool) -> dict[str, int]:
@@ -160,7 +167,10 @@ def client_of(url: str, headers: str, *, asynchronous: bool = False, retries: in
 
 
 def create(client: Any, headers: str) -> Callable[..., Any]:
-    return client.messages.create if headers == "anthropic" else client.chat.completions.create
+    send: Callable[..., Any] = (
+        client.messages.create if headers == "anthropic" else client.chat.completions.create
+    )
+    return send
 
 
 # -- the usual retry clients (not run by default) ----------------------------------------------

@@ -2,9 +2,11 @@
 
 The server enforces 20,000 tokens and 200 requests per 6 s with OpenAI's headers and charges a
 request its prompt plus ``max_tokens`` (256 here), whatever the answer uses; 400 documents, 64
-workers. Prints, per run, the share of answers that were 429 and the documents lost.
+workers. The answers are the fake's short fixed reply, or with ``--share LOW,HIGH`` a seeded
+uniform share of ``max_tokens`` (``OutputShare``). Prints, per run, the share of answers that were
+429 and the documents lost.
 
-    python benchmarks/batch_recipe.py [--runs 5] [--documents 400]
+    python benchmarks/batch_recipe.py [--runs 5] [--documents 400] [--share 0,1]
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from openai.types.chat import ChatCompletionMessageParam
 
 import resilience_kit as rk
 from benchmarks._harness import quiet
-from resilience_kit.testing import FakeLLMServer, RateLimits
+from resilience_kit.testing import FakeLLMServer, OutputShare, RateLimits
 
 
-def once(documents: int) -> tuple[float, int]:
+def once(documents: int, share: OutputShare | None) -> tuple[float, int]:
     with FakeLLMServer(
-        limits=RateLimits(requests=200, tokens=20_000, period=6.0), latency=(0.02, 0.08)
+        limits=RateLimits(requests=200, tokens=20_000, period=6.0),
+        latency=(0.02, 0.08),
+        output=share,
     ) as server:
         # -- the recipe, as docs/batch.md writes it (base_url and api_key: the fake server) --
         limits = rk.TokenLimiter()
@@ -55,13 +59,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--documents", type=int, default=400)
+    parser.add_argument("--share", help="LOW,HIGH: answers use that share of max_tokens")
     args = parser.parse_args()
+    share = None
+    if args.share:
+        low, high = (float(part) for part in args.share.split(","))
+        share = OutputShare(low=low, high=high, seed=7)
     quiet()
     shares: list[float] = []
     for run in range(args.runs):
-        share, lost = once(args.documents)
-        shares.append(share)
-        print(f"run {run + 1}: 429s {share:.2%}, lost {lost}", flush=True)
+        share429, lost = once(args.documents, share)
+        shares.append(share429)
+        print(f"run {run + 1}: 429s {share429:.2%}, lost {lost}", flush=True)
     print(f"median 429s {statistics.median(shares):.2%}, max {max(shares):.2%}")
 
 

@@ -16,16 +16,18 @@ Buckets: ``full`` (the whole period) and ``tight`` (0.6 s of quota). Modes: ``th
 budget), and ``unshared`` (the same, each process on its own) for the kit: ``TokenLimiter()``
 learning from headers via ``rk.observe`` in ``rk.resilient(provider, tokens=...)``; ``pacer``, the
 reference (64 threads): waits while the last answer's remaining of a token limit (tokens;
-Anthropic's input and output tokens), less what it sent since, does not cover a call, and sleeps a
-429's ``retry-after-ms``; and, not run by default, ``sdk`` (the SDK's own ``max_retries=2``),
-``tenacity`` (``wait_random_exponential(min=1, max=60)``, 6 attempts), ``stamina`` (its defaults)
-and ``cookbook`` (a declared-limit capacity tracker in the style of the OpenAI cookbook's parallel
+Anthropic's input and output tokens), less what it sent since, does not cover a call, sends one call
+at a time while no answer has said what is left, and sleeps a 429's ``retry-after-ms``; and, not run
+by default, ``sdk`` (the SDK's own ``max_retries=2``), ``tenacity``
+(``wait_random_exponential(min=1, max=60)``, 6 attempts), ``stamina`` (its defaults) and
+``cookbook`` (a declared-limit capacity tracker in the style of the OpenAI cookbook's parallel
 processor; a 429 pauses everyone for 1.5 s), 64 threads each.
 
 Columns: goodput = what the server admitted for successful requests / (bucket + refill x elapsed)
-against the binding limit (the most used of requests, tokens and Anthropic's output tokens, as
-the answers used them); 429 share of all answers; requests lost (retries ran out). Kit modes: the
-median of ``--runs``; the other modes one run. JSON in ``benchmarks/results/tokens.json``.
+against the binding limit (the most used of requests, tokens and Anthropic's output tokens, as the
+answers used them); 429 share of all answers; requests lost (retries ran out, or the call was
+refused; the exception types are printed and in the JSON). Kit modes: the median of ``--runs``; the
+other modes one run. JSON in ``benchmarks/results/tokens.json``.
 
     python benchmarks/tokens.py [--requests 800] [--runs 3] [--workloads today,chat]
         [--headers openai,azure,anthropic] [--buckets full,tight]
@@ -48,7 +50,7 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 # Measure the checkout this file lives in, not whichever copy is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -67,6 +69,7 @@ from benchmarks._harness import (
     cookbook_tracker,
     create,
     drive,
+    lost,
     plain_tenacity,
     quiet,
     sdk_retries,
@@ -94,7 +97,7 @@ def workload(kind: str, requests: int, seed: int = 7) -> list[Item]:
     return [(size, size) for size in sizes]
 
 
-def provider_of(headers: str) -> str:
+def provider_of(headers: str) -> Literal["openai", "anthropic"]:
     return "anthropic" if headers == "anthropic" else "openai"
 
 
@@ -110,8 +113,8 @@ def kit_sync(url: str, headers: str, storage: Any = None) -> Callable[[Item], ob
     return lambda item: ask(**args_of(item))
 
 
-def run_async(url: str, headers: str, items: list[Item]) -> dict[str, int]:
-    async def main() -> dict[str, int]:
+def run_async(url: str, headers: str, items: list[Item]) -> dict[str, Any]:
+    async def main() -> dict[str, Any]:
         limiter = rk.TokenLimiter()
         client = rk.observe(client_of(url, headers, asynchronous=True), limiter)
         send = create(client, headers)
@@ -121,15 +124,15 @@ def run_async(url: str, headers: str, items: list[Item]) -> dict[str, int]:
             return await send(model=MODEL, **kwargs)
 
         queue = list(reversed(items))
-        outcome = {"ok": 0, "lost": 0}
+        outcome: dict[str, Any] = {"ok": 0, "lost": 0, "errors": {}}
 
         async def worker() -> None:
             while queue:
                 item = queue.pop()
                 try:
                     await ask(**args_of(item))
-                except Exception:  # retries ran out: lost
-                    outcome["lost"] += 1
+                except Exception as exc:  # retries ran out: lost
+                    lost(outcome, exc)
                 else:
                     outcome["ok"] += 1
 
@@ -179,8 +182,12 @@ def run_fleet(server: LimitServer, headers: str, items: list[Item], redis_url: s
     elapsed = time.perf_counter() - start  # from the start signal: process start-up not counted
     for proc in procs:
         proc.join()
-    ok, lost = sum(r["ok"] for r in results), sum(r["lost"] for r in results)
-    return {"ok": ok, "lost": lost, "elapsed": elapsed}
+    errors: dict[str, int] = {}
+    for result in results:
+        for name, count in result["errors"].items():
+            errors[name] = errors.get(name, 0) + count
+    ok, gone = sum(r["ok"] for r in results), sum(r["lost"] for r in results)
+    return {"ok": ok, "lost": gone, "errors": errors, "elapsed": elapsed}
 
 
 # -- the reference pacer ------------------------------------------------------------------------
@@ -200,7 +207,8 @@ PACED = {
 
 class Pacer:
     """The reference: read the last answer's remaining and reset of each token limit; wait
-    while one of them, less what was sent since, does not cover a call."""
+    while one of them, less what was sent since, does not cover a call. While no answer has
+    said what is left (at the start, after a wait), one call at a time goes out to ask."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -208,12 +216,15 @@ class Pacer:
         self.since: dict[str, float] = {}  # tokens sent since that answer, per limit
         self.reset = 0.1  # seconds until full, as the last answer said
         self.until = 0.0
+        self.asking = False  # a call is out to learn what is left
 
-    def take(self, costs: dict[str, float]) -> None:
+    def take(self, costs: dict[str, float]) -> bool:
+        """Wait until the call fits; True when it goes out to ask what is left."""
         while True:
             with self.lock:
                 now = time.monotonic()
-                if now >= self.until:
+                if now >= self.until and not (self.asking and not self.remaining):
+                    ask = not self.remaining
                     short = [
                         name
                         for name, left in self.remaining.items()
@@ -222,12 +233,18 @@ class Pacer:
                     if not short:
                         for name, cost in costs.items():
                             self.since[name] = self.since.get(name, 0.0) + cost
-                        return
+                        self.asking = self.asking or ask
+                        return ask
                     # Not enough left: wait for the reset the server announced, then ask again.
                     self.until = now + min(self.reset, 1.0)
                     self.remaining.clear()
-                wait = self.until - now
-            time.sleep(max(wait, 0.001))
+                wait = max(self.until - now, 0.001)
+            time.sleep(wait)
+
+    def answered(self) -> None:
+        """The asking call ended (with an answer or without)."""
+        with self.lock:
+            self.asking = False
 
     def learn(self, headers: Any, limited: float | None) -> None:
         with self.lock:
@@ -262,15 +279,18 @@ def pacer_sync(url: str, headers: str) -> Callable[[Item], object]:
             else {"tokens": float(prompt + most)}
         )
         for _ in range(10):
-            pacer.take(costs)
+            asking = pacer.take(costs)
             try:
                 answer = raw(model=MODEL, **args_of(item))
+                pacer.learn(answer.headers, None)
             except RATE_LIMITED as exc:
                 hint = exc.response.headers.get("retry-after-ms")
                 wait = float(hint) / 1000 if hint else 1.0
                 pacer.learn(exc.response.headers, wait)
                 continue
-            pacer.learn(answer.headers, None)
+            finally:
+                if asking:
+                    pacer.answered()
             return answer
         raise RuntimeError("attempts exhausted")
 
@@ -311,9 +331,15 @@ def cell(server: LimitServer, headers: str, mode: str, items: list[Item],
         "goodput": round(min(goodput, 1.0), 4),
         "share_429": round(stats["answered_429"] / max(stats["hits"], 1), 4),
         "lost": outcome["lost"],
+        "lost_to": outcome["errors"],
         "elapsed_s": round(elapsed, 2),
         "hits_per_success": round(stats["hits"] / outcome["ok"], 3) if outcome["ok"] else None,
     }
+
+
+def lost_to(row: dict[str, Any]) -> str:
+    errors = row["lost_to"]
+    return f" {errors}" if errors else ""
 
 
 def limits_of(headers: str, bucket: str) -> RateLimits:
@@ -350,7 +376,7 @@ def run_grid(args: argparse.Namespace, redis_url: str | None) -> list[dict[str, 
                         print(
                             f"{kind:<6} {headers:<9} {bucket:<5} {mode:<8} goodput "
                             f"{row['goodput']:.3f}  429s {row['share_429']:6.2%}  lost "
-                            f"{row['lost']}  ({row['elapsed_s']:.1f}s)"
+                            f"{row['lost']}{lost_to(row)}  ({row['elapsed_s']:.1f}s)"
                             f"  runs {[r['goodput'] for r in got]}",
                             flush=True,
                         )

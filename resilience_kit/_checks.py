@@ -110,14 +110,15 @@ def check_rate(field: str, value: object) -> float:
 def check_name(field: str, value: object) -> str:
     """*value* as a non-empty string."""
     if not isinstance(value, str) or not value:
-        raise ConfigurationError(field, f"must be a non-empty string, got {value!r}")
+        got = repr(value) if isinstance(value, str) else type(value).__name__  # bytes hold keys too
+        raise ConfigurationError(field, f"must be a non-empty string, got {got}")
     return value
 
 
 def check_str(field: str, value: object) -> str:
     """*value* as a string (empty allowed)."""
     if not isinstance(value, str):
-        raise ConfigurationError(field, f"must be a string, got {value!r}")
+        raise ConfigurationError(field, f"must be a string, got {type(value).__name__}")
     return value
 
 

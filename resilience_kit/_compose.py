@@ -37,6 +37,7 @@ from resilience_kit._retry import (
     RetryingCallable,
     RetryOverrides,
     SyncAttemptHook,
+    check_keywords,
     retry,
 )
 from resilience_kit._throughput import AdaptiveLimiter, RateLimitGate, TokenLimiter
@@ -212,6 +213,7 @@ def resilient(
     every layer inside the retry as a call of its own.
     Everything is validated here, at decoration time.
     """
+    check_keywords(resilient, overrides)
     _typed("breaker", breaker, CircuitBreaker)
     _typed("gate", gate, RateLimitGate)
     _typed("limiter", limiter, AdaptiveLimiter)

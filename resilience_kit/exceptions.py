@@ -37,13 +37,16 @@ class ResilienceError(Exception):
 
 
 class ConfigurationError(ResilienceError, ValueError):
-    """Invalid configuration, raised at decoration or construction time; names the field."""
+    """Invalid configuration, raised at decoration or construction time; names the field.
+
+    The message is redacted: a wrong value echoed back (a URL with a password, a key passed
+    where a name belongs) never carries its credential into a traceback or a log."""
 
     category = ErrorCategory.BAD_REQUEST
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{field}: {redact(message)}")
 
     def _facts(self) -> dict[str, Any]:
         return {"field": self.field}

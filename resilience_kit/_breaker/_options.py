@@ -101,7 +101,7 @@ class BreakerOptions:
         put("listeners", tuple(check_callables("listeners", self.listeners)))
         if self.storage is not None and not isinstance(self.storage, BreakerStore):
             raise ConfigurationError(
-                "storage", f"must be a BreakerStore or None, got {self.storage!r}"
+                "storage", f"must be a BreakerStore or None, got {type(self.storage).__name__}"
             )
         put("sync_interval", check_seconds("sync_interval", self.sync_interval))
         lease = check_seconds("probe_lease", self.probe_lease, above=0.0)

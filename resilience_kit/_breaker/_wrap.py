@@ -27,7 +27,9 @@ def wrap(core: BreakerCore, fn: Callable[P, R], owner: object) -> Callable[P, R]
 
 def _wrap(core: BreakerCore, fn: Callable[P, R], owner: object) -> Callable[P, R]:
     if not callable(fn):
-        raise TypeError(f"circuit breaker {core.name!r} can only guard a callable, got {fn!r}")
+        raise TypeError(
+            f"circuit breaker {core.name!r} can only guard a callable, got {type(fn).__name__}"
+        )
     kind = callable_kind(fn)
     if kind == "async_generator":
         wrapper: Callable[..., Any] = _async_gen(core, fn)

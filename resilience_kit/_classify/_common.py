@@ -103,7 +103,13 @@ _CONTENT_PHRASES = (
     "blocked due to safety",
     "blocked by content filters",
 )
-_QUOTA_PHRASES = ("reached your specified api usage limits", "credit balance is too low")
+_QUOTA_PHRASES = (
+    "reached your specified api usage limits",
+    "credit balance is too low",
+    # OpenAI's insufficient_quota message, alone in openai 2+'s str(exc) ("Error code: 429 - You
+    # exceeded your current quota, please check your plan and billing details.").
+    "exceeded your current quota",
+)
 
 
 _BODY_WINS_ON_4XX = frozenset(

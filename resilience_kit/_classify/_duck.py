@@ -3,7 +3,8 @@
 Many SDKs raise errors that carry an HTTP status: groq and other Stainless SDKs (the OpenAI shape,
 ``exc.status_code``, ``exc.response.headers``, ``exc.body``), cohere (``exc.headers`` as a dict),
 mistralai (``exc.body`` as JSON text). When an exception has an integer ``status_code`` between 400
-and 599 and no other map claimed it, the shared status rule, body codes and header hints apply.
+and 599 and no other map claimed it, the shared status rule, body codes, header hints and the
+body's "try again in" wait apply.
 Register your own map (``register_exception_map``) when you need something else.
 """
 
@@ -30,7 +31,8 @@ def classify_http_shaped(exc: BaseException) -> Classification | None:
     inner = body_error(decode_json(getattr(exc, "body", None)))
     code = text_field(inner, "code")
     error_type = text_field(inner, "type")
-    category = refine_status(status, code, error_type, text_field(inner, "message"))
+    message = text_field(inner, "message")
+    category = refine_status(status, code, error_type, message)
     return from_response(
         exc,
         category,
@@ -38,4 +40,6 @@ def classify_http_shaped(exc: BaseException) -> Classification | None:
         status_code=status,
         headers=headers,
         error_code=code or error_type,
+        body_type=error_type,
+        body_message=message,
     )

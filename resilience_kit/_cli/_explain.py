@@ -22,6 +22,7 @@ from resilience_kit._cli._command import Command, UsageError
 from resilience_kit._cli._failure import PROVIDERS, Failure, raise_failure, read_failure
 from resilience_kit._cli._hints import header_notes
 from resilience_kit._cli._presets import add_file_option, load_user_presets
+from resilience_kit._redact import redact
 from resilience_kit._retry import (
     BUILTIN_PRESETS,
     RetryPolicy,
@@ -31,7 +32,7 @@ from resilience_kit._retry import (
     preset_names,
 )
 
-__all__ = ["COMMAND", "Verdict", "explain", "verdicts"]
+__all__ = ["COMMAND", "Verdict", "explain", "redacted", "verdicts"]
 
 WHY: dict[ErrorCategory, str] = {
     ErrorCategory.RATE_LIMIT: "a throughput limit: it resets, so waiting helps",
@@ -238,7 +239,8 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--body",
         help="the response body as the server sent it (JSON or text), or as a Python log shows "
-        "it: str(exc) (Error code: 429 - {...}; 429 RESOURCE_EXHAUSTED. {...}; An error occurred "
+        "it: str(exc) (Error code: 429 - message; 429 message (request_id: ..., type: ...); "
+        "Error code: 429 - {...}; 429 RESOURCE_EXHAUSTED. {...}; An error occurred "
         "(ThrottlingException) ...) or a dict repr; its status fills in --status",
     )
     parser.add_argument(
@@ -292,10 +294,22 @@ def _explain_command(args: argparse.Namespace) -> int:
             "breaker_counts_failure": found.category in DEFAULT_FAILURE_CATEGORIES,
             "presets": [v.to_dict() for v in verdicts(found)],
         }
-        print(json.dumps(report, indent=2))
+        print(json.dumps(redacted(report), indent=2))
     else:
-        print(explain(found, notes))
+        print(redact(explain(found, notes)))
     return 0
+
+
+def redacted(value: object) -> Any:
+    """*value* (JSON data) with every string redacted: a pasted body, a header or an error code
+    given to ``explain`` may hold a key."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redacted(item) for item in value]
+    if isinstance(value, dict):
+        return {key: redacted(item) for key, item in value.items()}
+    return value
 
 
 COMMAND = Command(

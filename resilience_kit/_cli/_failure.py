@@ -18,6 +18,7 @@ from typing import Any
 
 from resilience_kit._cli._command import UsageError
 from resilience_kit._cli._pasted import read_body
+from resilience_kit._redact import redact_headers
 from resilience_kit.testing import FakeLLMServer, Fault
 
 __all__ = ["PROVIDERS", "Failure", "raise_failure", "read_failure"]
@@ -74,7 +75,7 @@ class Failure:
         return {
             "provider": self.provider,
             "status": self.status,
-            "headers": dict(self.headers),
+            "headers": redact_headers(dict(self.headers)),
             "body": self.body,
             "code": self.code,
             "type": self.type,

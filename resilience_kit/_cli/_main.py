@@ -11,17 +11,17 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 from typing import NoReturn
 
+from resilience_kit import _version
 from resilience_kit._cli import _demo, _explain, _presets
 from resilience_kit._cli._command import Command, UsageError
+from resilience_kit._redact import redact
 from resilience_kit.exceptions import ConfigurationError
 
 __all__ = ["COMMANDS", "build_parser", "main", "version"]
 
 COMMANDS: tuple[Command, ...] = (_demo.COMMAND, _explain.COMMAND, _presets.COMMAND)
-DISTRIBUTION = "llm-resilience-kit"
 EXAMPLES = """examples:
   resilience-kit demo --scale 0
   resilience-kit presets --file presets.toml
@@ -35,15 +35,12 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with errors on one line: ``PROG: error: MESSAGE (see PROG --help)``."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {redact(message)} (see {self.prog} --help)\n")
 
 
 def version() -> str:
-    """The installed distribution's version (package metadata)."""
-    try:
-        return metadata.version(DISTRIBUTION)
-    except metadata.PackageNotFoundError:  # a bare source tree on sys.path, never installed
-        return "unknown (not installed)"
+    """``resilience_kit.__version__``: one source, installed or not."""
+    return _version.__version__
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
@@ -72,7 +69,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     try:
         return run(args)
     except (UsageError, ConfigurationError) as exc:
-        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        print(f"{parser.prog} {args.command}: error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         # Output piped into `head` and the like: stop quietly, as other command-line tools do.

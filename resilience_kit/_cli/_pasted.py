@@ -2,7 +2,11 @@
 
 A log usually holds ``str(exc)`` or a dict repr, not the JSON the server sent:
 
-- openai / anthropic: ``Error code: 429 - {'error': {..., 'code': 'insufficient_quota'}}``
+- openai 2 and later: ``Error code: 429 - You exceeded your current quota, ...`` (the body's
+  ``error.message`` only: read back as ``{"error": {"message": ...}}``)
+- anthropic 2.x: ``429 Number of request tokens ... (request_id: req_..., path: /v1/messages,
+  type: rate_limit_error)`` (the message, then the ``error_code`` and ``type`` it states)
+- older openai / anthropic: ``Error code: 429 - {'error': {..., 'code': 'insufficient_quota'}}``
 - google-genai: ``429 RESOURCE_EXHAUSTED. {'error': {'code': 429, 'status': ...}}``
 - botocore (Bedrock): ``An error occurred (ThrottlingException) when calling the Converse
   operation (reached max retries: 0): Too many requests``, or the ``exc.response`` dict
@@ -36,6 +40,14 @@ _BOTOCORE_STR = re.compile(
     r"(?: \(reached max retries: \d+\))?: (.*)",
     re.DOTALL,
 )
+# anthropic 2.x: "<status> <message> (error_code: ..., request_id: ..., path: ..., type: ...)",
+# then the error's other details as indented JSON after a blank line.
+_LABELS = r"(?:error_code|request_id|path|type)"
+_ANTHROPIC_STR = re.compile(
+    _CLASS + rf"(\d{{3}}) (.*) \(({_LABELS}: [^,()\n]*(?:, {_LABELS}: [^,()\n]*)*)\)(?:\n\n(.*))?",
+    re.DOTALL,
+)
+_NO_BODY = "status code (no body)"
 _STRUCTURED = re.compile(r"{")
 
 
@@ -44,7 +56,8 @@ class Pasted:
     """A pasted body read back: what to send, and the facts it states."""
 
     body: str | None  # the wire body (JSON text, or the text as it was)
-    form: str  # json, sdk_str, genai_str, botocore_str, botocore_response, dict_repr, text
+    form: str  # json, sdk_str, anthropic_str, genai_str, botocore_str, botocore_response,
+    # dict_repr, text
     status: int | None = None  # the status the pasted text states
     aws_code: str | None = None  # a botocore error code (Bedrock answers carry it in a header)
     aws_message: str | None = None
@@ -92,14 +105,19 @@ def read_body(text: str) -> Pasted:
     match = _SDK_STR.fullmatch(stripped)
     if match is not None:
         status, rest = int(match.group(1)), match.group(2)
-        if not rest.lstrip().startswith(("{", "[")):  # a text body: "Error code: 502 - <html>"
+        if rest.lstrip().startswith("<"):  # a text body: "Error code: 502 - <html>"
             return _text(rest, "sdk_str", status)
+        if not rest.lstrip().startswith(("{", "[")):  # openai 2+: the body's error.message
+            return Pasted(json.dumps({"error": {"message": rest}}), "sdk_str", status=status)
         data = _literal_dict(rest, "an SDK's str(exc) (Error code: NNN - {...})")
         return _from_dict(data, "sdk_str", status)
     match = _GENAI_STR.fullmatch(stripped)
     if match is not None and match.group(3).lstrip().startswith(("{", "[")):
         data = _literal_dict(match.group(3), "google-genai's str(exc) (NNN STATUS. {...})")
         return _from_dict(data, "genai_str", int(match.group(1)))
+    match = _ANTHROPIC_STR.fullmatch(stripped)
+    if match is not None:
+        return _anthropic(int(match.group(1)), match.group(2), match.group(3), match.group(4))
     match = _BOTOCORE_STR.fullmatch(stripped)
     if match is not None:
         return Pasted(None, "botocore_str", aws_code=match.group(1), aws_message=match.group(2))
@@ -116,3 +134,25 @@ def _text(text: str, form: str, status: int | None) -> Pasted:
             "google-genai or botocore, or a dict repr); paste the body as the server sent it"
         )
     return Pasted(text, form, status=status)
+
+
+def _anthropic(status: int, message: str, labels: str, details: str | None) -> Pasted:
+    """anthropic's ``str(exc)`` read back into its wire body: message, type and details (the
+    JSON after the blank line, else the ``error_code`` it states)."""
+    stated = dict(item.split(": ", 1) for item in labels.split(", "))
+    if message == _NO_BODY and details is None:
+        return Pasted("", "anthropic_str", status=status)
+    error: dict[str, object] = {"message": message}
+    if "type" in stated:
+        error["type"] = stated["type"]
+    if details is not None:
+        decoded = decode_json(details.strip())
+        if decoded is None:
+            raise UsageError(
+                "--body looks like anthropic's str(exc) but the details after it are not JSON; "
+                "paste the whole message"
+            )
+        error["details"] = decoded
+    elif "error_code" in stated:
+        error["details"] = {"error_code": stated["error_code"]}
+    return Pasted(json.dumps({"type": "error", "error": error}), "anthropic_str", status=status)

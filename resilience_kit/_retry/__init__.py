@@ -15,7 +15,7 @@ from resilience_kit._retry._continue import Continuation, FollowUp, StreamCut
 from resilience_kit._retry._decorator import AsyncOnlyDecorator, RetryingCallable, retry
 from resilience_kit._retry._hooks import AttemptHook, SyncAttemptHook
 from resilience_kit._retry._observers import AttemptRecord
-from resilience_kit._retry._overrides import RetryOverrides
+from resilience_kit._retry._overrides import RetryOverrides, check_keywords
 from resilience_kit._retry._presets import (
     BuiltinPreset,
     Preset,
@@ -50,6 +50,7 @@ else:
 __all__ = [
     "BUILTIN_PRESETS",
     "WaitPlan",
+    "check_keywords",
     "not_retried_because",
     "plan_wait",
     "AnthropicPrefill",

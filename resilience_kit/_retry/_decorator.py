@@ -26,7 +26,7 @@ from resilience_kit._retry._continue import Continuation, Relay
 from resilience_kit._retry._engine import Engine
 from resilience_kit._retry._hooks import AttemptHook, Hooks, SyncAttemptHook
 from resilience_kit._retry._observers import RetryObserver, global_observers
-from resilience_kit._retry._overrides import RetryOverrides
+from resilience_kit._retry._overrides import RetryOverrides, check_keywords
 from resilience_kit._retry._presets import Preset, get_preset, policy_type, validated
 from resilience_kit._retry._relay import continue_async, continue_stream
 from resilience_kit._retry._statistics import StatisticsView
@@ -387,6 +387,7 @@ def retry(
     if callable(preset) or isinstance(preset, (classmethod, staticmethod)):
         bare = get_preset("default")
         return through_descriptor(preset, lambda func: _decorate(func, bare, ()))
+    check_keywords(retry, overrides)
     if name is not None:
         check_name("name", name)
     resolved = resolve_policy(preset, policy, overrides)
@@ -400,6 +401,8 @@ def retry(
         )
 
     def decorate(func: Callable[P, R]) -> RetryingCallable[P, R]:
+        if not callable(func) and not isinstance(func, (classmethod, staticmethod)):
+            raise TypeError(f"retry can only decorate a callable, got {type(func).__name__}")
         if hooks is not None:
             hooks.check_function(func)
         return through_descriptor(

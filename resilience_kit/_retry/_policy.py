@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from resilience_kit._categories import RETRYABLE_CATEGORIES, ErrorCategory
 from resilience_kit._checks import MAX_SECONDS, SECONDS_RANGE
-from resilience_kit._retry._overrides import RetryOverrides
+from resilience_kit._retry._overrides import RETRY_ON_RANGE, RetryOverrides
 from resilience_kit.exceptions import ConfigurationError
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ _RANGES: dict[str, str] = {
     "deadline": f"seconds > 0 and <= {MAX_SECONDS:.0f} (one year), or None for no deadline",
     "respect_retry_after": "True or False (a bool, not a string or a number)",
     "max_retry_after": f"seconds {SECONDS_RANGE}",
-    "retry_on": "a set of ErrorCategory names, e.g. {'rate_limit', 'server'}",
+    "retry_on": RETRY_ON_RANGE,
 }
 
 
@@ -43,7 +43,9 @@ class RetryPolicy(BaseModel):
     """How often and how long to retry, and which failures qualify.
 
     Waits: a server hint (``Retry-After``) is used as is when ``respect_retry_after`` and it is at
-    most ``max_retry_after``; a longer hint gives up at once. Otherwise attempt *n* waits
+    most ``max_retry_after``; a longer hint gives up at once (so ``max_retry_after=0`` gives up on
+    every hinted failure, to let a fallback take it, and still backs off on the others; to back
+    off instead of waiting hints, set ``respect_retry_after=False``). Otherwise attempt *n* waits
     ``min(initial_wait * exp_base ** (n - 1), max_wait)`` plus a uniform ``[0, jitter]`` seconds
     (jitter after the cap, so saturated waits are still spread). ``deadline`` bounds the whole
     call, waits included: a wait that would end past it is never started.
@@ -61,7 +63,7 @@ class RetryPolicy(BaseModel):
     deadline: float | None = Field(default=45.0, gt=0, le=MAX_SECONDS, strict=True)
     respect_retry_after: bool = Field(default=True, strict=True)
     max_retry_after: float = Field(default=30.0, ge=0, le=MAX_SECONDS, strict=True)
-    retry_on: frozenset[ErrorCategory] = RETRYABLE_CATEGORIES
+    retry_on: frozenset[ErrorCategory] = Field(default=RETRYABLE_CATEGORIES, min_length=1)
 
     def __init__(self, **data: Unpack[RetryOverrides]) -> None:
         try:

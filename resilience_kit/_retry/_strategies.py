@@ -28,6 +28,7 @@ from tenacity.wait import wait_base
 from resilience_kit import _call, _clock, _waits
 from resilience_kit._categories import RETRYABLE_CATEGORIES, ErrorCategory
 from resilience_kit._classify import Classification, classify_once
+from resilience_kit._retry._overrides import retry_categories
 from resilience_kit._retry._presets import policy_type
 from resilience_kit.exceptions import ConfigurationError
 
@@ -132,7 +133,8 @@ class retry_if_retryable(retry_base):  # noqa: N801 - tenacity's naming style
 
     *retry_on* chooses among the categories retryable by default; a failure retryable outside
     them (``x-should-retry: true`` on a 400) is retried, as the SDKs retry it. With
-    *max_retry_after*, a failure whose server hint is longer is not retried.
+    *max_retry_after*, a failure whose server hint is longer is not retried. An empty *retry_on*,
+    or one naming no category, is a ``ConfigurationError`` naming ``retry_on``.
     """
 
     def __init__(
@@ -141,7 +143,7 @@ class retry_if_retryable(retry_base):  # noqa: N801 - tenacity's naming style
         *,
         max_retry_after: float | None = None,
     ) -> None:
-        self.retry_on: frozenset[ErrorCategory] = frozenset(ErrorCategory(c) for c in retry_on)
+        self.retry_on: frozenset[ErrorCategory] = retry_categories(retry_on)
         if max_retry_after is not None and max_retry_after < 0:
             raise ConfigurationError("max_retry_after", "must be seconds >= 0")
         self.max_retry_after = max_retry_after

@@ -179,11 +179,12 @@ class RateLimitGate(Planned):
     ``retry_after``) at once instead of sleeping. With *pace* (default on), after a 429 this
     process's calls are also spaced at the rate the server was accepting, measured over *window*
     seconds, so the waiters do not stampede when the hint expires. A hint longer than *max_block*
-    seconds (default 300, the longest hint a built-in preset accepts) is not adopted: it fails only
-    the call that got it (logged as ``gate_hint_refused``), never everyone sharing the gate. Usable
-    as ``@gate``,
-    ``with gate:`` and ``async with gate:``; sleeps use the kit's clock (``no_wait`` works) and
-    async callers never block the event loop.
+    seconds (> 0; default 300, the longest hint a built-in preset accepts) is not adopted: it
+    fails only the call that got it (logged as ``gate_hint_refused``), never everyone sharing the
+    gate.
+    *max_wait* bounds a caller's whole wait (blocks one after another, then its paced slot), so it
+    may exceed *max_block*. Usable as ``@gate``, ``with gate:`` and ``async with gate:``; sleeps use
+    the kit's clock (``no_wait`` works) and async callers never block the event loop.
     """
 
     def __init__(
@@ -197,7 +198,8 @@ class RateLimitGate(Planned):
         max_block: float = DEFAULT_MAX_BLOCK,
     ) -> None:
         self.name: str = check_name("name", name)
-        self.max_block: float = check_seconds("max_block", max_block)
+        # 0 would refuse every hint (server hints are > 0): a gate that never blocks nor paces
+        self.max_block: float = check_seconds("max_block", max_block, above=0.0)
         if storage is not None:
             check_instance(
                 "storage",

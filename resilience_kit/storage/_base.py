@@ -23,8 +23,7 @@ from typing import Literal
 
 BreakerStateName = Literal["closed", "open", "half_open"]
 Pair = tuple[float, float]
-"""(requests, tokens)."""
-OptPair = tuple["float | None", "float | None"]
+"""Two numbers (a learning gain: when the target is higher, when lower)."""
 Vec = tuple[float, ...]
 """One amount per limit of a token budget: (requests, tokens) or (requests, input, output)."""
 OptVec = tuple["float | None", ...]
@@ -32,8 +31,8 @@ OptVec = tuple["float | None", ...]
 
 @dataclass(frozen=True, slots=True)
 class Reservation:
-    """A token-budget reservation: *wait* seconds until it fits; with no wait it went out at
-    once and *sent* holds the ``sent`` counters after it (else None)."""
+    """The answer to a token-budget take: *wait* seconds until it fits (nothing was taken) and
+    ``sent`` None; or no wait, the cost taken, and *sent* the ``sent`` counters after it."""
 
     wait: float
     sent: Vec | None
@@ -174,43 +173,8 @@ class BudgetStore(abc.ABC):
 
 
 class TokenStore:
-    """Where token limiters share their (requests, tokens) budgets (a backend without them
-    raises ``NotImplementedError``)."""
-
-    # Two dimensions, (requests, tokens), each a bucket refilled at *rate* per second up to
-    # *cap*; a rate of 0 means "no such limit known" and leaves that level alone. Levels may go
-    # negative (reservations queued ahead). ``pending`` counts reservations still waiting to be
-    # sent, ``sent`` everything sent, so that an answer's ``remaining`` (the server's count when
-    # its request arrived) can be corrected for what was sent after it and what still waits.
-    def tokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
-        """Charge *cost* now. With no wait it counts as sent (``sent`` holds the counters after
-        it); otherwise it is pending until `tokens_send()`."""
-        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
-
-    def tokens_send(self, name: str, *, cost: Pair) -> Pair:
-        """A pending reservation of *cost* goes out now; the ``sent`` counters after it."""
-        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
-
-    def tokens_sync(
-        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
-    ) -> None:
-        """Set each level from a server's *remaining* for a request sent *age* seconds ago when
-        ``sent`` read *sent*: ``min(cap, remaining + rate * age - (sent now - sent)) - pending``."""
-        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
-
-    def tokens_adjust(
-        self,
-        name: str,
-        *,
-        level: Pair,
-        sent: Pair,
-        rate: Pair,
-        cap: Pair,
-        pending: Pair = (0.0, 0.0),
-    ) -> None:
-        """Add *level* to the levels (a refund; negative: a charge), *sent* and *pending* to
-        those counters."""
-        raise NotImplementedError(f"{type(self).__name__} does not hold token budgets")
+    """Where token limiters share their budgets, one level per limit (requests, tokens, ...); a
+    backend without them raises ``NotImplementedError``."""
 
     # Budgets of any number of limits, taken only when the whole cost fits: nothing is ever
     # pending, so no reservation outlives the call that made it (whatever the network does).
@@ -265,29 +229,6 @@ class TokenStore:
         self, name: str, *, level: Vec, sent: Vec, rate: Vec, cap: Vec
     ) -> None:
         self.tokens_settle(name, level=level, sent=sent, rate=rate, cap=cap)
-
-    async def atokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
-        return self.tokens_reserve(name, cost=cost, rate=rate, cap=cap)
-
-    async def atokens_send(self, name: str, *, cost: Pair) -> Pair:
-        return self.tokens_send(name, cost=cost)
-
-    async def atokens_sync(
-        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
-    ) -> None:
-        self.tokens_sync(name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap)
-
-    async def atokens_adjust(
-        self,
-        name: str,
-        *,
-        level: Pair,
-        sent: Pair,
-        rate: Pair,
-        cap: Pair,
-        pending: Pair = (0.0, 0.0),
-    ) -> None:
-        self.tokens_adjust(name, level=level, sent=sent, rate=rate, cap=cap, pending=pending)
 
 
 class Storage(BreakerStore, GateStore, BudgetStore, TokenStore):

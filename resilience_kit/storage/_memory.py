@@ -12,7 +12,6 @@ from resilience_kit import _clock
 from resilience_kit.storage._base import (
     BreakerRecord,
     BreakerStateName,
-    OptPair,
     OptVec,
     Pair,
     Reservation,
@@ -28,21 +27,6 @@ class _Breaker:
     open_until: float
     trips: int
     probes: dict[str, float] = field(default_factory=dict)  # token -> lease expiry
-
-
-@dataclass
-class _Tokens:
-    levels: list[float]
-    sent: list[float]
-    pending: list[float]
-    stamp: float
-
-    def refill(self, now: float, rate: Pair, cap: Pair) -> None:
-        elapsed = max(now - self.stamp, 0.0)
-        for i in (0, 1):
-            if rate[i] > 0:
-                self.levels[i] = min(cap[i], self.levels[i] + elapsed * rate[i])
-        self.stamp = now
 
 
 @dataclass
@@ -79,7 +63,6 @@ class MemoryStorage(Storage):
         self._breakers: dict[str, _Breaker] = {}
         self._gates: dict[str, tuple[float, float]] = {}  # name -> (until, length of the block)
         self._budgets: dict[str, _Budget] = {}
-        self._token_budgets: dict[str, _Tokens] = {}
         self._vectors: dict[str, _Vector] = {}
         self._tokens = itertools.count(1)
 
@@ -169,69 +152,6 @@ class MemoryStorage(Storage):
             budget.requests.append(now)
             _trim(budget, now - window)
 
-    def _bucket(self, name: str, now: float, rate: Pair, cap: Pair) -> _Tokens:
-        entry = self._token_budgets.get(name)
-        if entry is None:
-            entry = _Tokens([cap[0], cap[1]], [0.0, 0.0], [0.0, 0.0], now)
-            self._token_budgets[name] = entry
-        entry.refill(now, rate, cap)
-        return entry
-
-    def tokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
-        now = self._now()
-        with self._lock:
-            entry = self._bucket(name, now, rate, cap)
-            for i in (0, 1):
-                if rate[i] > 0:
-                    entry.levels[i] -= cost[i]
-            wait = _wait(entry.levels, rate)
-            counter = entry.sent if wait <= 0 else entry.pending
-            for i in (0, 1):
-                counter[i] += cost[i]
-            return Reservation(wait, (entry.sent[0], entry.sent[1]) if wait <= 0 else None)
-
-    def tokens_send(self, name: str, *, cost: Pair) -> Pair:
-        now = self._now()
-        with self._lock:  # no refill here: the rates are not passed
-            entry = self._token_budgets.setdefault(
-                name, _Tokens([0.0, 0.0], [0.0, 0.0], [0.0, 0.0], now)
-            )
-            for i in (0, 1):
-                entry.pending[i] -= cost[i]
-                entry.sent[i] += cost[i]
-            return entry.sent[0], entry.sent[1]
-
-    def tokens_sync(
-        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
-    ) -> None:
-        now = self._now()
-        with self._lock:
-            entry = self._bucket(name, now, rate, cap)
-            for i in (0, 1):
-                left = remaining[i]
-                if left is not None and rate[i] > 0:
-                    server = left + rate[i] * max(age, 0.0) - (entry.sent[i] - sent[i])
-                    entry.levels[i] = min(cap[i], server) - entry.pending[i]
-
-    def tokens_adjust(
-        self,
-        name: str,
-        *,
-        level: Pair,
-        sent: Pair,
-        rate: Pair,
-        cap: Pair,
-        pending: Pair = (0.0, 0.0),
-    ) -> None:
-        now = self._now()
-        with self._lock:
-            entry = self._bucket(name, now, rate, cap)
-            for i in (0, 1):
-                if rate[i] > 0:
-                    entry.levels[i] = min(cap[i], entry.levels[i] + level[i])
-                entry.sent[i] += sent[i]
-                entry.pending[i] += pending[i]
-
     def _vector(self, name: str, now: float, rate: Vec, cap: Vec) -> _Vector:
         entry = self._vectors.get(name)
         if entry is None:
@@ -304,11 +224,6 @@ def take_wait(levels: list[float], cost: Vec, rate: Vec, cap: Vec) -> float:
         for i in range(len(rate))
         if rate[i] > 0 and levels[i] < min(cost[i], cap[i])
     ]
-    return max(waits, default=0.0)
-
-
-def _wait(levels: list[float], rate: Pair) -> float:
-    waits = [-levels[i] / rate[i] for i in (0, 1) if rate[i] > 0 and levels[i] < 0]
     return max(waits, default=0.0)
 
 

@@ -12,32 +12,27 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from resilience_kit.storage._base import (
-    BreakerRecord,
-    BreakerStateName,
-    OptPair,
-    Pair,
-    Reservation,
-)
+from resilience_kit.storage._base import BreakerRecord, BreakerStateName
 from resilience_kit.storage._redis_core import value
 from resilience_kit.storage._redis_support import parse, to_ms
 from resilience_kit.storage._redis_tokens import RedisTokens
 
 
 class RedisStorage(RedisTokens):
-    """Shared state in Redis for breakers, rate-limit gates and retry budgets in many processes.
+    """Shared state in Redis for breakers, rate-limit gates, retry budgets and token budgets in
+    many processes.
 
     *client* is a ``redis.Redis`` (serves the sync methods) or a ``redis.asyncio.Redis`` (serves
     the ``a*`` methods; its sync methods answer from the local mirror of the last state read, as
     during an outage) or a ``redis.cluster.RedisCluster``. Keys are ``{prefix:breaker:name}``,
     ``{prefix:breaker:name}:probes``, ``{prefix:gate:name}``, ``{prefix:budget:name}:requests``
-    and ``...:retries``, ``{prefix:tokens:name}``: the braces are a Redis Cluster hash tag, so
+    and ``...:retries``, ``{prefix:tokenv:name}``: the braces are a Redis Cluster hash tag, so
     each object's keys share one slot and its scripts run on one node.
 
-    Token budgets (``TokenLimiter``) are reserved atomically by one script per call, timed by the
-    server; between a reservation and the answer that corrects it, a budget is stale by the
-    calls other processes reserved meanwhile (they are counted in ``sent`` and subtracted) and
-    by the estimate errors of the calls in flight, never by clock differences between workers.
+    Token budgets (``TokenLimiter``, ``_redis_tokens``) are taken whole or not at all by one
+    script per call, timed by the server; an answer corrects a budget for the calls other
+    processes took meanwhile (they are counted in ``sent`` and subtracted), never by clock
+    differences between workers.
 
     The storage talks through a pool of its own, opened with *client*'s connection settings
     (host, db, auth, TLS) but both socket timeouts set to *op_timeout* seconds and one immediate
@@ -332,137 +327,3 @@ class RedisStorage(RedisTokens):
                 name, ratio=ratio, min_per_second=min_per_second, window=window
             ),
         )
-
-    # -- token budgets ---------------------------------------------------------------------
-    def _tokens_key(self, name: str) -> list[str]:
-        return [self._key("tokens", name)]
-
-    @staticmethod
-    def _reserved(reply: Any) -> Reservation:
-        wait_ms, sent0, sent1 = (_text(item) for item in reply)
-        if not sent0:  # pending: the script decided it must wait
-            return Reservation(max(float(wait_ms), 0.0) / 1000, None)
-        return Reservation(0.0, (float(sent0), float(sent1)))
-
-    def tokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
-        args = [*map(repr, cost), *map(repr, rate), *map(repr, cap)]
-        return self._run(
-            "tokens_reserve",
-            lambda: self._reserved(self._call("tokens_reserve", self._tokens_key(name), args)),
-            lambda: self._local.tokens_reserve(name, cost=cost, rate=rate, cap=cap),
-        )
-
-    async def atokens_reserve(self, name: str, *, cost: Pair, rate: Pair, cap: Pair) -> Reservation:
-        args = [*map(repr, cost), *map(repr, rate), *map(repr, cap)]
-
-        async def remote() -> Reservation:
-            reply = await value(self._call("tokens_reserve", self._tokens_key(name), args))
-            return self._reserved(reply)
-
-        return await self._arun(
-            "tokens_reserve",
-            remote,
-            lambda: self._local.tokens_reserve(name, cost=cost, rate=rate, cap=cap),
-        )
-
-    @staticmethod
-    def _pair(reply: Any) -> Pair:
-        first, second = (float(_text(item)) for item in reply)
-        return first, second
-
-    def tokens_send(self, name: str, *, cost: Pair) -> Pair:
-        args = [repr(cost[0]), repr(cost[1])]
-        return self._run(
-            "tokens_send",
-            lambda: self._pair(self._call("tokens_send", self._tokens_key(name), args)),
-            lambda: self._local.tokens_send(name, cost=cost),
-        )
-
-    async def atokens_send(self, name: str, *, cost: Pair) -> Pair:
-        args = [repr(cost[0]), repr(cost[1])]
-
-        async def remote() -> Pair:
-            return self._pair(await value(self._call("tokens_send", self._tokens_key(name), args)))
-
-        return await self._arun(
-            "tokens_send", remote, lambda: self._local.tokens_send(name, cost=cost)
-        )
-
-    @staticmethod
-    def _sync_args(remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair) -> list[str]:
-        left = ["" if item is None else repr(item) for item in remaining]
-        return [*left, repr(age * 1000), *map(repr, sent), *map(repr, rate), *map(repr, cap)]
-
-    def tokens_sync(
-        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
-    ) -> None:
-        args = self._sync_args(remaining, age, sent, rate, cap)
-        self._run(
-            "tokens_sync",
-            lambda: self._call("tokens_sync", self._tokens_key(name), args),
-            lambda: self._local.tokens_sync(
-                name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap
-            ),
-        )
-
-    async def atokens_sync(
-        self, name: str, *, remaining: OptPair, age: float, sent: Pair, rate: Pair, cap: Pair
-    ) -> None:
-        args = self._sync_args(remaining, age, sent, rate, cap)
-
-        async def remote() -> None:
-            await value(self._call("tokens_sync", self._tokens_key(name), args))
-
-        await self._arun(
-            "tokens_sync",
-            remote,
-            lambda: self._local.tokens_sync(
-                name, remaining=remaining, age=age, sent=sent, rate=rate, cap=cap
-            ),
-        )
-
-    def tokens_adjust(
-        self,
-        name: str,
-        *,
-        level: Pair,
-        sent: Pair,
-        rate: Pair,
-        cap: Pair,
-        pending: Pair = (0.0, 0.0),
-    ) -> None:
-        args = [*map(repr, (*level, *sent, *pending, *rate, *cap))]
-        self._run(
-            "tokens_adjust",
-            lambda: self._call("tokens_adjust", self._tokens_key(name), args),
-            lambda: self._local.tokens_adjust(
-                name, level=level, sent=sent, rate=rate, cap=cap, pending=pending
-            ),
-        )
-
-    async def atokens_adjust(
-        self,
-        name: str,
-        *,
-        level: Pair,
-        sent: Pair,
-        rate: Pair,
-        cap: Pair,
-        pending: Pair = (0.0, 0.0),
-    ) -> None:
-        args = [*map(repr, (*level, *sent, *pending, *rate, *cap))]
-
-        async def remote() -> None:
-            await value(self._call("tokens_adjust", self._tokens_key(name), args))
-
-        await self._arun(
-            "tokens_adjust",
-            remote,
-            lambda: self._local.tokens_adjust(
-                name, level=level, sent=sent, rate=rate, cap=cap, pending=pending
-            ),
-        )
-
-
-def _text(item: Any) -> str:
-    return item.decode() if isinstance(item, bytes) else str(item)

@@ -43,6 +43,14 @@ async def value(reply: Any) -> Any:
     return await reply if inspect.isawaitable(reply) else reply
 
 
+def _not_a_client(client: object) -> str:
+    """Why *client* is refused, naming its type only: a URL or a key holds a password."""
+    wanted = "must be a redis.Redis, redis.asyncio.Redis or (asyncio) RedisCluster"
+    if isinstance(client, str) and "://" in client:
+        return f"{wanted}, got a URL string: pass redis.Redis.from_url(url) instead"
+    return f"{wanted}, got {type(client).__name__}"
+
+
 class RedisCore(Storage):
     """Client, outage handling and resync of `RedisStorage` (which adds the operations)."""
 
@@ -55,11 +63,7 @@ class RedisCore(Storage):
         retry_interval: float = 5.0,
     ) -> None:
         if not isinstance(client, _CLIENTS):
-            raise ConfigurationError(
-                "client",
-                "must be a redis.Redis, redis.asyncio.Redis or (asyncio) RedisCluster, "
-                f"got {client!r}",
-            )
+            raise ConfigurationError("client", _not_a_client(client))
         self.prefix: str = check_name("prefix", prefix)
         self.op_timeout: float = positive("op_timeout", op_timeout, allow_zero=False)
         self.retry_interval: float = positive("retry_interval", retry_interval, allow_zero=True)

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from resilience_kit.testing._limits import RateLimits
     from resilience_kit.testing._no_wait import NoWait, no_wait
     from resilience_kit.testing._output import OutputShare
-    from resilience_kit.testing._server import FakeLLMServer, RecordedRequest
+    from resilience_kit.testing._records import RecordedRequest
+    from resilience_kit.testing._server import FakeLLMServer
 
 __all__: list[str] = [
     "FakeLLMServer",
@@ -32,7 +33,7 @@ _MODULES = {
     "NoWait": "_no_wait",
     "OutputShare": "_output",
     "RateLimits": "_limits",
-    "RecordedRequest": "_server",
+    "RecordedRequest": "_records",
     "no_wait": "_no_wait",
 }
 

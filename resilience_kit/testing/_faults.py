@@ -10,8 +10,16 @@ from typing import Any, Literal, TypeAlias
 
 from resilience_kit._checks import check_int, check_number
 from resilience_kit.exceptions import ConfigurationError
+from resilience_kit.testing._headers import check_headers
 
-__all__ = ["Fault", "FaultKind", "Provider", "check_faults", "check_latency", "error_body"]
+__all__ = [
+    "Fault",
+    "FaultKind",
+    "Provider",
+    "check_faults",
+    "check_latency",
+    "error_body",
+]
 
 Provider: TypeAlias = Literal["openai", "anthropic", "gemini", "bedrock"]
 FaultKind: TypeAlias = Literal["ok", "status", "delay", "drop", "stream_error", "stream_cut"]
@@ -161,7 +169,7 @@ class Fault:
         return cls(
             "status",
             status_code=_check_status(status_code),
-            headers=dict(headers or {}),
+            headers=check_headers(headers or {}),
             code=code,
             type=type,
             message=message,
@@ -379,5 +387,6 @@ def check_faults(faults: tuple[object, ...]) -> tuple[Fault, ...]:
     for fault in faults:
         if not isinstance(fault, Fault):
             raise ConfigurationError("faults", f"must be Fault objects, got {type(fault).__name__}")
+        check_headers(fault.headers)  # a Fault built without Fault.status()
         checked.append(fault)
     return tuple(checked)

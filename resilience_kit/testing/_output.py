@@ -23,16 +23,16 @@ __all__ = ["OutputShare", "answer_tokens", "requested_output", "text_of"]
 class OutputShare:
     """Answers that use a random share of the output each request asks for.
 
-    Each answer has ``round(share x max_tokens)`` tokens (at least 1), *share* drawn uniformly
-    from ``[low, high]`` by a generator seeded with *seed*: the n-th answer of a run gets the
-    n-th draw (`FakeLLMServer.reset()` starts the draws again), so a sequential test sees the
-    same answers in every run. The requested output is read where each API puts it:
-    ``max_completion_tokens`` / ``max_tokens`` (Chat Completions, Anthropic, Bedrock
+    Each answer has ``round(share x max_tokens)`` tokens (at least 1), *share* drawn uniformly from
+    ``[low, high]`` by a generator seeded with *seed*: the n-th request of a run that names its
+    output gets the n-th draw, answered or refused (`FakeLLMServer.reset()` starts the draws again),
+    so a sequential test sees the same answers in every run. The requested output is read where each
+    API puts it: ``max_completion_tokens`` / ``max_tokens`` (Chat Completions, Anthropic, Bedrock
     ``invoke`` of Claude), ``max_output_tokens`` (Responses), ``generationConfig.maxOutputTokens``
     (Gemini), ``inferenceConfig.maxTokens`` (Bedrock Converse),
-    ``textGenerationConfig.maxTokenCount`` (Bedrock ``invoke`` of Titan). A request that asks
-    for none gets the server's *reply*. The answer's text has that many words and its ``usage``
-    (plain or streamed) says that many output tokens; `RateLimits` counts the same number.
+    ``textGenerationConfig.maxTokenCount`` (Bedrock ``invoke`` of Titan). A request that asks for
+    none gets the server's *reply*. The answer's text has that many words and its ``usage`` (plain
+    or streamed) says that many output tokens; `RateLimits` counts the same number.
     """
 
     low: float = 0.0

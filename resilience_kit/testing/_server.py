@@ -8,7 +8,6 @@ import socket
 import threading
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -32,40 +31,13 @@ from resilience_kit.testing._handler import QuietHTTPServer, make_handler
 from resilience_kit.testing._limits import Buckets, RateLimits
 from resilience_kit.testing._output import OutputShare, answer_tokens, requested_output, text_of
 from resilience_kit.testing._ratelimit import TokenBucket, check_rate_limit, rate_limited
+from resilience_kit.testing._records import RecordedRequest
 from resilience_kit.testing._streams import Streams
 from resilience_kit.testing._wire_responses import CutPlan, StoredResponse
 
 __all__ = ["FakeLLMServer", "RecordedRequest"]
 
 _PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "gemini", "bedrock")
-
-
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One request the server received and what it answered.
-
-    *status* is the HTTP status sent (``None`` when the connection was dropped before any
-    answer); *outcome* is ``"ok"`` or the fault applied (``"status"``, ``"delay"``, ``"drop"``,
-    ``"stream_error"``, ``"stream_cut"``, ``"rate_limited"``, ``"outage"``); *client_port* tells
-    keep-alive connections apart; *reply* is the text a successful answer carries (``None``
-    for an error or a dropped connection). Secret headers
-    (authorization, x-api-key, x-goog-api-key, ...) are recorded as ``"***"``, and credentials in
-    the path's query (``?key=``) and in other header values are redacted.
-    """
-
-    time: float
-    method: str
-    path: str
-    provider: Provider | None
-    status: int | None
-    outcome: str
-    stream: bool
-    model: str | None
-    request_id: str
-    client_port: int
-    headers: Mapping[str, str] = field(repr=False)
-    body: Mapping[str, Any] = field(repr=False)
-    reply: str | None = field(default=None, repr=False)
 
 
 class FakeLLMServer(ClientFactories, Streams):

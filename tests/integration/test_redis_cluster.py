@@ -91,15 +91,15 @@ def test_gate_and_budget_are_shared_on_the_cluster(
 def test_token_budget_is_shared_on_the_cluster(
     storages: tuple[RedisStorage, RedisStorage],
 ) -> None:
-    """Reservations by one process leave less for the other."""
+    """What one process took leaves less for the other; a refused take holds nothing."""
     first, second = storages
-    one = first.tokens_reserve("t1", cost=(1.0, 800.0), rate=RATE, cap=CAP)
+    one = first.tokens_take("t1", cost=(1.0, 800.0), rate=RATE, cap=CAP)
     assert 0.0 == one.wait
     assert one.sent == (1.0, 800.0)
-    two = second.tokens_reserve("t1", cost=(1.0, 800.0), rate=RATE, cap=CAP)
+    two = second.tokens_take("t1", cost=(1.0, 800.0), rate=RATE, cap=CAP)
     assert two.sent is None
     assert 5.5 < two.wait <= 6.0
-    assert (2.0, 1600.0) == second.tokens_send("t1", cost=(1.0, 800.0))
+    assert (2.0, 900.0) == second.tokens_take("t1", cost=(1.0, 100.0), rate=RATE, cap=CAP).sent
     assert first.available
     assert second.available
 
@@ -135,8 +135,8 @@ def test_asyncio_cluster_client(cluster: RedisCluster) -> None:
         try:
             await storage.agate_extend("g", 5.0)
             remaining = await storage.agate_remaining("g")
-            await storage.atokens_reserve("t", cost=(1.0, 900.0), rate=RATE, cap=CAP)
-            later = await storage.atokens_reserve("t", cost=(1.0, 300.0), rate=RATE, cap=CAP)
+            await storage.atokens_take("t", cost=(1.0, 900.0), rate=RATE, cap=CAP)
+            later = await storage.atokens_take("t", cost=(1.0, 300.0), rate=RATE, cap=CAP)
             assert storage.available
             return remaining, later.wait
         finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import math
 
+import pytest
+
 from resilience_kit import _call, _waits
 from resilience_kit.testing import no_wait
 
@@ -78,3 +80,34 @@ def test_gathered_sub_calls_never_disturb_each_others_bounds() -> None:
     asyncio.run(main())
     assert all(left <= 1.0 for left in seen["short"])
     assert all(left > 1.0 for left in seen["long"])  # 49 s of slack for a loaded machine
+
+
+def test_a_wait_leaves_the_call_the_time_it_needs() -> None:
+    """With *need*, the deadline and the timeout must cover the wait and then the call; max_wait
+    bounds only the wait. Without it a 0.9 s wait fits a 1 s timeout and the call is cut."""
+    refused: list[_waits.Bound] = []
+
+    def refuse(wanted: float, limit: _waits.Bound) -> BaseException:
+        refused.append(limit)
+        return TimeoutError(f"{wanted} > {limit.seconds}: {limit.describe()}")
+
+    with _call.opened(None), _call.bounded(1.0) as ctx:
+        now = ctx.attempt_deadline - 1.0  # when the attempt began
+        assert 0.9 == _waits.fit(0.9, refuse, now=now)
+        with pytest.raises(TimeoutError, match=r"keeping 0\.300s for the call itself"):
+            _waits.fit(0.9, refuse, now=now, need=0.3)
+        assert 0.7 == _waits.fit(0.7, refuse, now=now, need=0.3)
+        assert 0.0 == _waits.fit(0.0, refuse, now=now, need=5.0)  # no wait: nothing to refuse
+    assert "timeout" == refused[0].by
+    assert 0.7 == pytest.approx(refused[0].seconds)
+    assert 4.0 == _waits.bound(4.0, need=3.0).seconds  # outside a call: max_wait alone
+
+
+def test_durations_keep_the_third_quartile_of_recent_calls() -> None:
+    durations = _waits.Durations(size=4)
+    assert 0.0 == durations.need()
+    durations.add(0.2)
+    assert 0.2 == durations.need()
+    for seconds in (0.1, 0.4, 0.3, 9.0, -1.0):  # the oldest drop out; a jump back counts 0
+        durations.add(seconds)
+    assert 9.0 == durations.need()  # of 0.0, 0.3, 0.4, 9.0

@@ -70,3 +70,16 @@ def test_server_errors_are_retried() -> None:
     assert (C.OVERLOADED, True) == (classify(exc).category, classify(exc).retryable)
     exc.headers = {"x-should-retry": "false"}
     assert classify(exc).retryable is False
+
+
+def test_try_again_in_from_the_body_is_the_hint_and_tokens_the_limit() -> None:
+    """A groq-style 429 without headers: "try again in 2.5s" and type tokens are read, as for
+    openai's own errors (one parser for both)."""
+    exc = _error_class("groq._exceptions")("Error code: 429")
+    exc.status_code = 429
+    exc.body = {
+        "error": {"message": "Rate limit reached. Please try again in 2.5s.", "type": "tokens"}
+    }
+    result = classify(exc)
+    assert (C.RATE_LIMIT, 2.5) == (result.category, result.retry_after)
+    assert "tokens" == result.limit

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
@@ -13,6 +16,7 @@ from typing import Any
 
 import pytest
 
+import resilience_kit
 from resilience_kit._cli._main import main
 from resilience_kit._retry._presets import _reset_for_tests
 
@@ -52,12 +56,51 @@ def _explain_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, A
     return report
 
 
-def test_version_is_the_installed_distribution_version(capsys: pytest.CaptureFixture[str]) -> None:
-    """`--version` prints the program name and the version from the package metadata."""
+def test_version_is_the_packages_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--version` prints the program name and ``resilience_kit.__version__`` (the metadata's)."""
     with pytest.raises(SystemExit) as caught:
         main(["--version"], prog="resilience-kit")
     assert 0 == caught.value.code
-    assert f"resilience-kit {metadata.version('llm-resilience-kit')}\n" == capsys.readouterr().out
+    assert f"resilience-kit {resilience_kit.__version__}\n" == capsys.readouterr().out
+    assert metadata.version("llm-resilience-kit") == resilience_kit.__version__
+
+
+_UNINSTALLED = """
+import resilience_kit
+from resilience_kit._cli._main import main
+print(resilience_kit.__file__)
+print(resilience_kit.__version__)
+try:
+    main(["--version"], prog="resilience-kit")
+except SystemExit as end:
+    print(end.code)
+"""
+
+
+def test_version_from_a_source_tree_that_was_never_installed(tmp_path: Path) -> None:
+    """Run from a copy of the source tree, with the dependencies but without the distribution's
+    metadata: `--version` still prints ``resilience_kit.__version__``."""
+    site = tmp_path / "site"
+    site.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if "resilience_kit" not in entry.name and entry.suffix != ".pth":
+            (site / entry.name).symlink_to(entry)
+    source = tmp_path / "checkout"
+    shutil.copytree(ROOT / "resilience_kit", source / "resilience_kit")
+    proc = subprocess.run(  # noqa: S603 - our interpreter, no site: the checkout and its dependencies
+        [sys.executable, "-S", "-c", _UNINSTALLED],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join((str(source), str(site)))},
+    )
+    assert "" == proc.stderr
+    where, version, printed, code = proc.stdout.splitlines()
+    assert where.startswith(str(source))
+    assert "0+unknown" == version  # no metadata: the package says so
+    assert (f"resilience-kit {version}", "0") == (printed, code)
 
 
 def test_console_script_is_declared_for_main() -> None:

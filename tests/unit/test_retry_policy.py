@@ -30,8 +30,10 @@ def clean_registry() -> Iterator[None]:
         ({"deadline": 0}, "deadline", "> 0"),
         ({"max_retry_after": -1}, "max_retry_after", ">= 0"),
         ({"retry_on": {"not_a_category"}}, "retry_on", "ErrorCategory"),
+        ({"retry_on": set()}, "retry_on", "non-empty set of ErrorCategory names"),
+        ({"retry_on": []}, "retry_on", "max_attempts=1"),
         ({"initial_wait": 10, "max_wait": 1}, "max_wait", "initial_wait"),
-        ({"max_atempts": 3}, "max_atempts", "unknown field"),
+        ({"max_atempts": 3}, "max_atempts", "unknown keyword (did you mean max_attempts?)"),
     ],
 )
 def test_invalid_policy_fails_at_decoration(
@@ -143,6 +145,24 @@ def test_invalid_environment_value_names_the_variable(monkeypatch: pytest.Monkey
     assert "'zero'" in str(info.value)
 
 
+def test_empty_retry_on_from_the_environment_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RESILIENCE_KIT_<PRESET>_RETRY_ON set to nothing is refused, not a policy retrying nothing."""
+    monkeypatch.setenv("RESILIENCE_KIT_OPENAI_RETRY_ON", " , ")
+    with pytest.raises(ConfigurationError, match="non-empty") as info:
+        rk.retry("openai")
+    assert "RESILIENCE_KIT_OPENAI_RETRY_ON" == info.value.field
+
+
+@pytest.mark.parametrize("retry_on", [[], set(), ["not_a_category"], "server"])
+def test_retry_if_retryable_refuses_an_empty_or_bad_retry_on(retry_on: object) -> None:
+    """The tenacity predicate checks retry_on when built, as RetryPolicy does."""
+    with pytest.raises(ConfigurationError, match="non-empty set of ErrorCategory") as info:
+        rk.retry_if_retryable(retry_on=retry_on)  # type: ignore[arg-type]
+    assert "retry_on" == info.value.field
+
+
 def test_load_presets_from_toml(tmp_path: Path) -> None:
     """[presets.NAME] tables become presets; extends starts from another preset."""
     path = tmp_path / "presets.toml"
@@ -169,6 +189,7 @@ def test_load_presets_from_pyproject(tmp_path: Path) -> None:
     [
         ("[presets.bad]\nmax_attempts = 0\n", "presets.bad.max_attempts"),
         ("[presets.bad]\nextends = 'nope'\n", "presets.bad.extends"),
+        ("[presets.bad]\nretry_on = []\n", "presets.bad.retry_on"),
         ("[other]\nx = 1\n", "path"),
         ("not toml [", "path"),
     ],

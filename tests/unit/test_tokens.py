@@ -244,18 +244,19 @@ def test_bad_cost_result_names_cost() -> None:
 
 
 def test_memory_storage_levels() -> None:
-    """reserve/send/sync/adjust keep the documented arithmetic."""
+    """take/learn/settle keep the documented arithmetic: a take is whole or nothing."""
     storage = MemoryStorage(clock=lambda: 0.0)
     rate, cap = (1.0, 10.0), (5.0, 100.0)
-    first = storage.tokens_reserve("t", cost=(1, 60), rate=rate, cap=cap)
+    first = storage.tokens_take("t", cost=(1, 60), rate=rate, cap=cap)
     assert (0.0, (1.0, 60.0)) == (first.wait, first.sent)
-    second = storage.tokens_reserve("t", cost=(1, 60), rate=rate, cap=cap)
-    assert pytest.approx(2.0, abs=0.05) == second.wait
-    assert second.sent is None
-    assert (2.0, 120.0) == storage.tokens_send("t", cost=(1, 60))
-    storage.tokens_sync("t", remaining=(3, 30), age=0.0, sent=(1, 60), rate=rate, cap=cap)
-    third = storage.tokens_reserve("t", cost=(1, 50), rate=rate, cap=cap)
-    assert third.wait > 0
+    second = storage.tokens_take("t", cost=(1, 60), rate=rate, cap=cap)
+    assert (2.0, None) == (second.wait, second.sent)  # 20 tokens short at 10 a second
+    storage.tokens_settle("t", level=(0, 30), sent=(0, 0), rate=rate, cap=cap)
+    third = storage.tokens_take("t", cost=(1, 60), rate=rate, cap=cap)
+    assert (0.0, (2.0, 120.0)) == (third.wait, third.sent)
+    storage.tokens_learn("t", remaining=(3, 30), age=0.0, sent=(2, 120), rate=rate, cap=cap)
+    assert 2.0 == storage.tokens_take("t", cost=(1, 50), rate=rate, cap=cap).wait
+    assert 7.0 == storage.tokens_take("t", cost=(1, 500), rate=rate, cap=cap).wait  # a full bucket
 
 
 @settings(max_examples=40, deadline=None)
