@@ -217,7 +217,10 @@ class LimiterCore:
         if reading is None:
             return False
         cost = (0.0, 0.0, 0.0) if ticket is None else ticket.cost
-        if ticket is not None and reading.split != ticket.split:  # charged before this was known
+        if ticket is not None and (
+            reading.split != ticket.split  # charged before this was known
+            or (ticket.estimate is None and ticket.body is not None)  # or before any was seen
+        ):
             cost = self._charges.cost(ticket.estimate or ticket.body, reading.split, 0.0)
         sent = None if ticket is None else ticket.sent
         at = now if ticket is None else ticket.at
