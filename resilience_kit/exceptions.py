@@ -97,17 +97,20 @@ class CallTimeoutError(ResilienceError, TimeoutError):
 
 
 class GateClosedError(ResilienceError):
-    """The rate-limit gate *name* is closed for *retry_after* more seconds, beyond its max_wait."""
+    """The rate-limit gate (or token limiter) *name* cannot admit a call for *retry_after* more
+    seconds, beyond its max_wait or the call's time; *state* words that (default: the gate is
+    closed)."""
 
     category = ErrorCategory.RATE_LIMIT
 
-    def __init__(self, name: str, retry_after: float, *, bounded_by: str = "") -> None:
+    def __init__(
+        self, name: str, retry_after: float, *, bounded_by: str = "", state: str = ""
+    ) -> None:
         self.name = name
         self.retry_after: float = max(retry_after, 0.0)
         why = f" (waiting would pass {bounded_by})" if bounded_by else ""
-        super().__init__(
-            f"rate-limit gate {name!r} is closed; retry in {self.retry_after:.3f}s{why}"
-        )
+        state = state or f"rate-limit gate {name!r} is closed"
+        super().__init__(f"{state}; retry in {self.retry_after:.3f}s{why}")
 
     def _facts(self) -> dict[str, Any]:
         return {"name": self.name, "retry_after": self.retry_after}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 import resilience_kit as rk
@@ -34,3 +36,61 @@ def test_the_first_answer_alone_tells_the_refill() -> None:
         ask()
     assert 1.0 <= waits.total <= 1.5
     assert limiter.limits == (400.0, 10_000.0)
+
+
+def _tokens(tokens: int) -> int:
+    return tokens
+
+
+def test_a_wait_leaves_the_call_the_time_such_calls_take() -> None:
+    """Calls take 0.6 s; with a 1.0 s timeout a wait of 0.6 s would leave the call 0.4 s: it is
+    refused at once (the server would have done the work for an answer the timeout discards),
+    naming the time kept; a wait of 0.3 s still fits."""
+    limiter = rk.TokenLimiter(tpm=1000, cost=_tokens)  # 16.67 tokens a second
+
+    with no_wait() as waits:
+
+        @rk.resilient("openai", tokens=limiter, timeout=1.0, max_attempts=1)
+        async def ask(tokens: int) -> int:
+            waits.record(0.6)  # the call itself takes 0.6 s (virtual time)
+            await asyncio.sleep(0)
+            return tokens
+
+        async def run() -> None:
+            await ask(1000)  # empties the bucket; 10 tokens are back when it ends
+            with pytest.raises(rk.GateClosedError) as refused:
+                await ask(20)  # 0.6 s away
+            assert refused.value.retry_after == pytest.approx(0.6, rel=0.01)
+            assert "the attempt's timeout (keeping 0.600s for the call itself)" in str(
+                refused.value
+            )
+            assert await ask(15) == 15  # 0.3 s away: fits
+
+        asyncio.run(run())
+    assert waits.sleeps == pytest.approx([0.6, 0.3, 0.6], rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("max_wait", "deadline", "words"),
+    [(1.0, None, "(waiting would pass max_wait)"), (None, 2.0, "the call's deadline")],
+)
+def test_the_refusal_names_the_token_limiter_and_the_bound(
+    max_wait: float | None, deadline: float | None, words: str
+) -> None:
+    """A refused wait raises the ``GateClosedError`` users catch, with its ``retry_after``; the
+    message names the token limiter and the bound that stopped the wait."""
+    limiter = rk.TokenLimiter(tpm=1000, cost=_tokens, max_wait=max_wait)
+
+    @rk.resilient("openai", tokens=limiter, deadline=deadline, max_attempts=1)
+    def ask(tokens: int) -> int:
+        return tokens
+
+    with no_wait():
+        ask(1000)
+        with pytest.raises(rk.GateClosedError) as refused:
+            ask(500)  # 30 s of refill away
+    assert refused.value.retry_after == pytest.approx(30.0, rel=0.01)
+    message = str(refused.value)
+    assert message.startswith("token limiter 'tokens' cannot admit the call in time; retry in ")
+    assert words in message
+    assert "gate" not in message

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from resilience_kit import _call, _clock, _events
+from resilience_kit import _call, _clock, _events, _waits
 from resilience_kit._checks import check_instance, check_name, check_number, check_seconds
 from resilience_kit._classify import Headers, snapshot
 from resilience_kit._throughput._estimate import Estimate, estimate_tokens, usage_tokens
@@ -64,6 +64,7 @@ class LimiterCore:
         self._calls: dict[int, list[Ticket]] = {}  # by id(CallContext.call): decorated calls
         self._blocks: dict[tuple[int, int], list[Ticket]] = {}  # by thread and task: with blocks
         self._key = self.name
+        self._durations = _waits.Durations()  # admission to answer: what a wait must leave
 
     # -- public ------------------------------------------------------------------------------
     @property

@@ -49,8 +49,9 @@ class TokenLimiter(LimiterCore, Guard):
     from the decorated function's arguments (an ``int``, or ``None`` for "unknown"); the default
     reads OpenAI and Anthropic shaped keyword arguments (``messages``, ``system``, ``max_tokens``,
     ...) and otherwise charges what the requests seen going out were charged. A call whose wait
-    would not fit *max_wait* seconds, the call's deadline or the attempt's timeout raises
-    ``GateClosedError`` at once (None: no own bound). *storage* defaults to a private
+    would not fit *max_wait* seconds, the call's deadline or the attempt's timeout (which must
+    also leave the time its calls usually take) raises ``GateClosedError`` at once (None: no own
+    bound). *storage* defaults to a private
     ``MemoryStorage``; ``RedisStorage`` shares the budget between processes. Usable as
     ``@limiter`` (the cost is read from the call's arguments), ``with limiter:`` and
     ``async with limiter:`` (the average cost), and in ``resilient(tokens=...)``.

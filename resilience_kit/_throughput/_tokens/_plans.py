@@ -12,7 +12,9 @@ computed for a queue that changed, and a new caller queues behind those already 
 
 **Bounded by the call's time.** Every wait (the turn, the refill, a gate block) goes through
 ``_waits.fit``: the limiter's ``max_wait``, the call's deadline and the attempt's timeout; a wait
-that cannot fit raises ``GateClosedError`` at once.
+that cannot fit raises ``GateClosedError`` at once, naming the token limiter and the bound. A wait
+that admits a call also leaves it the time the limiter's answered calls take (``_waits.Durations``,
+recorded at settlement): a call admitted with a sliver of its timeout left would be cut in flight.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def admission(limiter: LimiterCore, estimate: Estimate | None) -> Plan:
     refuse = _refuser(limiter.name)
     probe = False
     if limiter._needs_probe():
-        bound = _waits.bound(limiter.max_wait)
+        bound = _waits.bound(limiter.max_wait, need=limiter._durations.need())
         if not (yield Op("probe", (_timeout(bound.seconds),))):
             raise refuse(bound.seconds, bound)
         probe = limiter._needs_probe()
@@ -69,8 +71,9 @@ def _queued(limiter: LimiterCore, estimate: Estimate | None, start: float, probe
     cost = limiter._cost(estimate)
     rate, _ = limiter._limits.shape()
     ahead = limiter._queue_wait(cost, rate)
-    _fit(ahead, refuse, limiter.max_wait, waited=_clock.monotonic() - start)
-    bound = _waits.bound(limiter.max_wait, waited=_clock.monotonic() - start)
+    need = limiter._durations.need()
+    _fit(ahead, refuse, limiter.max_wait, waited=_clock.monotonic() - start, need=need)
+    bound = _waits.bound(limiter.max_wait, waited=_clock.monotonic() - start, need=need)
     limiter._join(cost)
     try:
         if not (yield Op("turn", (_timeout(bound.seconds),))):
@@ -90,6 +93,7 @@ def _head(limiter: LimiterCore, cost: Vec3, start: float) -> Plan:
     refuse = _refuser(limiter.name)
     limiter._at_head(cost)
     while True:
+        need = limiter._durations.need()
         if not limiter._limits.known():
             if not limiter._limits.blind:
                 return None
@@ -97,14 +101,14 @@ def _head(limiter: LimiterCore, cost: Vec3, start: float) -> Plan:
             if blocked <= 0:
                 return None
             waited = _clock.monotonic() - start
-            yield Op("sleep", (_fit(blocked, refuse, limiter.max_wait, waited=waited),))
+            yield Op("sleep", (_fit(blocked, refuse, limiter.max_wait, waited=waited, need=need),))
             continue
         rate, cap = limiter._limits.shape()
         got: Reservation = yield Op("take", (limiter.key, cost, rate, cap))
         if got.sent is not None:
             return got.sent
         waited = _clock.monotonic() - start
-        wait = _fit(got.wait, refuse, limiter.max_wait, waited=waited)
+        wait = _fit(got.wait, refuse, limiter.max_wait, waited=waited, need=need)
         limiter._head_until = _clock.monotonic() + wait
         yield Op("sleep", (wait,))
         if _clock.overrides():
@@ -115,14 +119,22 @@ def _head(limiter: LimiterCore, cost: Vec3, start: float) -> Plan:
             return ()  # charged, counters unknown
 
 
-def _fit(wanted: float, refuse: Any, max_wait: float | None, *, waited: float = 0.0) -> float:
-    """*wanted* if it fits the one wait rule, else the limiter's own error (``_waits.fit``)."""
-    return _waits.fit(wanted, refuse, max_wait, waited=waited)
+def _fit(
+    wanted: float, refuse: Any, max_wait: float | None, *, waited: float, need: float
+) -> float:
+    """*wanted* if it fits the one wait rule, leaving the call the *need* seconds its kind
+    usually takes, else the limiter's own error (``_waits.fit``)."""
+    return _waits.fit(wanted, refuse, max_wait, waited=waited, need=need)
 
 
 def _refuser(name: str) -> Any:
     def refuse(wanted: float, bound: _waits.Bound) -> BaseException:
-        return GateClosedError(name, wanted)
+        return GateClosedError(
+            name,
+            wanted,
+            bounded_by=bound.describe(),
+            state=f"token limiter {name!r} cannot admit the call in time",
+        )
 
     return refuse
 

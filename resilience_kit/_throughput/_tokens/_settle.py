@@ -36,6 +36,9 @@ def settlement(
     if ticket.settled:
         return
     ticket.settled = True
+    if exc is None or ticket.received is not None:  # answered: how long such a call takes
+        ended = _clock.monotonic() if exc is None else ticket.received
+        limiter._durations.add((ended or ticket.at) - ticket.at)
     try:
         yield from _settle(limiter, ticket, exc, result)
     finally:
