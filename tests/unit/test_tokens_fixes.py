@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from typing import Any
 
 import pytest
 
 import resilience_kit as rk
+from resilience_kit.storage import MemoryStorage
 from resilience_kit.testing import no_wait
 
 _BODY = {"model": "m", "messages": [{"role": "user", "content": "x" * 16_000}], "max_tokens": 2000}
@@ -94,3 +97,60 @@ def test_the_refusal_names_the_token_limiter_and_the_bound(
     assert message.startswith("token limiter 'tokens' cannot admit the call in time; retry in ")
     assert words in message
     assert "gate" not in message
+
+
+class _SaysWhenWaiting(MemoryStorage):
+    """A MemoryStorage that tells when it answered a take with a wait."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = threading.Event()
+
+    def tokens_take(self, name: str, *, cost: Any, rate: Any, cap: Any) -> Any:
+        got = super().tokens_take(name, cost=cost, rate=rate, cap=cap)
+        if got.sent is None:
+            self.waiting.set()
+        return got
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_caller_waiting_for_tokens_replans_when_an_answer_comes(kind: str) -> None:
+    """A caller that computed a 30 s wait from the declared limits is woken by the answer of the
+    call in flight, which says the bucket is nearly full again, and goes at once (it slept the
+    whole 30 s before)."""
+    storage = _SaysWhenWaiting()
+    limiter = rk.TokenLimiter(tpm=600, cost=_tokens, storage=storage)  # 10 tokens a second
+    answer = threading.Event()
+    full = {
+        "x-ratelimit-limit-tokens": "600",
+        "x-ratelimit-remaining-tokens": "590",
+        "x-ratelimit-reset-tokens": "1s",
+    }
+
+    @limiter
+    def in_flight(tokens: int) -> int:
+        assert answer.wait(10.0)
+        limiter.observe_headers(full)
+        return tokens
+
+    @limiter
+    def waiting(tokens: int) -> int:
+        return tokens
+
+    @limiter
+    async def awaiting(tokens: int) -> int:
+        return tokens
+
+    first = threading.Thread(target=in_flight, args=(600,), daemon=True)
+    first.start()  # takes the whole bucket and waits for its answer
+    done = threading.Event()
+
+    def second() -> None:
+        assert (waiting(300) if kind == "sync" else asyncio.run(awaiting(300))) == 300
+        done.set()
+
+    threading.Thread(target=second, daemon=True).start()
+    assert storage.waiting.wait(10.0)  # the second call was told to wait 30 s
+    answer.set()
+    assert done.wait(10.0)
+    first.join(10.0)

@@ -12,6 +12,7 @@ from resilience_kit._checks import check_instance, check_name, check_number, che
 from resilience_kit._classify import Headers, snapshot
 from resilience_kit._throughput._estimate import Estimate, estimate_tokens, usage_tokens
 from resilience_kit._throughput._slots import Slots
+from resilience_kit._throughput._tokens._alarm import Alarm
 from resilience_kit._throughput._tokens._learn import Charges, Limits, Vec3
 from resilience_kit._throughput._tokens._reading import read_limits
 from resilience_kit._throughput._tokens._ticket import Ticket
@@ -65,6 +66,7 @@ class LimiterCore:
         self._blocks: dict[tuple[int, int], list[Ticket]] = {}  # by thread and task: with blocks
         self._key = self.name
         self._durations = _waits.Durations()  # admission to answer: what a wait must leave
+        self._news = Alarm()  # rung by every settled answer: the head's wait may be stale
 
     # -- public ------------------------------------------------------------------------------
     @property

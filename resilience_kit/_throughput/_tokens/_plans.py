@@ -8,7 +8,8 @@ goes, how long to wait, what an answer corrects) live only in the plans.
 queue shared by threads and event loops); only the caller at the head asks the storage, and it
 takes its cost only when the whole cost fits. When the head leaves (admitted, cancelled or
 refused), the next one becomes head at once and asks again, so nobody keeps a wake-up time
-computed for a queue that changed, and a new caller queues behind those already waiting.
+computed for a queue that changed, and a new caller queues behind those already waiting. Nor for
+limits that changed: every settled answer ends the head's sleep (``_alarm``) and it asks again.
 
 **Bounded by the call's time.** Every wait (the turn, the refill, a gate block) goes through
 ``_waits.fit``: the limiter's ``max_wait``, the call's deadline and the attempt's timeout; a wait
@@ -39,7 +40,7 @@ __all__ = ["Op", "Plan", "adrive", "admission", "drive"]
 class Op(NamedTuple):
     """One request of a plan: *kind* and its arguments."""
 
-    kind: str  # probe, turn, take, gate, sleep, learn, settle, block
+    kind: str  # probe, turn, take, gate, sleep, nap, learn, settle, block
     args: tuple[Any, ...] = ()
 
 
@@ -104,19 +105,22 @@ def _head(limiter: LimiterCore, cost: Vec3, start: float) -> Plan:
             yield Op("sleep", (_fit(blocked, refuse, limiter.max_wait, waited=waited, need=need),))
             continue
         rate, cap = limiter._limits.shape()
+        seen = limiter._news.generation
         got: Reservation = yield Op("take", (limiter.key, cost, rate, cap))
         if got.sent is not None:
             return got.sent
         waited = _clock.monotonic() - start
         wait = _fit(got.wait, refuse, limiter.max_wait, waited=waited, need=need)
         limiter._head_until = _clock.monotonic() + wait
+        if not _clock.overrides():
+            yield Op("nap", (wait, seen))  # ended early by an answer: ask again
+            continue
+        # Virtual time (testing.no_wait): a storage on another clock (Redis) never sees the wait
+        # pass; charge the cost as waited for instead of asking again.
         yield Op("sleep", (wait,))
-        if _clock.overrides():
-            # Virtual time (testing.no_wait): a storage on another clock (Redis) never sees the
-            # wait pass; charge the cost as waited for instead of asking again.
-            charge = {"level": tuple(-amount for amount in cost), "sent": cost}
-            yield Op("settle", (limiter.key, {**charge, "rate": rate, "cap": cap}))
-            return ()  # charged, counters unknown
+        charge = {"level": tuple(-amount for amount in cost), "sent": cost}
+        yield Op("settle", (limiter.key, {**charge, "rate": rate, "cap": cap}))
+        return ()  # charged, counters unknown
 
 
 def _fit(
@@ -184,6 +188,8 @@ def _run(limiter: LimiterCore, op: Op) -> Any:
         return limiter._queue.acquire(args[0])
     if kind == "sleep":
         return _clock.sleep(args[0])
+    if kind == "nap":
+        return limiter._news.sleep(*args)
     if kind == "gate":
         return storage.gate_remaining(args[0])
     if kind == "take":
@@ -204,6 +210,8 @@ async def _arun(limiter: LimiterCore, op: Op) -> Any:
         return await limiter._queue.aacquire(args[0])
     if kind == "sleep":
         return await _clock.async_sleep(args[0])
+    if kind == "nap":
+        return await limiter._news.asleep(*args)
     if kind == "gate":
         return await storage.agate_remaining(args[0])
     if kind == "take":

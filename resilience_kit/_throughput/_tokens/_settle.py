@@ -43,6 +43,7 @@ def settlement(
         yield from _settle(limiter, ticket, exc, result)
     finally:
         limiter._ended(ticket)  # the first call goes out alone until its answer is accounted for
+        limiter._news.ring()  # the head's wait was computed before this answer
         if ticket.probe:
             blind = ticket.headers is None and (exc is None or _limited(exc))
             limiter._end_probe(ticket, blind=blind)
