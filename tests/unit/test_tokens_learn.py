@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import random
 import time
+from typing import Any
 
 import pytest
 
-from resilience_kit import TokenLimiter, _clock
+from resilience_kit import TokenLimiter, _clock, _events
 from resilience_kit._classify import snapshot
 from resilience_kit._throughput._tokens._core import LimiterCore
 from resilience_kit._throughput._tokens._learn import Limits
@@ -126,24 +126,29 @@ def test_resets_shorter_than_the_latency_still_tell_the_refill(
 
 
 def test_tokens_learned_is_told_again_when_the_refill_is_learned(
-    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The first answer says the limits, and the refill of a full bucket per minute; the
     answers after it show a bucket refilled every 6-7 s: the event comes again with that
     refill, and not for answers that move it by less than a tenth."""
     limiter = TokenLimiter()
     answers = [(9_900, 0.06), (9_000, 0.6), (5_000, 3.0), (8_000, 1.2), (7_000, 1.9)]
-    with caplog.at_level(logging.INFO, logger="resilience_kit"):
-        for left, reset in answers:
-            limiter.observe_headers({
-                "x-ratelimit-limit-requests": "100",
-                "x-ratelimit-remaining-requests": "99",
-                "x-ratelimit-reset-requests": "600ms",
-                "x-ratelimit-limit-tokens": "10000",
-                "x-ratelimit-remaining-tokens": str(left),
-                "x-ratelimit-reset-tokens": f"{reset}s",
-            })  # fmt: skip
-    told = [vars(record) for record in caplog.records if record.msg.startswith("tokens_learned")]
+    told: list[dict[str, Any]] = []
+
+    def emit(event: str, **fields: Any) -> None:
+        if event == "tokens_learned":
+            told.append(fields)
+
+    monkeypatch.setattr(_events, "emit", emit)  # what the application's log would receive
+    for left, reset in answers:
+        limiter.observe_headers({
+            "x-ratelimit-limit-requests": "100",
+            "x-ratelimit-remaining-requests": "99",
+            "x-ratelimit-reset-requests": "600ms",
+            "x-ratelimit-limit-tokens": "10000",
+            "x-ratelimit-remaining-tokens": str(left),
+            "x-ratelimit-reset-tokens": f"{reset}s",
+        })  # fmt: skip
     assert [60.0, pytest.approx(6.67, abs=0.01)] == [event["period"] for event in told]
     assert [167, 1_498] == [round(event["tokens_per_second"]) for event in told]
 
