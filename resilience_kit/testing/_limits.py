@@ -78,6 +78,7 @@ class RateLimits:
 class _Bucket:
     def __init__(self, limit: int, period: float, depth: float) -> None:
         self.limit = limit
+        self.period = period
         self.rate = limit / period
         self.capacity = max(limit * depth / period, 1.0)
         self.level = self.capacity
@@ -191,7 +192,7 @@ class Buckets:
             type="rate_limit_error",
             message=(
                 f"This request would exceed the rate limit for your organization of "
-                f"{bucket.limit} {what} per minute."
+                f"{bucket.limit} {what} per {_span(bucket.period)}."
             ),
         )
 
@@ -232,6 +233,11 @@ class Buckets:
 
 def _remaining(bucket: _Bucket) -> str:
     return str(max(0, math.floor(bucket.level)))
+
+
+def _span(period: float) -> str:
+    """A limit's period in a 429's words: "minute" as the providers say, else the seconds."""
+    return "minute" if period == 60 else f"{period:g} seconds"
 
 
 def max_output(body: dict[str, Any]) -> int:

@@ -111,6 +111,18 @@ def test_anthropic_headers_and_rate_limit_error() -> None:
     assert raw.headers["anthropic-ratelimit-tokens-reset"].endswith("Z")
     assert "anthropic-ratelimit-input-tokens-remaining" in raw.headers
     assert caught.value.response.headers["retry-after"].isdigit()
+    assert "of 1 requests per minute." in caught.value.message
+
+
+def test_a_scaled_down_period_is_named_in_the_429() -> None:
+    """A 6 s period (a minute scaled down for tests) is not called a minute."""
+    limits = RateLimits(requests=1, tokens=10_000, period=6.0)
+    with no_wait(), FakeLLMServer(limits=limits) as server, server.anthropic_client() as client:
+        hi: list[Any] = [{"role": "user", "content": "hi"}]
+        client.messages.create(model="claude-x", max_tokens=10, messages=hi)
+        with pytest.raises(anthropic.RateLimitError) as caught:
+            client.messages.create(model="claude-x", max_tokens=10, messages=hi)
+    assert "of 1 requests per 6 seconds." in caught.value.message
 
 
 def test_azure_style_headers_say_only_what_remains() -> None:
