@@ -14,7 +14,9 @@ import threading
 from collections import deque
 
 
-class _Waiter:
+class Waiter:
+    """One blocked caller: a thread's own event, or a future on the task's own loop."""
+
     __slots__ = ("event", "future", "granted", "loop")
 
     def __init__(
@@ -54,7 +56,7 @@ class Slots:
         self._lock = threading.Lock()
         self._limit = limit
         self._in_use = 0
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters: deque[Waiter] = deque()
 
     @property
     def limit(self) -> int:
@@ -98,7 +100,7 @@ class Slots:
                 return True
             if timeout is not None and timeout <= 0:
                 return False
-            waiter = _Waiter(event=threading.Event())
+            waiter = Waiter(event=threading.Event())
             self._waiters.append(waiter)
         assert waiter.event is not None
         waiter.event.wait(timeout)
@@ -117,7 +119,7 @@ class Slots:
             if timeout is not None and timeout <= 0:
                 return False
             loop = asyncio.get_running_loop()
-            waiter = _Waiter(loop=loop, future=loop.create_future())
+            waiter = Waiter(loop=loop, future=loop.create_future())
             self._waiters.append(waiter)
         assert waiter.future is not None
         try:

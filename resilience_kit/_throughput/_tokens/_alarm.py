@@ -9,39 +9,11 @@ saw before asking: news that came between its question and its sleep ends the sl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 
+from resilience_kit._throughput._slots import Waiter
+
 __all__ = ["Alarm"]
-
-
-class _Sleeper:
-    """One sleep: a thread's event, or a task's future on its own loop."""
-
-    __slots__ = ("event", "future", "loop")
-
-    def __init__(
-        self,
-        event: threading.Event | None = None,
-        loop: asyncio.AbstractEventLoop | None = None,
-        future: asyncio.Future[None] | None = None,
-    ) -> None:
-        self.event = event
-        self.loop = loop
-        self.future = future
-
-    def wake(self) -> None:
-        if self.event is not None:
-            self.event.set()
-        elif self.loop is not None and self.future is not None:
-            # A closed loop raises RuntimeError: nobody sleeps there any more.
-            with contextlib.suppress(RuntimeError):
-                self.loop.call_soon_threadsafe(_resolve, self.future)
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 class Alarm:
@@ -52,7 +24,7 @@ class Alarm:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._generation = 0
-        self._sleepers: set[_Sleeper] = set()
+        self._sleepers: set[Waiter] = set()
 
     @property
     def generation(self) -> int:
@@ -66,14 +38,14 @@ class Alarm:
             sleepers = list(self._sleepers)
             self._sleepers.clear()
         for sleeper in sleepers:
-            sleeper.wake()
+            sleeper.wake()  # False for a closed loop: nobody sleeps there any more
 
     def sleep(self, seconds: float, seen: int) -> None:
         """Block up to *seconds*, less if news comes (or came since generation *seen*)."""
         with self._lock:
             if self._generation != seen:
                 return
-            sleeper = _Sleeper(event=threading.Event())
+            sleeper = Waiter(event=threading.Event())
             self._sleepers.add(sleeper)
         assert sleeper.event is not None
         try:
@@ -88,7 +60,7 @@ class Alarm:
         with self._lock:
             if self._generation != seen:
                 return
-            sleeper = _Sleeper(loop=loop, future=loop.create_future())
+            sleeper = Waiter(loop=loop, future=loop.create_future())
             self._sleepers.add(sleeper)
         assert sleeper.future is not None
         try:
