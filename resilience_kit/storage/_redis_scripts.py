@@ -7,16 +7,16 @@ leave a script as strings (Redis truncates Lua numbers to integers).
 
 from __future__ import annotations
 
-from resilience_kit.storage._redis_token_scripts import TOKENS_LEARN, TOKENS_SETTLE, TOKENS_TAKE
+from resilience_kit.storage._redis_token_scripts import (
+    CLOCK,
+    TOKENS_LEARN,
+    TOKENS_SETTLE,
+    TOKENS_TAKE,
+)
 
-_COMMON = """
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-end
-local function fmt(x)
-  return string.format('%.3f', x)
-end
+_COMMON = (
+    CLOCK
+    + """
 local function record(key, now)
   local r = redis.call('HMGET', key, 'state', 'gen', 'until', 'trips')
   if not r[2] then
@@ -29,6 +29,7 @@ local function record(key, now)
   return {r[1], r[2], fmt(remaining), r[4]}
 end
 """
+)
 
 # KEYS: record hash. Returns the record or nil.
 BREAKER_LOAD = _COMMON + "return record(KEYS[1], now_ms())"

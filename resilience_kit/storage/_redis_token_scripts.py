@@ -6,9 +6,10 @@ leave a script as strings (Redis truncates Lua numbers to integers).
 
 from __future__ import annotations
 
-__all__ = ["TOKENS_LEARN", "TOKENS_SETTLE", "TOKENS_TAKE"]
+__all__ = ["CLOCK", "TOKENS_LEARN", "TOKENS_SETTLE", "TOKENS_TAKE"]
 
-_COMMON = """
+# The server's time in ms, and a fraction as a string: the prelude of every script of RedisStorage.
+CLOCK = """
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
@@ -23,7 +24,7 @@ end
 # the n rates and n caps; a rate of 0 leaves that level alone. Nothing is ever pending: a take
 # either charges the whole cost at once or nothing.
 _VECTOR = (
-    _COMMON
+    CLOCK
     + """
 local function num(x)
   return string.format('%.6f', x)
