@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from resilience_kit import _clock, _waits
 from resilience_kit._throughput._estimate import Estimate
+from resilience_kit._throughput._guard import CLOCK
 from resilience_kit._throughput._tokens._learn import Vec3
 from resilience_kit._throughput._tokens._ticket import Ticket
 from resilience_kit.exceptions import GateClosedError
@@ -180,44 +181,32 @@ async def adrive(limiter: LimiterCore, plan: Plan) -> Any:
 
 
 def _run(limiter: LimiterCore, op: Op) -> Any:
-    storage = limiter.storage
-    kind, args = op
-    if kind == "probe":
-        return limiter._probe.acquire(args[0])
-    if kind == "turn":
-        return limiter._queue.acquire(args[0])
-    if kind == "sleep":
-        return _clock.sleep(args[0])
-    if kind == "nap":
-        return limiter._news.sleep(*args)
-    if kind == "gate":
-        return storage.gate_remaining(args[0])
-    if kind == "take":
-        return storage.tokens_take(args[0], cost=args[1], rate=args[2], cap=args[3])
-    if kind == "learn":
-        return storage.tokens_learn(args[0], **args[1])
-    if kind == "settle":
-        return storage.tokens_settle(args[0], **args[1])
-    return storage.gate_extend(args[0], args[1])  # block
+    target, method, args, kwargs = _step(limiter, op)
+    return getattr(target, method)(*args, **kwargs)
 
 
 async def _arun(limiter: LimiterCore, op: Op) -> Any:
+    target, method, args, kwargs = _step(limiter, op)
+    return await getattr(target, "a" + method)(*args, **kwargs)
+
+
+def _step(limiter: LimiterCore, op: Op) -> tuple[Any, str, tuple[Any, ...], dict[str, Any]]:
+    """Who answers *op*, by which method (its async twin is ``a`` + the name), with what."""
     storage = limiter.storage
     kind, args = op
     if kind == "probe":
-        return await limiter._probe.aacquire(args[0])
+        return limiter._probe, "acquire", args, {}
     if kind == "turn":
-        return await limiter._queue.aacquire(args[0])
+        return limiter._queue, "acquire", args, {}
     if kind == "sleep":
-        return await _clock.async_sleep(args[0])
+        return CLOCK, "sleep", args, {}
     if kind == "nap":
-        return await limiter._news.asleep(*args)
+        return limiter._news, "sleep", args, {}
     if kind == "gate":
-        return await storage.agate_remaining(args[0])
+        return storage, "gate_remaining", args, {}
     if kind == "take":
-        return await storage.atokens_take(args[0], cost=args[1], rate=args[2], cap=args[3])
-    if kind == "learn":
-        return await storage.atokens_learn(args[0], **args[1])
-    if kind == "settle":
-        return await storage.atokens_settle(args[0], **args[1])
-    return await storage.agate_extend(args[0], args[1])  # block
+        key, cost, rate, cap = args
+        return storage, "tokens_take", (key,), {"cost": cost, "rate": rate, "cap": cap}
+    if kind in ("learn", "settle"):
+        return storage, f"tokens_{kind}", args[:1], args[1]
+    return storage, "gate_extend", args, {}  # block
